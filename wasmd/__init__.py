@@ -1,0 +1,3 @@
+"""wasmd: a daemon that hosts Proxy-Wasm plugins out of the proxy's process."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The wasmd worker: a Proxy-Wasm host (VM binding, ABI layer, contexts) and its faces."""

@@ -1,0 +1,1 @@
+"""ABI layer: one host function per proxy_* / WASI import, purely marshalling."""

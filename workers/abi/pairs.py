@@ -1,0 +1,67 @@
+"""Header-map ("pairs") serialization, as proxy-wasm-cpp-host's pairs_util does it.
+
+Layout (little-endian): u32 count N; N x (u32 key_len, u32 value_len); then N x
+(key, NUL, value, NUL). Lengths exclude the NUL. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+
+from workers.abi.types import MAX_PAIRS_BYTES, MAX_PAIRS_COUNT
+
+Pair = tuple[bytes, bytes]
+
+_U32 = struct.Struct("<I")
+_U32X2 = struct.Struct("<II")
+
+
+class PairsError(ValueError):
+    """Serialized pairs are malformed or exceed the host limits."""
+
+
+def encoded_size(pairs: Iterable[Pair]) -> int:
+    """Size in bytes of ``encode(pairs)``."""
+    return 4 + sum(8 + len(k) + len(v) + 2 for k, v in pairs)
+
+
+def encode(pairs: Sequence[Pair]) -> bytes:
+    """Serialize pairs, keeping order and duplicates."""
+    head = [_U32.pack(len(pairs))]
+    head.extend(_U32X2.pack(len(k), len(v)) for k, v in pairs)
+    body = [b"".join((k, b"\0", v, b"\0")) for k, v in pairs]
+    return b"".join(head) + b"".join(body)
+
+
+def decode(buf: bytes) -> list[Pair]:
+    """Parse serialized pairs; raise PairsError on anything the cpp-host would reject.
+
+    An empty buffer, or a single NUL byte, is the empty map.
+    """
+    size = len(buf)
+    if size == 0 or (size == 1 and buf[0] == 0):
+        return []
+    if size > MAX_PAIRS_BYTES:
+        raise PairsError(f"pairs buffer of {size} bytes exceeds {MAX_PAIRS_BYTES}")
+    if size < 4:
+        raise PairsError("pairs buffer shorter than its count field")
+    (count,) = _U32.unpack_from(buf, 0)
+    if count > MAX_PAIRS_COUNT:
+        raise PairsError(f"{count} pairs exceed the limit of {MAX_PAIRS_COUNT}")
+    pos = 4 + 8 * count
+    if pos > size:
+        raise PairsError("pairs buffer shorter than its size table")
+    out: list[Pair] = []
+    for i in range(count):
+        klen, vlen = _U32X2.unpack_from(buf, 4 + 8 * i)
+        end = pos + klen + vlen + 2
+        if end > size:
+            raise PairsError(f"pair {i} runs past the end of the buffer")
+        if buf[pos + klen] != 0 or buf[end - 1] != 0:
+            raise PairsError(f"pair {i} is missing its NUL terminator")
+        out.append((bytes(buf[pos : pos + klen]), bytes(buf[pos + klen + 1 : end - 1])))
+        pos = end
+    if pos != size:
+        raise PairsError(f"{size - pos} trailing bytes after the last pair")
+    return out

@@ -1,0 +1,1 @@
+"""VM binding: a runtime-neutral interface to a Wasm engine, and its wasmtime implementation."""
