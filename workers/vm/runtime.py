@@ -1,0 +1,163 @@
+"""One wasmtime Engine per worker: epoch ticker, compile cache, instantiation.
+
+The Engine uses wasmtime's default memory configuration (4 GiB reservation, guard pages,
+no bounds checks, memory never moves) because it is the fastest and works with the
+RLIMIT_DATA the daemon sets on workers; see docs and reference notes on rlimits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import wasmtime
+
+from wasmd.errors import PluginLoadError
+from workers.vm.base import HostFn, ImportSpec
+
+if TYPE_CHECKING:
+    from workers.vm.wasmtime_vm import WasmtimeVm
+
+EPOCH_TICK_MS = 10  # the CPU deadline is enforced with this granularity
+DEFAULT_DEADLINE_MS = 100
+DEFAULT_MEMORY_LIMIT_BYTES = 64 << 20
+_ENGINE_SETTINGS = "epoch=1;default-memory;opt=speed"  # part of the compile-cache key
+WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+
+
+def _kind(valtype: wasmtime.ValType) -> str:
+    return str(valtype)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledModule:
+    """A module compiled for this Runtime's Engine."""
+
+    sha256: str
+    module: wasmtime.Module
+    imports: tuple[ImportSpec, ...]
+    exports: frozenset[str]
+    from_cache: bool = field(default=False, compare=False)
+
+
+class Runtime:
+    """Owns the Engine, the epoch ticker thread and the on-disk compile cache.
+
+    ``fast=True`` makes instances use the raw C-API fast path (workers/vm/fastcall.py);
+    ``fast=False`` uses wasmtime-py's public API. Both behave the same.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path | None = None,
+        fast: bool = True,
+        tick_ms: int = EPOCH_TICK_MS,
+    ) -> None:
+        config = wasmtime.Config()
+        config.epoch_interruption = True
+        self.engine = wasmtime.Engine(config)
+        self.fast = fast
+        self.tick_ms = tick_ms
+        self.cache_dir = cache_dir
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="wasmd-epoch", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        period_s = self.tick_ms / 1000
+        while not self._stop.wait(period_s):
+            self.engine.increment_epoch()
+
+    def deadline_ticks(self, deadline_ms: int) -> int:
+        """Epoch ticks for a call budget: trips after deadline_ms and before deadline_ms + 1 tick."""
+        return max(1, math.ceil(deadline_ms / self.tick_ms)) + 1
+
+    def compile(self, wasm: bytes) -> CompiledModule:
+        """Compile (or load from the cache) a module; raises PluginLoadError if invalid."""
+        digest = hashlib.sha256(wasm).hexdigest()
+        module, cached = self._load_cached(digest)
+        if module is None:
+            try:
+                module = wasmtime.Module(self.engine, wasm)
+            except wasmtime.WasmtimeError as exc:
+                raise PluginLoadError(f"not a valid Wasm module: {_first_line(exc)}") from exc
+            self._store_cached(digest, module)
+        imports = tuple(_import_spec(imp) for imp in module.imports)
+        exports = frozenset(exp.name for exp in module.exports)
+        return CompiledModule(digest, module, imports, exports, cached)
+
+    def _cache_path(self, digest: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(f"{WASMTIME_VERSION};{_ENGINE_SETTINGS}".encode()).hexdigest()[:16]
+        return self.cache_dir / f"{digest[:16]}-{key}.cwasm"
+
+    def _load_cached(self, digest: str) -> tuple[wasmtime.Module | None, bool]:
+        path = self._cache_path(digest)
+        if path is None or not path.exists():
+            return None, False
+        try:
+            return wasmtime.Module.deserialize_file(self.engine, str(path)), True
+        except wasmtime.WasmtimeError:
+            # Built by another wasmtime or with other settings: recompile and overwrite.
+            return None, False
+
+    def _store_cached(self, digest: str, module: wasmtime.Module) -> None:
+        path = self._cache_path(digest)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(module.serialize())
+        os.replace(tmp, path)
+
+    def instantiate(
+        self,
+        compiled: CompiledModule,
+        resolve: Callable[[ImportSpec], HostFn],
+        *,
+        memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
+        deadline_ms: int = DEFAULT_DEADLINE_MS,
+    ) -> WasmtimeVm:
+        """Link every declared import through ``resolve`` and instantiate.
+
+        Runs the module's start section (under the CPU deadline). Raises PluginLoadError.
+        """
+        from workers.vm.wasmtime_vm import FastVm, PublicVm
+
+        cls = FastVm if self.fast else PublicVm
+        return cls(self, compiled, resolve, memory_limit_bytes, deadline_ms)
+
+    def close(self) -> None:
+        """Stop the ticker; idempotent."""
+        self._stop.set()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _import_spec(imp: wasmtime.ImportType) -> ImportSpec:
+    ty = imp.type
+    if isinstance(ty, wasmtime.FuncType):
+        params = tuple(_kind(p) for p in ty.params)
+        results = tuple(_kind(r) for r in ty.results)
+    else:
+        params, results = ("<non-func>",), ()
+    return ImportSpec(imp.module, imp.name or "", params, results)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
