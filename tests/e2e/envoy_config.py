@@ -1,0 +1,107 @@
+"""Envoy bootstrap for running one Proxy-Wasm plugin in-process (V8), as a pure function.
+
+The bootstrap is emitted as JSON, which is also valid YAML; Envoy picks the parser from
+the file extension, and JSON avoids any quoting surprises in plugin configuration text.
+Both the admin and the listener bind port 0 so parallel runs never race for a port; the
+harness learns the real ports from ``--admin-address-path`` and the admin API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers.manifest import PluginSpec
+
+LISTENER_NAME = "main"
+UPSTREAM_CLUSTER = "upstream"
+# Manifest failure_policy -> envoy.extensions.wasm.v3.FailurePolicy.
+FAILURE_POLICY = {"fail_open": "FAIL_OPEN", "fail_closed": "FAIL_CLOSED", "reload": "FAIL_RELOAD"}
+
+_HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+_STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue"
+
+
+def bootstrap(spec: PluginSpec, upstream_port: int, host: str = "127.0.0.1") -> dict[str, Any]:
+    """Bootstrap config: listener -> wasm filter (``spec``) -> router -> upstream cluster."""
+    return {
+        "admin": {"address": _socket(host, 0)},
+        "static_resources": {
+            "listeners": [_listener(spec, host)],
+            "clusters": [_cluster(host, upstream_port)],
+        },
+    }
+
+
+def _socket(host: str, port: int) -> dict[str, Any]:
+    return {"socket_address": {"address": host, "port_value": port}}
+
+
+def _listener(spec: PluginSpec, host: str) -> dict[str, Any]:
+    hcm = {
+        "@type": _HCM + "HttpConnectionManager",
+        "stat_prefix": "ingress",
+        "route_config": {
+            "virtual_hosts": [
+                {
+                    "name": "all",
+                    "domains": ["*"],
+                    "routes": [{"match": {"prefix": "/"}, "route": {"cluster": UPSTREAM_CLUSTER}}],
+                }
+            ]
+        },
+        "http_filters": [wasm_filter(spec), _router()],
+    }
+    return {
+        "name": LISTENER_NAME,
+        "address": _socket(host, 0),
+        "filter_chains": [
+            {"filters": [{"name": "envoy.filters.network.http_connection_manager",
+                          "typed_config": hcm}]}
+        ],
+    }
+
+
+def wasm_filter(spec: PluginSpec) -> dict[str, Any]:
+    """The ``envoy.filters.http.wasm`` entry for ``spec``."""
+    vm_config: dict[str, Any] = {
+        "vm_id": spec.name,
+        "runtime": "envoy.wasm.runtime.v8",
+        "code": {"local": {"filename": str(spec.wasm)}},
+        "configuration": {"@type": _STRING_VALUE, "value": spec.vm_config},
+    }
+    if spec.env:
+        vm_config["environment_variables"] = {"key_values": dict(spec.env)}
+    return {
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {
+                "name": spec.name,
+                "root_id": spec.root_id,
+                "vm_config": vm_config,
+                "configuration": {"@type": _STRING_VALUE, "value": spec.config},
+                "failure_policy": FAILURE_POLICY[spec.failure_policy],
+            },
+        },
+    }
+
+
+def _router() -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.router",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+        },
+    }
+
+
+def _cluster(host: str, port: int) -> dict[str, Any]:
+    return {
+        "name": UPSTREAM_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {
+            "cluster_name": UPSTREAM_CLUSTER,
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _socket(host, port)}}]}],
+        },
+    }

@@ -1,0 +1,1 @@
+"""Test helpers: processes, manifests, outcomes, a scripted upstream."""
