@@ -17,11 +17,13 @@ import http.client
 import itertools
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import urllib.request
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -30,9 +32,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `tests.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.e2e.envoy_config import LISTENER_NAME, bootstrap
+from tests.e2e.envoy_config import LISTENER_NAME, UPSTREAM_CLUSTER, bootstrap
 from tests.helpers.manifest import CaseSpec, PluginSpec, expected_path, load_manifest
-from tests.helpers.outcome import Outcome, outcome_from_wire
+from tests.helpers.outcome import RESET_STATUS, Outcome, outcome_from_wire
 from tests.helpers.procs import Spawned, spawn, wait_for
 from tests.helpers.upstream import Answer, Upstream
 
@@ -41,6 +43,8 @@ ENVOY_START_TIMEOUT_S = 30.0
 # One exchange through Envoy; Envoy's own route timeout is 15 s.
 REQUEST_TIMEOUT_S = 20.0
 ADMIN_TIMEOUT_S = 2.0
+# After the client has its answer, the upstream thread may still be parsing a reset request.
+UPSTREAM_SETTLE_TIMEOUT_S = 5.0
 _base_ids = itertools.count(1)
 
 
@@ -182,15 +186,30 @@ class EnvoyHarness:
                 return int(listener["local_address"]["socket_address"]["port_value"])
         raise EnvoyLoadError(f"listener {LISTENER_NAME!r} not in {body}")
 
+    def _upstream_requests_sent(self) -> int:
+        """Envoy's count of requests it started towards the upstream cluster."""
+        stat = f"cluster.{UPSTREAM_CLUSTER}.upstream_rq_total"
+        status, body = self._admin_get("/stats?filter=" + quote(f"^{re.escape(stat)}$"))
+        match = re.search(rf"^{re.escape(stat)}: (\d+)$", body, re.MULTILINE)
+        if status != 200 or match is None:
+            raise AssertionError(f"admin /stats has no {stat} ({status}: {body!r})")
+        return int(match.group(1))
+
     def run_case(self, case: CaseSpec) -> Outcome:
         """Send ``case`` through Envoy (upstream answering as the case says); normalize."""
         assert self.upstream is not None, "harness not started"
         self.upstream.set_answer(
             Answer(case.status, case.response_headers, case.response_body.encode())
         )
-        before = self.upstream.request_count()
+        upstream = self.upstream
+        before, sent_before = upstream.request_count(), self._upstream_requests_sent()
         status, headers, body = self._exchange(case)
-        seen = self.upstream.requests()[before:]
+        # A reset can reach the client before the upstream thread has recorded the request.
+        sent = self._upstream_requests_sent() - sent_before
+        wait_for(lambda: upstream.request_count() - before >= sent, UPSTREAM_SETTLE_TIMEOUT_S,
+                 what=f"upstream to record the {sent} request(s) Envoy sent for {case.name}",
+                 diagnostics=self._describe)  # fmt: skip
+        seen = upstream.requests()[before:]
         if len(seen) > 1:
             raise AssertionError(f"case {case.name}: upstream got {len(seen)} requests: {seen}")
         return outcome_from_wire(status, headers, body, seen[0].view() if seen else None)
@@ -205,6 +224,9 @@ class EnvoyHarness:
             conn.endheaders(case.body.encode() if case.body else None)
             resp = conn.getresponse()
             return resp.status, resp.getheaders(), resp.read()
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            # Envoy reset the stream (e.g. proxy_close_stream): a legitimate outcome.
+            return RESET_STATUS, [], b""
         except (OSError, http.client.HTTPException) as exc:
             raise AssertionError(
                 f"case {case.name}: exchange through Envoy failed: {exc!r}\n{self._describe()}"
@@ -243,26 +265,45 @@ def _record(manifest: Path, runs: list[PluginRun]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, required=True)
-    parser.add_argument("--plugin", action="append", help="only this plugin (repeatable)")
-    parser.add_argument("--record", action="store_true", help="write expected.json")
+    parser.add_argument("--plugin", action="append",
+                        help="only this plugin (repeatable); runs it even if not differential")
+    parser.add_argument("--record", action="store_true", help="merge results into expected.json")
     args = parser.parse_args(argv)
-    specs = [s for s in load_manifest(args.manifest) if not args.plugin or s.name in args.plugin]
-    if args.plugin and len(specs) != len(args.plugin):
-        parser.error(f"unknown plugin in {args.plugin}; manifest has "
-                     f"{[s.name for s in load_manifest(args.manifest)]}")  # fmt: skip
+    specs = _select(parser, load_manifest(args.manifest), args.plugin)
+    runs, failed = [], []
     with tempfile.TemporaryDirectory(prefix="envoy-harness-") as tmp:
-        runs = [run_plugin(spec, Path(tmp) / spec.name) for spec in specs]
+        for spec in specs:
+            try:
+                runs.append(run_plugin(spec, Path(tmp) / spec.name))
+            except (AssertionError, TimeoutError) as exc:  # one bad plugin must not stop the rest
+                failed.append(spec.name)
+                print(f"{spec.name}: NOT RECORDED: {exc}", file=sys.stderr)
     for run in runs:
         _report(run)
-    if args.record:
+    if args.record and runs:
         print(f"wrote {_record(args.manifest, runs)}", file=sys.stderr)
-    return 0
+    return 1 if failed else 0
+
+
+def _select(
+    parser: argparse.ArgumentParser, specs: list[PluginSpec], names: list[str] | None
+) -> list[PluginSpec]:
+    """Named plugins, or by default every differential one (others may hang Envoy)."""
+    if not names:
+        for spec in specs:
+            if not spec.differential:
+                print(f"{spec.name}: skipped (differential = false)", file=sys.stderr)
+        return [s for s in specs if s.differential]
+    unknown = sorted(set(names) - {s.name for s in specs})
+    if unknown:
+        parser.error(f"unknown plugin(s) {unknown}; manifest has {[s.name for s in specs]}")
+    return [s for s in specs if s.name in names]
 
 
 def _report(run: PluginRun) -> None:
     if not run.loaded:
         print(json.dumps({run.name: {"load_error": True}}))
-        print(run.error, file=sys.stderr)
+        print(f"{run.name}: Envoy refused to load it\n{run.error}", file=sys.stderr)
         return
     print(json.dumps({run.name: run.to_record()}, indent=2))
     print(f"{run.name}: Envoy ready in {run.startup_s:.2f}s, {len(run.outcomes)} cases",

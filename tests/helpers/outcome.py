@@ -30,11 +30,17 @@ DROPPED_UPSTREAM_HEADERS = _FRAMING | {
 }
 # Any header starting with this is Envoy's own (x-envoy-upstream-service-time, ...).
 ENVOY_PREFIX = "x-envoy-"
+# Status of an exchange the proxy reset without answering (connection closed, no response).
+RESET_STATUS = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Normalized result of one exchange. ``upstream_*`` are None/empty when not reached."""
+    """Normalized result of one exchange.
+
+    ``upstream_*`` are None/empty when the upstream was not reached; ``status`` is
+    RESET_STATUS (0) when the client got no response at all (stream reset).
+    """
 
     status: int
     response_headers: Pairs
@@ -117,8 +123,11 @@ class UpstreamView:
 
 
 def outcome_from_try(result: Mapping[str, Any]) -> Outcome:
-    """Normalize a ``wasmd try --json`` object (which must have loaded) like a wire outcome."""
-    response = result["response"]
+    """Normalize a ``wasmd try --json`` object (which must have loaded) like a wire outcome.
+
+    A null ``response`` means the stream was reset without an answer (status 0).
+    """
+    response = result.get("response") or {"status": RESET_STATUS, "headers": [], "body": ""}
     reached = result.get("local_response") is None
     request = result["request"]
     pseudo = {k.lower(): v for k, v in request["headers"] if k.startswith(":")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -97,7 +98,7 @@ class Spawned:
         status = "running" if self.returncode() is None else f"exit code {self.returncode()}"
         return (
             f"process {self.argv[0]} (pid {self.pid}, {status})\n"
-            f"command: {' '.join(self.argv)}\n"
+            f"command: {shlex.join(self.argv)}\n"
             f"--- last lines of {self.log_path} ---\n{self.log_tail()}"
         )
 
@@ -173,7 +174,7 @@ class Completed:
 
     def describe(self) -> str:
         return (
-            f"command: {' '.join(self.argv)}\nexit code: {self.returncode}\n"
+            f"command: {shlex.join(self.argv)}\nexit code: {self.returncode}\n"
             f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}"
         )
 

@@ -56,34 +56,44 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = SOCKET_TIMEOUT_S
 
     def _serve(self) -> None:
-        body = self._read_body()
+        body, complete = self._read_body()
         state = self.server.state
         with state.lock:
             state.requests.append(
                 RecordedRequest(self.command, self.path, tuple(self.headers.items()), body)
             )
             answer = state.answer
-        self._reply(answer)
+        if complete:
+            self._reply(answer)
+        else:  # the proxy reset the stream mid-body: nobody is left to answer
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> tuple[bytes, bool]:
+        """The request body and whether it arrived complete (False: connection closed)."""
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
             return self._read_chunked()
         length = int(self.headers.get("content-length", "0") or "0")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        return body, len(body) == length
 
-    def _read_chunked(self) -> bytes:
-        chunks = []
+    def _read_chunked(self) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            size_line = self.rfile.readline()
+            if not size_line.strip():
+                return b"".join(chunks), False
+            size = int(size_line.split(b";")[0].strip(), 16)
             if size == 0:
                 break
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()  # CRLF after each chunk
+            chunk = self.rfile.read(size)
+            chunks.append(chunk)
+            if len(chunk) < size or not self.rfile.readline():  # CRLF after each chunk
+                return b"".join(chunks), False
         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
             pass  # trailers
-        return b"".join(chunks)
+        return b"".join(chunks), True
 
     def _reply(self, answer: Answer) -> None:
         send_body = self.command != "HEAD" and answer.status not in _NO_BODY_STATUSES

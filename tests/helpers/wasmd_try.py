@@ -1,0 +1,72 @@
+"""Run ``wasmd try --json`` for a manifest plugin and case, as a bounded subprocess."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from tests.helpers.manifest import REPO_ROOT, CaseSpec, PluginSpec
+from tests.helpers.procs import Completed, run
+
+# Loading compiles the module with wasmtime (cold cache) and runs one exchange.
+TRY_TIMEOUT_S = 60.0
+EXIT_OK, EXIT_LOAD_FAILED, EXIT_RUN_FAILED = 0, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class TryResult:
+    completed: Completed
+    result: dict[str, Any]
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.result.get("loaded"))
+
+
+def try_argv(spec: PluginSpec, case: CaseSpec | None) -> list[str]:
+    """The command line for ``spec`` and ``case`` (defaults when ``case`` is None).
+
+    Long options use ``--opt=value`` so values starting with ``-`` stay values.
+    """
+    argv = [sys.executable, "-m", "wasmd", "try", str(spec.wasm), "--json",
+            f"--name={spec.name}", f"--root-id={spec.root_id}", f"--config={spec.config}",
+            f"--vm-config={spec.vm_config}", f"--failure-policy={spec.failure_policy}"]  # fmt: skip
+    argv += [f"--env={k}={v}" for k, v in spec.env]
+    if case is not None:
+        argv += _case_args(case)
+    return argv
+
+
+def _case_args(case: CaseSpec) -> list[str]:
+    args = [f"--method={case.method}", f"--path={case.path}", f"--status={case.status}"]
+    for name, value in case.headers:
+        args += ["-H", f"{name}: {value}"]
+    for name, value in case.response_headers:
+        args += ["-R", f"{name}: {value}"]
+    if case.body:
+        args.append(f"--body={case.body}")
+    if case.response_body:
+        args.append(f"--response-body={case.response_body}")
+    return args
+
+
+def run_try(spec: PluginSpec, case: CaseSpec | None, timeout_s: float = TRY_TIMEOUT_S) -> TryResult:
+    """Run ``wasmd try`` and parse its single JSON object.
+
+    Raises AssertionError (with the command, exit code and output) when the exit code is
+    not one of the contract's (0, 2, 3) or stdout is not exactly one JSON object.
+    """
+    completed = run(try_argv(spec, case), timeout_s=timeout_s, cwd=REPO_ROOT)
+    if completed.returncode not in (EXIT_OK, EXIT_LOAD_FAILED, EXIT_RUN_FAILED):
+        raise AssertionError(f"wasmd try failed unexpectedly\n{completed.describe()}")
+    try:
+        result = json.loads(completed.stdout)
+    except json.JSONDecodeError as exc:
+        raise AssertionError(
+            f"wasmd try --json did not print one JSON object ({exc})\n{completed.describe()}"
+        ) from None
+    if not isinstance(result, dict):
+        raise AssertionError(f"wasmd try --json printed a non-object\n{completed.describe()}")
+    return TryResult(completed, result)
