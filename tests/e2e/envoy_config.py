@@ -55,8 +55,11 @@ def _listener(spec: PluginSpec, host: str) -> dict[str, Any]:
         "name": LISTENER_NAME,
         "address": _socket(host, 0),
         "filter_chains": [
-            {"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                          "typed_config": hcm}]}
+            {
+                "filters": [
+                    {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}
+                ]
+            }
         ],
     }
 

@@ -23,11 +23,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 if __package__ in (None, ""):  # run as a script: make `tests.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -139,10 +139,19 @@ class EnvoyHarness:
 
     def _argv(self, config: Path, admin_file: Path) -> list[str]:
         return [
-            envoy_binary(), "-c", str(config), "--disable-hot-restart", "--concurrency", "1",
-            "-l", "warn", "--base-id", str(unique_base_id()),
-            "--admin-address-path", str(admin_file),
-        ]  # fmt: skip
+            envoy_binary(),
+            "-c",
+            str(config),
+            "--disable-hot-restart",
+            "--concurrency",
+            "1",
+            "-l",
+            "warn",
+            "--base-id",
+            str(unique_base_id()),
+            "--admin-address-path",
+            str(admin_file),
+        ]
 
     def _alive_or_fail(self) -> None:
         assert self._proc is not None
@@ -157,8 +166,14 @@ class EnvoyHarness:
             self._alive_or_fail()
             return admin_file.read_text().strip() if admin_file.exists() else ""
 
-        text = str(wait_for(address, ENVOY_START_TIMEOUT_S, what="Envoy admin address file",
-                            diagnostics=self._describe))  # fmt: skip
+        text = str(
+            wait_for(
+                address,
+                ENVOY_START_TIMEOUT_S,
+                what="Envoy admin address file",
+                diagnostics=self._describe,
+            )
+        )
         return int(text.rsplit(":", 1)[1])
 
     def _wait_ready(self) -> None:
@@ -206,17 +221,21 @@ class EnvoyHarness:
         status, headers, body = self._exchange(case)
         # A reset can reach the client before the upstream thread has recorded the request.
         sent = self._upstream_requests_sent() - sent_before
-        wait_for(lambda: upstream.request_count() - before >= sent, UPSTREAM_SETTLE_TIMEOUT_S,
-                 what=f"upstream to record the {sent} request(s) Envoy sent for {case.name}",
-                 diagnostics=self._describe)  # fmt: skip
+        wait_for(
+            lambda: upstream.request_count() - before >= sent,
+            UPSTREAM_SETTLE_TIMEOUT_S,
+            what=f"upstream to record the {sent} request(s) Envoy sent for {case.name}",
+            diagnostics=self._describe,
+        )
         seen = upstream.requests()[before:]
         if len(seen) > 1:
             raise AssertionError(f"case {case.name}: upstream got {len(seen)} requests: {seen}")
         return outcome_from_wire(status, headers, body, seen[0].view() if seen else None)
 
     def _exchange(self, case: CaseSpec) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.listener_port,
-                                          timeout=REQUEST_TIMEOUT_S)  # fmt: skip
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.listener_port, timeout=REQUEST_TIMEOUT_S
+        )
         try:
             conn.putrequest(case.method, case.path, skip_host=True, skip_accept_encoding=True)
             for name, value in _request_headers(case, f"127.0.0.1:{self.listener_port}"):
@@ -265,8 +284,11 @@ def _record(manifest: Path, runs: list[PluginRun]) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--manifest", type=Path, required=True)
-    parser.add_argument("--plugin", action="append",
-                        help="only this plugin (repeatable); runs it even if not differential")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        help="only this plugin (repeatable); runs it even if not differential",
+    )
     parser.add_argument("--record", action="store_true", help="merge results into expected.json")
     args = parser.parse_args(argv)
     specs = _select(parser, load_manifest(args.manifest), args.plugin)
@@ -306,8 +328,10 @@ def _report(run: PluginRun) -> None:
         print(f"{run.name}: Envoy refused to load it\n{run.error}", file=sys.stderr)
         return
     print(json.dumps({run.name: run.to_record()}, indent=2))
-    print(f"{run.name}: Envoy ready in {run.startup_s:.2f}s, {len(run.outcomes)} cases",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{run.name}: Envoy ready in {run.startup_s:.2f}s, {len(run.outcomes)} cases",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

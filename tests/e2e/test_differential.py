@@ -25,16 +25,14 @@ def _plugins() -> list[PluginSpec]:
 
 
 def _params() -> list[object]:
-    return [
-        pytest.param(
-            spec,
-            id=spec.name,
-            marks=() if spec.differential else pytest.mark.skip(
-                reason=f"not differential: {spec.why_not_differential or '(no reason given)'}"
-            ),
-        )
-        for spec in _plugins()
-    ]
+    return [pytest.param(spec, id=spec.name, marks=_marks(spec)) for spec in _plugins()]
+
+
+def _marks(spec: PluginSpec) -> tuple[pytest.MarkDecorator, ...]:
+    if spec.differential:
+        return ()
+    why = spec.why_not_differential or "(no reason given)"
+    return (pytest.mark.skip(reason=f"not differential: {why}"),)
 
 
 @pytest.fixture

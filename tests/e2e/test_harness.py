@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,14 +90,21 @@ def test_plugin_envoy_rejects_is_a_load_failure(
 
 def test_outcome_from_try_matches_wire_normalization() -> None:
     """A ``wasmd try`` object that means the same exchange normalizes to the same Outcome."""
-    result = {
+    result: dict[str, Any] = {
         "loaded": True,
         "error": None,
         "local_response": None,
         "request": {
-            "headers": [[":method", "GET"], [":path", "/hello?q=1"], [":scheme", "http"],
-                        [":authority", "x"], ["X-Test", "add"], ["x-wasm-req", "hello-from-wasm"],
-                        ["x-request-id", "1"], ["x-forwarded-proto", "http"]],  # fmt: skip
+            "headers": [
+                [":method", "GET"],
+                [":path", "/hello?q=1"],
+                [":scheme", "http"],
+                [":authority", "x"],
+                ["X-Test", "add"],
+                ["x-wasm-req", "hello-from-wasm"],
+                ["x-request-id", "1"],
+                ["x-forwarded-proto", "http"],
+            ],
             "body": "",
         },
         "response": {

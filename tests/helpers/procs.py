@@ -106,10 +106,8 @@ class Spawned:
 def kill_group(popen: subprocess.Popen[bytes], grace_s: float = TERM_GRACE_S) -> None:
     """SIGTERM the child's process group, SIGKILL it after ``grace_s``, and reap the child."""
     _signal_group(popen.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
     # Also SIGKILL after a clean exit: grandchildren in the group may have ignored SIGTERM.
     _signal_group(popen.pid, signal.SIGKILL)
     popen.wait()

@@ -30,9 +30,19 @@ def try_argv(spec: PluginSpec, case: CaseSpec | None) -> list[str]:
 
     Long options use ``--opt=value`` so values starting with ``-`` stay values.
     """
-    argv = [sys.executable, "-m", "wasmd", "try", str(spec.wasm), "--json",
-            f"--name={spec.name}", f"--root-id={spec.root_id}", f"--config={spec.config}",
-            f"--vm-config={spec.vm_config}", f"--failure-policy={spec.failure_policy}"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "wasmd",
+        "try",
+        str(spec.wasm),
+        "--json",
+        f"--name={spec.name}",
+        f"--root-id={spec.root_id}",
+        f"--config={spec.config}",
+        f"--vm-config={spec.vm_config}",
+        f"--failure-policy={spec.failure_policy}",
+    ]
     argv += [f"--env={k}={v}" for k, v in spec.env]
     if case is not None:
         argv += _case_args(case)
