@@ -48,7 +48,15 @@ UPSTREAM_SETTLE_TIMEOUT_S = 5.0
 _base_ids = itertools.count(1)
 
 
-class EnvoyLoadError(RuntimeError):
+# Log lines that mean Envoy refused the Wasm plugin itself, not our bootstrap or the host.
+_WASM_REFUSAL = re.compile(r"\]\[(critical|error)\]\[wasm\]|Unable to create Wasm")
+
+
+class EnvoyStartError(RuntimeError):
+    """Envoy did not start for a reason other than the plugin (a harness or host problem)."""
+
+
+class EnvoyLoadError(EnvoyStartError):
     """Envoy refused the plugin (exited, or never became ready); the message has its log."""
 
 
@@ -132,8 +140,8 @@ class EnvoyHarness:
         try:
             self.admin_port = self._wait_admin(admin_file)
             self._wait_ready()
-        except TimeoutError as exc:
-            raise EnvoyLoadError(str(exc)) from None
+        except (TimeoutError, EnvoyStartError) as exc:
+            raise self._start_failure(str(exc)) from None
         self.listener_port = self._listener_port()
         self.startup_s = time.monotonic() - started
 
@@ -156,7 +164,14 @@ class EnvoyHarness:
     def _alive_or_fail(self) -> None:
         assert self._proc is not None
         if self._proc.exited():
-            raise EnvoyLoadError(f"Envoy exited during start-up\n{self._proc.describe()}")
+            raise EnvoyStartError(f"Envoy exited during start-up\n{self._proc.describe()}")
+
+    def _start_failure(self, message: str) -> EnvoyStartError:
+        """A load error if Envoy's log blames the Wasm plugin, else a harness/host error."""
+        log = self._proc.log_path.read_text(errors="replace") if self._proc else ""
+        if _WASM_REFUSAL.search(log):
+            return EnvoyLoadError(message)
+        return EnvoyStartError(f"Envoy failed to start, and not because of the plugin\n{message}")
 
     def _describe(self) -> str:
         return self._proc.describe() if self._proc is not None else "(Envoy not started)"
@@ -164,7 +179,8 @@ class EnvoyHarness:
     def _wait_admin(self, admin_file: Path) -> int:
         def address() -> str:
             self._alive_or_fail()
-            return admin_file.read_text().strip() if admin_file.exists() else ""
+            text = admin_file.read_text().strip() if admin_file.exists() else ""
+            return text if re.fullmatch(r".+:\d+", text) else ""  # may be half-written
 
         text = str(
             wait_for(
@@ -195,11 +211,11 @@ class EnvoyHarness:
     def _listener_port(self) -> int:
         status, body = self._admin_get("/listeners?format=json")
         if status != 200:
-            raise EnvoyLoadError(f"admin /listeners answered {status}\n{self._describe()}")
+            raise EnvoyStartError(f"admin /listeners answered {status}\n{self._describe()}")
         for listener in json.loads(body)["listener_statuses"]:
             if listener["name"] == LISTENER_NAME:
                 return int(listener["local_address"]["socket_address"]["port_value"])
-        raise EnvoyLoadError(f"listener {LISTENER_NAME!r} not in {body}")
+        raise EnvoyStartError(f"listener {LISTENER_NAME!r} not in {body}")
 
     def _upstream_requests_sent(self) -> int:
         """Envoy's count of requests it started towards the upstream cluster."""

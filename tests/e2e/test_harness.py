@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.envoy_harness import EnvoyHarness, EnvoyLoadError, run_plugin
+from tests.e2e.envoy_harness import EnvoyHarness, EnvoyLoadError, EnvoyStartError, run_plugin
 from tests.helpers.manifest import PluginSpec
 from tests.helpers.outcome import Outcome, outcome_from_try
 from tests.helpers.procs import spawn, wait_for
@@ -86,6 +86,18 @@ def test_plugin_envoy_rejects_is_a_load_failure(
     assert "Unable to create Wasm plugin wat_reject" in run.error
     with pytest.raises(EnvoyLoadError), EnvoyHarness(spec, tmp_path / "again"):
         pass
+
+
+@pytest.mark.envoy
+def test_envoy_failing_for_other_reasons_is_not_a_plugin_load_error(
+    fixture_plugins_built: dict[str, PluginSpec], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken harness or host must never be recorded as ``load_error`` in expected.json."""
+    monkeypatch.setattr(EnvoyHarness, "_argv", lambda self, config, admin: ["envoy", "--bogus"])
+    harness = EnvoyHarness(fixture_plugins_built["wat_probe"], tmp_path)
+    with pytest.raises(EnvoyStartError) as info, harness:
+        pass
+    assert not isinstance(info.value, EnvoyLoadError)
 
 
 def test_outcome_from_try_matches_wire_normalization() -> None:
