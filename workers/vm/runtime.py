@@ -45,6 +45,7 @@ class CompiledModule:
     module: wasmtime.Module
     imports: tuple[ImportSpec, ...]
     exports: frozenset[str]
+    arity: dict[str, int]
     from_cache: bool = field(default=False, compare=False)
 
 
@@ -93,7 +94,12 @@ class Runtime:
             self._store_cached(digest, module)
         imports = tuple(_import_spec(imp) for imp in module.imports)
         exports = frozenset(exp.name for exp in module.exports)
-        return CompiledModule(digest, module, imports, exports, cached)
+        arity = {
+            exp.name: len(exp.type.params)
+            for exp in module.exports
+            if isinstance(exp.type, wasmtime.FuncType)
+        }
+        return CompiledModule(digest, module, imports, exports, arity, cached)
 
     def _cache_path(self, digest: str) -> Path | None:
         if self.cache_dir is None:

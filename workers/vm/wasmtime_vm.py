@@ -45,8 +45,8 @@ def _first_line(text: str) -> str:
     """The line of a wasmtime error that says what happened (not the backtrace header)."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     for line in lines:
-        if line.startswith("wasm trap:"):
-            return line
+        if "wasm trap:" in line:
+            return line[line.index("wasm trap:") :]
     return lines[-1] if lines else "unknown error"
 
 
@@ -128,6 +128,8 @@ class WasmtimeVm:
     def _trap_from_host(self, name: str, exc: BaseException) -> HostTrap:
         if isinstance(exc, HostTrap):
             return exc
+        if isinstance(exc, PluginTrap):  # a nested guest call (the allocator) failed
+            return HostTrap(str(exc), kind=exc.kind)
         # A bug in wasmd's own host code: fail this VM, never the worker.
         return HostTrap(f"host function {name} raised {exc!r}", kind="host")
 

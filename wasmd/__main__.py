@@ -1,0 +1,5 @@
+import sys
+
+from wasmd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Contexts: plugin (root) and stream contexts, lifecycle, failure policy; the ABI semantics."""

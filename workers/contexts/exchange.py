@@ -1,0 +1,286 @@
+"""One HTTP exchange through a chain of plugins, phase by phase, as Envoy's filter chain runs it.
+
+Faces (``wasmd try``, the msgpack server, the ext_proc servicer) feed the phases in order
+and read back what to do: continue with the (mutated) headers and body, stay paused, or
+answer with a local response. Request phases visit the plugins in chain order, response
+phases in reverse order. A local reply still runs the response-header (and body)
+callbacks of the plugins it passes back through, as Envoy does.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from wasmd.errors import PluginTrap
+from workers.abi.types import LogLevel
+from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
+from workers.contexts.plugin import PluginVm
+from workers.contexts.policy import Admission, PluginHandle
+from workers.contexts.stream import LocalResponse, StreamContext
+
+FAIL_CLOSED = LocalResponse(503, [], b"", "wasm_fail_stream", 14)  # Envoy's failStream reply
+
+
+class Step(enum.Enum):
+    CONTINUE = "continue"
+    PAUSE = "pause"  # the plugin stopped iteration; nothing resumed it yet
+    BUFFER = "buffer"  # a body callback wants more data before deciding
+    LOCAL = "local"  # a local response replaces the upstream response
+    RESET = "reset"  # the plugin closed the stream
+    FAIL = "fail"  # the plugin failed and its policy is fail_closed
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResponse:
+    status: int
+    headers: list[Pair]
+    body: bytes
+    details: str = ""
+    local: bool = False
+
+
+class HttpFilter:
+    """One plugin's stream context within one exchange; applies the plugin's failure policy."""
+
+    def __init__(self, handle: PluginHandle, supplied: dict[str, bytes]) -> None:
+        self.handle = handle
+        self.supplied = supplied
+        self.vm: PluginVm | None = None
+        self.ctx: StreamContext | None = None
+        self.skip = False
+        self.failure: PluginTrap | None = None
+        self.buffers = {"request": BodyBuffer(), "response": BodyBuffer()}
+
+    def _open(self) -> Step | None:
+        """Create the stream context lazily (Envoy's onCreate on first use)."""
+        if self.ctx is not None or self.skip:
+            return None
+        if self.failure is not None:
+            return Step.FAIL
+        admission, vm = self.handle.admit()
+        if admission is Admission.SKIP:
+            self.skip = True
+            return None
+        if admission is Admission.REJECT or vm is None:
+            self.failure = PluginTrap(f"plugin {self.handle.name} is failed", "failed")
+            return Step.FAIL
+        self.vm = vm
+        try:
+            self.ctx = vm.new_stream(self.supplied)
+        except PluginTrap as trap:
+            return self._failed(trap)
+        return None
+
+    def call(
+        self, export: str, args: tuple[int, ...], setup: Callable[[StreamContext], None],
+        direction: int, *, headers: bool,
+    ) -> Step:
+        """Run one callback; translate its return value and requests into a Step."""
+        opened = self._open()
+        if opened is not None:
+            return opened
+        if self.skip:
+            return Step.CONTINUE
+        assert self.vm is not None and self.ctx is not None
+        ctx = self.ctx
+        setup(ctx)
+        ctx.continue_requested.clear()
+        had_local = ctx.local_response is not None
+        try:
+            result = self.vm.invoke(ctx, export, ctx.id, *args)
+        except PluginTrap as trap:
+            return self._failed(trap)
+        if ctx.reset_requested:
+            return Step.RESET
+        if ctx.local_response is not None and not had_local:
+            return Step.LOCAL
+        if not result or (headers and result == 2) or direction in ctx.continue_requested:
+            return Step.CONTINUE
+        return Step.PAUSE
+
+    def _failed(self, trap: PluginTrap) -> Step:
+        assert self.vm is not None
+        self.handle.report(self.vm, trap)
+        self.vm.logs.emit(LogLevel.ERROR, f"plugin failed: {trap}", source="host")
+        self.failure = trap
+        if self.handle.policy.value == "fail_open":
+            self.skip = True
+            return Step.CONTINUE
+        return Step.FAIL
+
+    def finish(self) -> None:
+        """on_log, on_done, on_delete; creates the context first if it never existed."""
+        if self.failure is not None or self.skip:
+            return
+        if self._open() is not None or self.ctx is None or self.vm is None:
+            return
+        try:
+            self.vm.end_stream(self.ctx)
+            self.handle.report_success()
+        except PluginTrap as trap:
+            self.handle.report(self.vm, trap)
+
+
+class Exchange:
+    """Drives one HTTP exchange through ``handles`` (the chain, in request order)."""
+
+    def __init__(self, handles: Sequence[PluginHandle], supplied: dict[str, bytes] | None = None):
+        self.filters = [HttpFilter(h, dict(supplied or {})) for h in handles]
+        self.request_headers = HeaderMap()
+        self.request_trailers: HeaderMap | None = None
+        self.request_body = bytearray()  # what passed every plugin: goes upstream
+        self.response_headers = HeaderMap()
+        self.response_trailers: HeaderMap | None = None
+        self.response_body = bytearray()  # what passed every plugin: goes to the client
+        self.final: FinalResponse | None = None
+        self.reset = False
+        self.paused_in: str | None = None
+        self._request_stopped_at = len(self.filters)
+
+    # -- request phases --------------------------------------------------------------------
+    def on_request_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
+        self.request_headers = HeaderMap(headers)
+
+        def setup(ctx: StreamContext) -> None:
+            ctx.request_headers = ctx.props.request_headers = self.request_headers
+
+        n = len(self.request_headers)
+        return self._run("request_headers", range(len(self.filters)), "proxy_on_request_headers",
+                         (n, int(end_of_stream)), setup, 0, headers=True)
+
+    def on_request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
+        return self._body("request", chunk, end_of_stream)
+
+    def on_request_trailers(self, trailers: Sequence[Pair]) -> Step:
+        self.request_trailers = HeaderMap(trailers)
+
+        def setup(ctx: StreamContext) -> None:
+            ctx.request_trailers = self.request_trailers
+
+        return self._run("request_trailers", range(len(self.filters)), "proxy_on_request_trailers",
+                         (len(self.request_trailers),), setup, 0, headers=False)
+
+    # -- response phases -------------------------------------------------------------------
+    def on_response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
+        self.response_headers = HeaderMap(headers)
+        return self._response_headers(reversed(range(len(self.filters))), end_of_stream)
+
+    def _response_headers(self, order: Sequence[int] | reversed[int], eos: bool) -> Step:
+        def setup(ctx: StreamContext) -> None:
+            ctx.response_headers = ctx.props.response_headers = self.response_headers
+
+        n = len(self.response_headers)
+        return self._run("response_headers", order, "proxy_on_response_headers",
+                         (n, int(eos)), setup, 1, headers=True)
+
+    def on_response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
+        return self._body("response", chunk, end_of_stream)
+
+    def on_response_trailers(self, trailers: Sequence[Pair]) -> Step:
+        self.response_trailers = HeaderMap(trailers)
+
+        def setup(ctx: StreamContext) -> None:
+            ctx.response_trailers = self.response_trailers
+
+        return self._run("response_trailers", reversed(range(len(self.filters))),
+                         "proxy_on_response_trailers", (len(self.response_trailers),), setup, 1,
+                         headers=False)
+
+    def finish(self) -> None:
+        """End every plugin's stream context (on_log, on_done, on_delete)."""
+        for f in self.filters:
+            f.finish()
+        for handle in {id(f.handle): f.handle for f in self.filters}.values():
+            if handle.vm is not None:
+                handle.vm.logs.flush()
+
+    # -- machinery -------------------------------------------------------------------------
+    def _run(
+        self, phase: str, order: Sequence[int] | reversed[int] | range, export: str,
+        args: tuple[int, ...], setup: Callable[[StreamContext], None], direction: int,
+        *, headers: bool,
+    ) -> Step:
+        for index in order:
+            step = self.filters[index].call(export, args, setup, direction, headers=headers)
+            if step is not Step.CONTINUE:
+                return self._stopped(step, index, phase)
+        return Step.CONTINUE
+
+    def _body(self, direction: str, chunk: bytes, eos: bool) -> Step:
+        request = direction == "request"
+        order = range(len(self.filters)) if request else reversed(range(len(self.filters)))
+        export = f"proxy_on_{direction}_body"
+        data = chunk
+        for index in order:
+            f = self.filters[index]
+            buffer = f.buffers[direction]
+            buffer.data += data
+
+            def setup(ctx: StreamContext, buffer: BodyBuffer = buffer) -> None:
+                if request:
+                    ctx.request_body = buffer
+                else:
+                    ctx.response_body = buffer
+
+            step = f.call(export, (buffer.size(), int(eos)), setup, 0 if request else 1,
+                          headers=False)
+            if step is Step.PAUSE and not eos:
+                return Step.BUFFER
+            if step is not Step.CONTINUE:
+                return self._stopped(step, index, f"{direction}_body")
+            data = bytes(buffer.data)
+            buffer.data.clear()
+        (self.request_body if request else self.response_body).extend(data)
+        return Step.CONTINUE
+
+    def _stopped(self, step: Step, index: int, phase: str) -> Step:
+        if step is Step.RESET:
+            self.reset = True
+        elif step is Step.PAUSE:
+            self.paused_in = phase
+        elif step is Step.LOCAL:
+            ctx = self.filters[index].ctx
+            assert ctx is not None and ctx.local_response is not None
+            self._local_reply(ctx.local_response, index, phase)
+        elif step is Step.FAIL:
+            self._local_reply(FAIL_CLOSED, index - 1, phase)
+            return Step.LOCAL
+        return step
+
+    def _local_reply(self, reply: LocalResponse, last: int, phase: str) -> None:
+        """Answer locally; the reply passes back through plugins last..0 (request phases)."""
+        self.response_headers = HeaderMap([(b":status", str(reply.status).encode())])
+        for key, value in reply.headers:
+            self.response_headers.add(key, value)
+        if reply.body:
+            if self.response_headers.get(b"content-type") is None:
+                self.response_headers.add(b"content-type", b"text/plain")
+            self.response_headers.add(b"content-length", str(len(reply.body)).encode())
+        body = reply.body
+        if phase.startswith("request") and last >= 0:
+            order = list(reversed(range(last + 1)))
+            self._response_headers(order, not body)
+            if body:
+                self.response_body.clear()
+                self._body_through(order, body)
+                body = bytes(self.response_body)
+        status = self.response_headers.get(b":status") or str(reply.status).encode()
+        headers = [(k, v) for k, v in self.response_headers.pairs() if k != b":status"]
+        self.final = FinalResponse(int(status), headers, body, reply.details, local=True)
+
+    def _body_through(self, order: list[int], body: bytes) -> None:
+        data = body
+        for index in order:
+            f = self.filters[index]
+            buffer = f.buffers["response"]
+            buffer.data += data
+
+            def setup(ctx: StreamContext, buffer: BodyBuffer = buffer) -> None:
+                ctx.response_body = buffer
+
+            f.call("proxy_on_response_body", (buffer.size(), 1), setup, 1, headers=False)
+            data = bytes(buffer.data)
+            buffer.data.clear()
+        self.response_body.extend(data)

@@ -1,0 +1,389 @@
+"""One plugin VM: its lifecycle (start, vm_start, configure) and the host side of the ABI.
+
+``PluginVm`` is what the ABI layer talks to (it implements ``ProxyHost``): every host
+call is answered for the *effective* context, which is the context whose callback is
+running unless the plugin switched with ``proxy_set_effective_context`` during this entry.
+Lifecycle as Envoy runs it: ``_initialize`` (+ ``main``/``__main_void``) or ``_start``;
+``proxy_on_context_create(root, 0)``; ``proxy_on_vm_start``; ``proxy_on_configure``.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wasmd.errors import PluginLoadError, PluginTrap
+from workers.abi.host import Buffer, HeaderMap, ProxyAbi
+from workers.abi.linking import Phase, make_resolver
+from workers.abi.types import (
+    ABI_MARKERS,
+    AbiVersion,
+    BufferType,
+    LogLevel,
+    MapType,
+    MetricType,
+    WasmResult,
+)
+from workers.abi.wasi import Wasi
+from workers.contexts import properties
+from workers.contexts.logsink import LogSink
+from workers.contexts.maps import BodyBuffer
+from workers.contexts.metrics import Metrics
+from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
+from workers.contexts.stream import LocalResponse, StreamContext
+from workers.vm.runtime import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_LIMIT_BYTES, CompiledModule, Runtime
+from workers.vm.wasmtime_vm import WasmtimeVm
+
+R = WasmResult
+ROOT_CONTEXT_ID = 1
+
+
+class FailurePolicy(enum.Enum):
+    FAIL_OPEN = "fail_open"
+    FAIL_CLOSED = "fail_closed"
+    RELOAD = "reload"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginConfig:
+    """Everything that defines one configured plugin (what Envoy's PluginConfig holds)."""
+
+    name: str
+    root_id: str = ""
+    vm_id: str = ""
+    configuration: bytes = b""
+    vm_configuration: bytes = b""
+    env: tuple[tuple[str, str], ...] = ()
+    failure_policy: FailurePolicy = FailurePolicy.FAIL_CLOSED
+    deadline_ms: int = DEFAULT_DEADLINE_MS
+    memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
+    log_level: LogLevel = LogLevel.INFO
+    properties: dict[str, bytes] = field(default_factory=dict)
+
+
+def detect_abi(exports: frozenset[str]) -> AbiVersion:
+    """The ABI version a module advertises through its marker export."""
+    found = sorted(ABI_MARKERS[name] for name in exports if name in ABI_MARKERS)
+    if not found:
+        raise PluginLoadError(
+            "missing or unknown Proxy-Wasm ABI version: the module exports none of "
+            + ", ".join(sorted(ABI_MARKERS))
+            + " (is this a Proxy-Wasm plugin?)"
+        )
+    return found[-1]
+
+
+class Context:
+    """A root (plugin) context; stream contexts extend it."""
+
+    def __init__(self, context_id: int, parent_id: int, props: properties.PropertySource) -> None:
+        self.id = context_id
+        self.parent_id = parent_id
+        self.props = props
+
+
+class PluginVm:
+    """One instance of a plugin module and its contexts. Not thread-safe: one loop owns it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        compiled: CompiledModule,
+        config: PluginConfig,
+        *,
+        logs: LogSink,
+        metrics: Metrics | None = None,
+        shared_data: SharedData | None = None,
+        shared_queues: SharedQueues | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.runtime = runtime
+        self.compiled = compiled
+        self.config = config
+        self.logs = logs
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.shared_data = shared_data if shared_data is not None else LocalSharedData()
+        self.shared_queues = shared_queues if shared_queues is not None else LocalSharedQueues()
+        self.clock_ns = clock_ns
+        self.abi = detect_abi(compiled.exports)
+        self.phase = Phase.START
+        self.failed: PluginTrap | None = None
+        self.tick_period_ms = 0
+        self.contexts: dict[int, Context | StreamContext] = {}
+        self.current: Context | StreamContext | None = None
+        self.effective: Context | StreamContext | None = None
+        self.pending_done: set[int] = set()
+        self._configuring: bytes | None = None
+        self._next_context_id = ROOT_CONTEXT_ID
+        self.allocator = "malloc" if "malloc" in compiled.exports else "proxy_on_memory_allocate"
+        self.vm: WasmtimeVm | None = None
+        self.root = Context(self._allocate_context_id(), 0, self._props())
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Instantiate, initialize, create the root context, vm_start and configure.
+
+        Raises PluginLoadError with a message that says which step failed and why.
+        """
+        if self.allocator not in self.compiled.exports:
+            raise PluginLoadError(
+                "the module exports no allocator: Proxy-Wasm needs `malloc` or "
+                "`proxy_on_memory_allocate`"
+            )
+        wasi = Wasi(lambda: self.memory, env=self.config.env, log=self.log)
+        resolve = make_resolver(self, ProxyAbi(self), wasi)
+        self.vm = self.runtime.instantiate(
+            self.compiled, resolve,
+            memory_limit_bytes=self.config.memory_limit_bytes,
+            deadline_ms=self.config.deadline_ms,
+        )
+        self._step("start-up", self._run_entry_points)
+        self.phase = Phase.NORMAL
+        self.contexts[self.root.id] = self.root
+        self._step("proxy_on_context_create", lambda: self.invoke(self.root, "proxy_on_context_create", self.root.id, 0))
+        self._configuring = self.config.vm_configuration
+        if self._step("proxy_on_vm_start", lambda: self.invoke(
+                self.root, "proxy_on_vm_start", self.root.id, len(self.config.vm_configuration))) == 0:
+            raise PluginLoadError("proxy_on_vm_start returned false: the plugin rejected its VM configuration")
+        self._configuring = self.config.configuration
+        try:
+            if self._step("proxy_on_configure", lambda: self.invoke(
+                    self.root, "proxy_on_configure", self.root.id, len(self.config.configuration))) == 0:
+                raise PluginLoadError(
+                    "proxy_on_configure returned false: the plugin rejected its configuration"
+                )
+        finally:
+            self._configuring = None
+
+    def _run_entry_points(self) -> None:
+        exports = self.compiled.exports
+        if "_initialize" in exports:
+            self.invoke(self.root, "_initialize")
+            if "main" in exports:
+                self.invoke(self.root, "main", 0, 0)
+            elif "__main_void" in exports:
+                self.invoke(self.root, "__main_void")
+        elif "_start" in exports:
+            self.invoke(self.root, "_start")
+
+    def _step(self, what: str, action: Callable[[], int | None]) -> int | None:
+        try:
+            return action()
+        except PluginTrap as trap:
+            raise PluginLoadError(f"{what} failed: plugin {trap}") from trap
+
+    @property
+    def memory(self):  # type: ignore[no-untyped-def]
+        assert self.vm is not None
+        return self.vm.memory
+
+    def invoke(self, ctx: Context | StreamContext, export: str, *args: int) -> int | None:
+        """Call ``export`` for ``ctx`` if the module exports it (else None).
+
+        Raises PluginTrap; the VM is failed from then on.
+        """
+        arity = self.compiled.arity.get(export)
+        if arity is None:
+            return None
+        assert self.vm is not None
+        if len(args) != arity:  # e.g. ABI 0.1.0 header callbacks take no end_of_stream
+            args = (args + (0,) * arity)[:arity]
+        previous = self.current, self.effective
+        self.current = self.effective = ctx
+        try:
+            return self.vm.call(export, *args)
+        except PluginTrap as trap:
+            self.failed = self.failed or trap
+            raise
+        finally:
+            self.current, self.effective = previous
+
+    def new_stream(self, supplied: dict[str, bytes] | None = None) -> StreamContext:
+        """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
+        props = self._props(supplied)
+        ctx = StreamContext(self._allocate_context_id(), self.root.id, props)
+        self.contexts[ctx.id] = ctx
+        self.invoke(ctx, "proxy_on_context_create", ctx.id, self.root.id)
+        return ctx
+
+    def end_stream(self, ctx: StreamContext) -> None:
+        """on_log, on_done, on_delete (Envoy's order); skipped once the VM has failed."""
+        try:
+            if self.failed is None:
+                self.invoke(ctx, "proxy_on_log", ctx.id)
+                self.invoke(ctx, "proxy_on_done", ctx.id)
+                self.invoke(ctx, "proxy_on_delete", ctx.id)
+        finally:
+            self.contexts.pop(ctx.id, None)
+
+    def close(self) -> None:
+        if self.vm is not None:
+            self.vm.close()
+            self.vm = None
+
+    def _allocate_context_id(self) -> int:
+        context_id = self._next_context_id
+        self._next_context_id += 1
+        return context_id
+
+    def _props(self, supplied: dict[str, bytes] | None = None) -> properties.PropertySource:
+        merged = dict(self.config.properties)
+        merged.update(supplied or {})
+        return properties.PropertySource(
+            self.config.name, self.config.root_id, self.config.vm_id, supplied=merged
+        )
+
+    # -- LinkHost -------------------------------------------------------------------------
+    def link_warning(self, message: str) -> None:
+        self.logs.emit(LogLevel.WARN, message, source="host")
+
+    # -- ProxyHost: memory, logging, time ------------------------------------------------
+    def allocate(self, size: int) -> int:
+        assert self.vm is not None
+        previous, self.phase = self.phase, Phase.ALLOC
+        try:
+            return self.vm.call(self.allocator, size) or 0
+        finally:
+            self.phase = previous
+
+    def log(self, level: LogLevel, message: str) -> None:
+        if level >= self.config.log_level:
+            self.logs.emit(level, message)
+
+    def log_level(self) -> LogLevel:
+        return self.config.log_level
+
+    def now_ns(self) -> int:
+        return self.clock_ns()
+
+    def set_tick_period(self, period_ms: int) -> WasmResult:
+        self.tick_period_ms = period_ms
+        return R.OK
+
+    def configuration(self) -> bytes | None:
+        return self._configuring
+
+    def _stream(self) -> StreamContext | None:
+        ctx = self.effective
+        return ctx if isinstance(ctx, StreamContext) else None
+
+    def buffer(self, kind: BufferType) -> Buffer | None:
+        if kind is BufferType.VM_CONFIGURATION:
+            return BodyBuffer(self.config.vm_configuration, writable=False)
+        if kind is BufferType.PLUGIN_CONFIGURATION:
+            if self._configuring is None:
+                return None
+            return BodyBuffer(self.config.configuration, writable=False)
+        stream = self._stream()
+        return None if stream is None else stream.buffer(kind)
+
+    def header_map(self, kind: MapType, *, write: bool) -> HeaderMap | WasmResult:
+        stream = self._stream()
+        found = None if stream is None else stream.header_map(kind)
+        if found is None:
+            return R.BAD_ARGUMENT
+        if write and not found.writable:
+            return R.BAD_ARGUMENT
+        return found
+
+    # -- ProxyHost: stream control ----------------------------------------------------------
+    def continue_stream(self, stream: int) -> WasmResult:
+        if stream > 1:
+            return R.BAD_ARGUMENT
+        ctx = self._stream()
+        if ctx is not None:
+            ctx.continue_requested.add(stream)
+        return R.OK
+
+    def close_stream(self, stream: int) -> WasmResult:
+        if stream > 1:
+            return R.BAD_ARGUMENT
+        ctx = self._stream()
+        if ctx is not None:
+            ctx.reset_requested = True
+        return R.OK
+
+    def clear_route_cache(self) -> WasmResult:
+        return R.OK
+
+    def send_local_response(
+        self, status: int, details: bytes, body: bytes,
+        headers: list[tuple[bytes, bytes]], grpc_status: int,
+    ) -> WasmResult:
+        ctx = self._stream()
+        if ctx is None:
+            return R.BAD_ARGUMENT
+        if ctx.local_response is None:
+            grpc = None if grpc_status > 16 else grpc_status
+            ctx.local_response = LocalResponse(status, headers, body, details.decode(errors="replace"), grpc)
+        return R.OK
+
+    def get_status(self) -> tuple[int, bytes] | None:
+        return None
+
+    def set_effective_context(self, context_id: int) -> WasmResult:
+        ctx = self.contexts.get(context_id)
+        if ctx is None:
+            return R.BAD_ARGUMENT
+        self.effective = ctx
+        return R.OK
+
+    def done(self) -> WasmResult:
+        ctx = self.effective
+        if ctx is None or ctx.id not in self.pending_done:
+            return R.NOT_FOUND
+        self.pending_done.discard(ctx.id)
+        return R.OK
+
+    # -- ProxyHost: properties, foreign functions --------------------------------------------
+    def _prop_source(self) -> properties.PropertySource:
+        ctx = self.effective or self.root
+        return ctx.props
+
+    def get_property(self, path: list[bytes]) -> bytes | None:
+        return properties.lookup(path, self._prop_source())
+
+    def set_property(self, path: list[bytes], value: bytes) -> WasmResult:
+        try:
+            name = ".".join(seg.decode() for seg in path)
+        except UnicodeDecodeError:
+            return R.BAD_ARGUMENT
+        self._prop_source().assigned[name] = value
+        return R.OK
+
+    def call_foreign_function(self, name: bytes, args: bytes) -> tuple[WasmResult, bytes]:
+        return R.NOT_FOUND, b""
+
+    # -- ProxyHost: metrics, shared data, queues ------------------------------------------
+    def define_metric(self, kind: MetricType, name: bytes) -> int:
+        return self.metrics.define(kind, name.decode(errors="replace"))
+
+    def increment_metric(self, metric_id: int, delta: int) -> WasmResult:
+        return self.metrics.increment(metric_id, delta)
+
+    def record_metric(self, metric_id: int, value: int) -> WasmResult:
+        return self.metrics.record(metric_id, value)
+
+    def get_metric(self, metric_id: int) -> tuple[WasmResult, int]:
+        return self.metrics.get(metric_id)
+
+    def get_shared_data(self, key: bytes) -> tuple[bytes, int] | None:
+        return self.shared_data.get(self.config.vm_id, key)
+
+    def set_shared_data(self, key: bytes, value: bytes, cas: int) -> WasmResult:
+        return self.shared_data.set(self.config.vm_id, key, value, cas)
+
+    def register_shared_queue(self, name: bytes) -> int:
+        return self.shared_queues.register(self.config.vm_id, name, self.root)
+
+    def resolve_shared_queue(self, vm_id: bytes, name: bytes) -> int | None:
+        scope = vm_id.decode(errors="replace") if vm_id else self.config.vm_id
+        return self.shared_queues.resolve(scope, name)
+
+    def enqueue_shared_queue(self, queue_id: int, value: bytes) -> WasmResult:
+        return self.shared_queues.enqueue(queue_id, value)
+
+    def dequeue_shared_queue(self, queue_id: int) -> tuple[WasmResult, bytes]:
+        return self.shared_queues.dequeue(queue_id)

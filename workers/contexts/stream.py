@@ -1,0 +1,59 @@
+"""The state of one HTTP stream context as the plugin sees it through host calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from workers.abi.types import BufferType, MapType
+from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
+
+if TYPE_CHECKING:
+    from workers.contexts import properties
+
+
+@dataclass(frozen=True, slots=True)
+class LocalResponse:
+    """What proxy_send_local_response asked for."""
+
+    status: int
+    headers: list[Pair]
+    body: bytes
+    details: str
+    grpc_status: int | None = None
+
+
+@dataclass(slots=True)
+class StreamContext:
+    """Maps and buffers visible to the plugin, plus what it asked the host to do."""
+
+    id: int
+    parent_id: int
+    props: properties.PropertySource
+    request_headers: HeaderMap | None = None
+    request_body: BodyBuffer | None = None
+    request_trailers: HeaderMap | None = None
+    response_headers: HeaderMap | None = None
+    response_body: BodyBuffer | None = None
+    response_trailers: HeaderMap | None = None
+    local_response: LocalResponse | None = None
+    continue_requested: set[int] = field(default_factory=set)
+    reset_requested: bool = False
+
+    def header_map(self, kind: MapType) -> HeaderMap | None:
+        if kind is MapType.HTTP_REQUEST_HEADERS:
+            return self.request_headers
+        if kind is MapType.HTTP_REQUEST_TRAILERS:
+            return self.request_trailers
+        if kind is MapType.HTTP_RESPONSE_HEADERS:
+            return self.response_headers
+        if kind is MapType.HTTP_RESPONSE_TRAILERS:
+            return self.response_trailers
+        return None
+
+    def buffer(self, kind: BufferType) -> BodyBuffer | None:
+        if kind is BufferType.HTTP_REQUEST_BODY:
+            return self.request_body
+        if kind is BufferType.HTTP_RESPONSE_BODY:
+            return self.response_body
+        return None
