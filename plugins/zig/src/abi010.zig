@@ -15,6 +15,9 @@
 //!                      (0.1.0: OK with an empty value -> "status=0 len=0")
 //!   x-zig-in-echo      "status=S value=V" for request header x-zig-in, if the request carries it
 //! Response headers added: x-zig-clear-route-cache: <status of proxy_clear_route_cache()>.
+//! x-zig-probe: path-in-response -> on_response_headers reads request header :path and adds
+//!   x-zig-path-in-response: "status=S len=N" (Envoy: "status=2 len=0", BadArgument, because it
+//!   drops the request headers once the request has been continued).
 //!
 //! x-zig-pause: request  -> on_request_headers pauses (StopIteration) and arms a 5 ms tick; on_tick
 //!   disarms it, switches to the stream (proxy_set_effective_context), adds request header
@@ -135,6 +138,7 @@ var continue_status: [16]u32 = @splat(99);
 var add_after_status: [16]u32 = @splat(99);
 var response_paused: [16]bool = @splat(false);
 var want_response_pause: [16]bool = @splat(false);
+var probe_path: [16]bool = @splat(false);
 var pending_ctx: u32 = 0;
 var pending_dir: u32 = 0; // 1 = request, 2 = response
 
@@ -189,6 +193,7 @@ export fn proxy_on_request_headers(ctx: u32, num_headers: u32) u32 {
         return 1; // StopIteration; resumed from on_tick
     }
     want_response_pause[ctx % 16] = headerIs(REQUEST_HEADERS, "x-zig-pause", "response");
+    probe_path[ctx % 16] = headerIs(REQUEST_HEADERS, "x-zig-probe", "path-in-response");
     return 0;
 }
 
@@ -210,15 +215,18 @@ export fn proxy_on_response_headers(ctx: u32, num_headers: u32) u32 {
     }
     // Reading a request header from the response path: Envoy forgets the request headers once
     // the request has been continued, so this reports the status the host gives then.
-    var p: usize = 0;
-    var n: usize = 0;
-    const st = proxy_get_header_map_value(REQUEST_HEADERS, ":path", 5, &p, &n);
-    b = .{};
-    b.add("status=");
-    b.addNum(st);
-    b.add(" len=");
-    b.addNum(@intCast(n));
-    addHeader(RESPONSE_HEADERS, "x-zig-path-in-response", b.get());
+    if (probe_path[ctx % 16]) {
+        probe_path[ctx % 16] = false;
+        var p: usize = 0;
+        var n: usize = 0;
+        const st = proxy_get_header_map_value(REQUEST_HEADERS, ":path", 5, &p, &n);
+        b = .{};
+        b.add("status=");
+        b.addNum(st);
+        b.add(" len=");
+        b.addNum(@intCast(n));
+        addHeader(RESPONSE_HEADERS, "x-zig-path-in-response", b.get());
+    }
     if (want_response_pause[ctx % 16]) {
         want_response_pause[ctx % 16] = false;
         // The body gets "|continue_response=S" appended once resumed, so its length changes.
