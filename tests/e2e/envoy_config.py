@@ -14,8 +14,16 @@ from tests.helpers.manifest import PluginSpec
 
 LISTENER_NAME = "main"
 UPSTREAM_CLUSTER = "upstream"
-# Manifest failure_policy -> envoy.extensions.wasm.v3.FailurePolicy.
-FAILURE_POLICY = {"fail_open": "FAIL_OPEN", "fail_closed": "FAIL_CLOSED", "reload": "FAIL_RELOAD"}
+# Manifest failure_policy -> PluginConfig fields. fail_open uses the deprecated bool on
+# purpose: in Envoy 1.40 (PyPI build) `failure_policy: FAIL_OPEN` still answers 503 when the
+# plugin traps (measured; test_harness.py::test_fail_open_passes_a_trapping_request_through),
+# while `fail_open: true` lets the request through unmodified, which is what fail_open means.
+# Envoy rejects a config that sets both.
+FAILURE_POLICY: dict[str, dict[str, Any]] = {
+    "fail_open": {"fail_open": True},
+    "fail_closed": {"failure_policy": "FAIL_CLOSED"},
+    "reload": {"failure_policy": "FAIL_RELOAD"},
+}
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
 _STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue"
@@ -83,7 +91,7 @@ def wasm_filter(spec: PluginSpec) -> dict[str, Any]:
                 "root_id": spec.root_id,
                 "vm_config": vm_config,
                 "configuration": {"@type": _STRING_VALUE, "value": spec.config},
-                "failure_policy": FAILURE_POLICY[spec.failure_policy],
+                **FAILURE_POLICY[spec.failure_policy],
             },
         },
     }

@@ -45,6 +45,9 @@ REQUEST_TIMEOUT_S = 20.0
 ADMIN_TIMEOUT_S = 2.0
 # After the client has its answer, the upstream thread may still be parsing a reset request.
 UPSTREAM_SETTLE_TIMEOUT_S = 5.0
+# Host sent to Envoy: fixed (not the random port) so recordings are stable, and equal to
+# `wasmd try`'s default :authority so a plugin reading it sees the same value in both.
+CLIENT_AUTHORITY = "localhost"
 _base_ids = itertools.count(1)
 
 
@@ -254,7 +257,7 @@ class EnvoyHarness:
         )
         try:
             conn.putrequest(case.method, case.path, skip_host=True, skip_accept_encoding=True)
-            for name, value in _request_headers(case, f"127.0.0.1:{self.listener_port}"):
+            for name, value in _request_headers(case, CLIENT_AUTHORITY):
                 conn.putheader(name, value)
             conn.endheaders(case.body.encode() if case.body else None)
             resp = conn.getresponse()

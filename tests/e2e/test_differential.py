@@ -18,6 +18,8 @@ from tests.helpers.outcome import Outcome, diff, outcome_from_try
 from tests.helpers.wasmd_try import EXIT_LOAD_FAILED, TryResult, run_try
 
 pytestmark = [pytest.mark.envoy, pytest.mark.timeout(600)]
+# How much of wasmd's log to quote per mismatching case (log-flood plugins exist).
+LOG_LINES, LOG_LINE_CHARS = 12, 160
 
 
 def _plugins() -> list[PluginSpec]:
@@ -54,9 +56,9 @@ def test_wasmd_try_matches_envoy(plugin: PluginSpec, tmp_path: Path) -> None:
     assert not plugin.load_error, f"manifest says load_error but Envoy loaded {plugin.name}"
     mismatches = [_compare(plugin, name, outcome) for name, outcome in envoy.outcomes.items()]
     problems = [m for m in mismatches if m]
-    assert not problems, f"{len(problems)}/{len(mismatches)} cases differ\n\n" + "\n\n".join(
-        problems
-    )
+    if problems:
+        header = f"{plugin.name}: {len(problems)}/{len(mismatches)} cases differ (- envoy, + wasmd)"
+        pytest.fail("\n\n".join([header, *problems]), pytrace=False)
 
 
 def _assert_wasmd_refuses(plugin: PluginSpec, envoy: PluginRun) -> None:
@@ -83,5 +85,7 @@ def _compare(plugin: PluginSpec, case_name: str, expected: Outcome) -> str:
 
 def _logs(tried: TryResult) -> str:
     logs = tried.result.get("logs") or []
-    lines = [f"  [{entry.get('level')}] {entry.get('message')}" for entry in logs[-20:]]
+    lines = [f"  [{e.get('level')}] {str(e.get('message'))[:LOG_LINE_CHARS]}" for e in logs]
+    if len(lines) > LOG_LINES:
+        lines = [f"  ... {len(lines) - LOG_LINES} earlier lines", *lines[-LOG_LINES:]]
     return "wasmd try logs:\n" + "\n".join(lines) if lines else "(no wasmd try logs)"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import http.client
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.envoy_harness import EnvoyHarness, EnvoyLoadError, EnvoyStartError, run_plugin
-from tests.helpers.manifest import PluginSpec
+from tests.helpers.manifest import CaseSpec, PluginSpec
 from tests.helpers.outcome import Outcome, outcome_from_try
 from tests.helpers.procs import spawn, wait_for
 from tests.helpers.upstream import Answer, Upstream
@@ -73,6 +74,31 @@ def test_stream_reset_is_status_zero_not_a_harness_error(
     outcome = probe_outcomes["reset"]
     assert (outcome.status, outcome.response_headers, outcome.response_body) == (0, (), "")
     assert not outcome.upstream_reached
+
+
+_TRAP = CaseSpec(name="trap", path="/wasm-trap", response_body="from upstream")
+
+
+@pytest.mark.envoy
+def test_fail_open_passes_a_trapping_request_through(
+    fixture_plugins_built: dict[str, PluginSpec], tmp_path: Path
+) -> None:
+    """Regression: Envoy 1.40 with `failure_policy: FAIL_OPEN` answered 503 on a trap."""
+    spec = replace(fixture_plugins_built["wat_probe"], failure_policy="fail_open", cases=(_TRAP,))
+    run = run_plugin(spec, tmp_path)
+    outcome = run.outcomes["trap"]
+    assert (outcome.status, outcome.upstream_reached) == (200, True)
+    assert outcome.upstream_headers == ()  # unmodified: the plugin's header is not added
+    assert outcome.response_body == "from upstream"
+
+
+@pytest.mark.envoy
+def test_fail_closed_answers_503_on_a_trap(
+    fixture_plugins_built: dict[str, PluginSpec], tmp_path: Path
+) -> None:
+    spec = replace(fixture_plugins_built["wat_probe"], failure_policy="fail_closed", cases=(_TRAP,))
+    outcome = run_plugin(spec, tmp_path).outcomes["trap"]
+    assert (outcome.status, outcome.upstream_reached) == (503, False)
 
 
 @pytest.mark.envoy
