@@ -35,6 +35,8 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="what proxy_get_log_level reports and the lowest level kept")
     p.add_argument("--deadline-ms", type=int, default=None, help="CPU budget per plugin call")
     p.add_argument("--memory-limit-mib", type=int, default=None, help="linear memory limit per VM")
+    p.add_argument("--pause-timeout-ms", type=int, default=1000,
+                   help="how long a paused exchange waits for the plugin (its timer) to resume it")
     p.add_argument("--slow-path", action="store_true",
                    help="use wasmtime-py's public API instead of the C-API fast path")
     p.add_argument("--method", default="GET")
@@ -94,7 +96,10 @@ def _cmd_try(args: argparse.Namespace) -> int:
         response_body=args.response_body.encode(),
         properties={k: v.encode() for k, v in _kv(args.property, "--property")},
     )
-    result, code = trial.run(args.plugin, config, request, fast=not args.slow_path)
+    result, code = trial.run(
+        args.plugin, config, request, fast=not args.slow_path,
+        pause_timeout_ms=args.pause_timeout_ms,
+    )
     if args.json:
         print(json.dumps(result))
     else:

@@ -8,12 +8,13 @@ while running (trap, deadline, memory, stalled exchange).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmd.errors import PluginLoadError
+from wasmd.errors import PluginLoadError, PluginTrap
 from workers.abi.types import LogLevel
 from workers.contexts.exchange import Exchange, FinalResponse, Step
 from workers.contexts.logsink import LogSink
@@ -91,29 +92,62 @@ def _response_headers(req: TrialRequest) -> list[Pair]:
     return headers
 
 
-def _exchange(handle: PluginHandle, req: TrialRequest) -> tuple[Exchange, str | None]:
+def _exchange(
+    handle: PluginHandle, req: TrialRequest, pause_timeout_ms: int
+) -> tuple[Exchange, str | None]:
     """Run the phases; return the exchange and why it could not complete (if so)."""
     ex = Exchange([handle], req.properties)
-    step = ex.on_request_headers(_request_headers(req), not req.body)
-    if step is Step.CONTINUE and req.body:
-        step = ex.on_request_body(req.body, True)
-    if step is Step.CONTINUE:
-        step = ex.on_response_headers(_response_headers(req), not req.response_body)
-        if step is Step.CONTINUE and req.response_body:
-            step = ex.on_response_body(req.response_body, True)
+    phases: list[Callable[[], Step]] = [
+        lambda: ex.on_request_headers(_request_headers(req), not req.body)
+    ]
+    if req.body:
+        phases.append(lambda: ex.on_request_body(req.body, True))
+    phases.append(lambda: ex.on_response_headers(_response_headers(req), not req.response_body))
+    if req.response_body:
+        phases.append(lambda: ex.on_response_body(req.response_body, True))
+    step = Step.CONTINUE
+    for phase in phases:
+        step = phase()
+        if step is Step.PAUSE:
+            step = _wait_for_resume(handle, ex, pause_timeout_ms)
+        if step is not Step.CONTINUE:
+            break
     ex.finish()
     if step in (Step.PAUSE, Step.BUFFER):
         return ex, (
-            f"the plugin paused the exchange in {ex.paused_in or 'a body callback'} and nothing "
-            "resumed it (a proxy would hold the request until its timeout)"
+            f"the plugin paused the exchange in {ex.paused_in or 'a body callback'} and did not "
+            f"resume it within {pause_timeout_ms} ms (a proxy would hold the request)"
         )
     if step is Step.RESET:
         return ex, "the plugin closed (reset) the stream"
     return ex, None
 
 
-def run(wasm_path: Path, config: PluginConfig, req: TrialRequest, *, fast: bool = True
-        ) -> tuple[dict[str, Any], int]:
+def _wait_for_resume(handle: PluginHandle, ex: Exchange, timeout_ms: int) -> Step:
+    """Run the plugin's timer while the exchange is paused, until it continues or times out."""
+    vm = handle.vm
+    deadline = time.monotonic() + timeout_ms / 1000
+    while vm is not None and vm.failed is None and vm.tick_period_ms > 0:
+        if ex.paused_filter_continued():
+            return ex.resume()
+        wait_s = min(vm.tick_period_ms / 1000, deadline - time.monotonic())
+        if wait_s <= 0:
+            break
+        time.sleep(wait_s)
+        try:
+            vm.tick()
+        except PluginTrap as trap:
+            handle.report(vm, trap)
+            break
+    if ex.paused_filter_continued():
+        return ex.resume()
+    return Step.PAUSE
+
+
+def run(
+    wasm_path: Path, config: PluginConfig, req: TrialRequest, *, fast: bool = True,
+    pause_timeout_ms: int = 1000,
+) -> tuple[dict[str, Any], int]:
     """Load and run; return the JSON-able result and the exit code."""
     result: dict[str, Any] = {
         "loaded": False, "error": None, "local_response": None,
@@ -138,7 +172,7 @@ def run(wasm_path: Path, config: PluginConfig, req: TrialRequest, *, fast: bool 
         return result, EXIT_LOAD_FAILED
     try:
         result["loaded"] = True
-        ex, stalled = _exchange(handle, req)
+        ex, stalled = _exchange(handle, req, pause_timeout_ms)
         _fill(result, ex, req)
         failure = next((f.failure for f in ex.filters if f.failure is not None), None)
         result["logs"] = [{"level": r.level, "message": r.message} for r in trial.logs.records]

@@ -41,6 +41,11 @@ class CaseSpec:
     status: int = 200
     response_headers: Pairs = ()
     response_body: str = ""
+    # A deliberate, documented difference from Envoy: these response headers (the case
+    # reports its results in them) are left out of the differential comparison, and
+    # ``deviation`` says why. tests/integration asserts wasmd's own values for them.
+    deviation: str = ""
+    deviation_headers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +132,9 @@ def _plugin(manifest: Path, root: Path, entry: dict[str, Any]) -> PluginSpec:
 def _case(where: str, entry: dict[str, Any]) -> CaseSpec:
     if not isinstance(entry.get("name"), str):
         raise ManifestError(f"{where}: every [[plugin.cases]] needs a string 'name'")
+    if entry.get("deviation_headers") and not entry.get("deviation"):
+        raise ManifestError(f"{where}: case {entry['name']!r} lists deviation_headers "
+                            "without a 'deviation' reason")
     return CaseSpec(
         name=entry["name"],
         method=str(entry.get("method", "GET")),
@@ -136,6 +144,8 @@ def _case(where: str, entry: dict[str, Any]) -> CaseSpec:
         status=int(entry.get("status", 200)),
         response_headers=_pairs(where, entry.get("response_headers", [])),
         response_body=str(entry.get("response_body", "")),
+        deviation=str(entry.get("deviation", "")),
+        deviation_headers=tuple(str(h).lower() for h in entry.get("deviation_headers", [])),
     )
 
 

@@ -39,6 +39,8 @@ def try_argv(spec: PluginSpec, case: CaseSpec | None) -> list[str]:
         "--json",
         f"--name={spec.name}",
         f"--root-id={spec.root_id}",
+        f"--vm-id={spec.name}",  # the harness gives Envoy's vm_config.vm_id the plugin name
+        "--log-level=warn",  # the harness runs Envoy with -l warn
         f"--config={spec.config}",
         f"--vm-config={spec.vm_config}",
         f"--failure-policy={spec.failure_policy}",

@@ -171,11 +171,9 @@ class ProxyAbi:
         buffer = self.host.buffer(BufferType(kind))
         if buffer is None:
             return R.NOT_FOUND
-        if start + length > 0xFFFFFFFF:
-            return R.BAD_ARGUMENT
         length = min(length, max(0, buffer.size() - start))
-        if length > 0:
-            self._copy_out(buffer.get(start, length), ptr_ptr, size_ptr)
+        # Like the cpp-host, an empty read still writes (0, 0) to the out-pointers.
+        self._copy_out(buffer.get(start, length) if length else b"", ptr_ptr, size_ptr)
         return R.OK
 
     def proxy_set_buffer_bytes(
@@ -266,7 +264,13 @@ class ProxyAbi:
     ) -> int:
         details = self._read(details_ptr, details_size)
         body = self._read(body_ptr, body_size)
-        headers = self._pairs(headers_ptr, headers_size)
+        try:
+            headers = pairs.decode(self._read(headers_ptr, headers_size))
+        except pairs.PairsError as exc:
+            # Still reply (as Envoy does): a deny plugin with a bad header list must not
+            # let the request through. The headers are dropped and the plugin told so.
+            self.host.log(LogLevel.WARN, f"proxy_send_local_response: headers ignored: {exc}")
+            headers = []
         return self.host.send_local_response(status, details, body, headers, grpc_status)
 
     def proxy_get_status(self, code_ptr: int, msg_ptr_ptr: int, msg_size_ptr: int) -> int:

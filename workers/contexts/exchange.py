@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from wasmd.errors import PluginTrap
 from workers.abi.types import LogLevel
 from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
-from workers.contexts.plugin import PluginVm
+from workers.contexts.plugin import FailurePolicy, PluginVm
 from workers.contexts.policy import Admission, PluginHandle
-from workers.contexts.stream import LocalResponse, StreamContext
+from workers.contexts.stream import LocalResponse, Phase, StreamContext
 
 FAIL_CLOSED = LocalResponse(503, [], b"", "wasm_fail_stream", 14)  # Envoy's failStream reply
 
@@ -85,6 +85,7 @@ class HttpFilter:
             return Step.CONTINUE
         assert self.vm is not None and self.ctx is not None
         ctx = self.ctx
+        ctx.phase = Phase.REQUEST if direction == 0 else Phase.RESPONSE
         setup(ctx)
         ctx.continue_requested.clear()
         had_local = ctx.local_response is not None
@@ -105,7 +106,7 @@ class HttpFilter:
         self.handle.report(self.vm, trap)
         self.vm.logs.emit(LogLevel.ERROR, f"plugin failed: {trap}", source="host")
         self.failure = trap
-        if self.handle.policy.value == "fail_open":
+        if self.handle.policy is FailurePolicy.FAIL_OPEN:
             self.skip = True
             return Step.CONTINUE
         return Step.FAIL
@@ -137,6 +138,7 @@ class Exchange:
         self.final: FinalResponse | None = None
         self.reset = False
         self.paused_in: str | None = None
+        self._resume: Callable[[], Step] | None = None
         self._request_stopped_at = len(self.filters)
 
     # -- request phases --------------------------------------------------------------------
@@ -202,18 +204,26 @@ class Exchange:
         args: tuple[int, ...], setup: Callable[[StreamContext], None], direction: int,
         *, headers: bool,
     ) -> Step:
-        for index in order:
+        remaining = list(order)
+        for position, index in enumerate(remaining):
             step = self.filters[index].call(export, args, setup, direction, headers=headers)
+            if step is Step.PAUSE:
+                rest = remaining[position + 1 :]
+                self._resume = lambda: self._run(
+                    phase, rest, export, args, setup, direction, headers=headers
+                )
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, phase)
         return Step.CONTINUE
 
-    def _body(self, direction: str, chunk: bytes, eos: bool) -> Step:
+    def _body(self, direction: str, chunk: bytes, eos: bool, start: int = 0) -> Step:
         request = direction == "request"
-        order = range(len(self.filters)) if request else reversed(range(len(self.filters)))
+        order = list(range(len(self.filters)))
+        if not request:
+            order.reverse()
         export = f"proxy_on_{direction}_body"
         data = chunk
-        for index in order:
+        for position, index in enumerate(order[start:], start):
             f = self.filters[index]
             buffer = f.buffers[direction]
             buffer.data += data
@@ -228,12 +238,37 @@ class Exchange:
                           headers=False)
             if step is Step.PAUSE and not eos:
                 return Step.BUFFER
+            if step is Step.PAUSE:
+                self._resume = lambda: self._release_body(direction, position, buffer)
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, f"{direction}_body")
             data = bytes(buffer.data)
             buffer.data.clear()
-        (self.request_body if request else self.response_body).extend(data)
+        (self.request_body if direction == "request" else self.response_body).extend(data)
         return Step.CONTINUE
+
+    def _release_body(self, direction: str, position: int, buffer: BodyBuffer) -> Step:
+        """A plugin paused at end of stream continued: pass its buffer on to the rest."""
+        data = bytes(buffer.data)
+        buffer.data.clear()
+        return self._body(direction, data, True, position + 1)
+
+    def resume(self) -> Step:
+        """Continue a paused phase after the plugin called proxy_continue_stream."""
+        resume, self._resume = self._resume, None
+        if resume is None:
+            raise RuntimeError("resume() without a paused phase")
+        self.paused_in = None
+        for f in self.filters:
+            if f.ctx is not None:
+                f.ctx.continue_requested.clear()
+        return resume()
+
+    def paused_filter_continued(self) -> bool:
+        """True when the plugin that paused this exchange has asked to continue it."""
+        return any(
+            f.ctx is not None and f.ctx.continue_requested for f in self.filters
+        ) and self._resume is not None
 
     def _stopped(self, step: Step, index: int, phase: str) -> Step:
         if step is Step.RESET:

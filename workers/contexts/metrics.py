@@ -26,13 +26,16 @@ class Metrics:
         self._next = {kind: int(kind) for kind in MetricType}
 
     def define(self, kind: MetricType, name: str) -> int:
+        """A new id on every call, even for a name defined before (as Envoy does); the
+        ids of one name share the value."""
         existing = self._by_name.get((kind, name))
-        if existing is not None:
-            return existing
         metric_id = self._next[kind]
         self._next[kind] += _ID_STEP
-        self._by_id[metric_id] = Metric(kind, name)
-        self._by_name[(kind, name)] = metric_id
+        if existing is not None:
+            self._by_id[metric_id] = self._by_id[existing]
+        else:
+            self._by_id[metric_id] = Metric(kind, name)
+            self._by_name[(kind, name)] = metric_id
         return metric_id
 
     def increment(self, metric_id: int, delta: int) -> WasmResult:
@@ -72,7 +75,8 @@ class Metrics:
     def snapshot(self) -> dict[str, int | float]:
         """Name -> value; histograms as ``<name>_count`` and ``<name>_sum``."""
         out: dict[str, int | float] = {}
-        for metric in self._by_id.values():
+        for metric_id in self._by_name.values():
+            metric = self._by_id[metric_id]
             if metric.kind is MetricType.HISTOGRAM:
                 out[f"{metric.name}_count"] = len(metric.samples)
                 out[f"{metric.name}_sum"] = sum(metric.samples)

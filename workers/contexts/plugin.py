@@ -24,6 +24,7 @@ from workers.abi.types import (
     LogLevel,
     MapType,
     MetricType,
+    StreamType,
     WasmResult,
 )
 from workers.abi.wasi import Wasi
@@ -33,6 +34,7 @@ from workers.contexts.maps import BodyBuffer
 from workers.contexts.metrics import Metrics
 from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
 from workers.contexts.stream import LocalResponse, StreamContext
+from workers.contexts.stream import Phase as StreamPhase
 from workers.vm.runtime import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_LIMIT_BYTES, CompiledModule, Runtime
 from workers.vm.wasmtime_vm import WasmtimeVm
 
@@ -200,6 +202,10 @@ class PluginVm:
         finally:
             self.current, self.effective = previous
 
+    def tick(self) -> None:
+        """Deliver proxy_on_tick to the root context. Raises PluginTrap."""
+        self.invoke(self.root, "proxy_on_tick", self.root.id)
+
     def new_stream(self, supplied: dict[str, bytes] | None = None) -> StreamContext:
         """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
         props = self._props(supplied)
@@ -210,6 +216,11 @@ class PluginVm:
 
     def end_stream(self, ctx: StreamContext) -> None:
         """on_log, on_done, on_delete (Envoy's order); skipped once the VM has failed."""
+        ctx.phase = StreamPhase.LOG
+        for header_map in (ctx.request_headers, ctx.response_headers, ctx.request_trailers,
+                           ctx.response_trailers):
+            if header_map is not None:
+                header_map.writable = False
         try:
             if self.failed is None:
                 self.invoke(ctx, "proxy_on_log", ctx.id)
@@ -290,18 +301,23 @@ class PluginVm:
 
     # -- ProxyHost: stream control ----------------------------------------------------------
     def continue_stream(self, stream: int) -> WasmResult:
-        if stream > 1:
+        """Envoy's HTTP filter: request/response resume, DOWNSTREAM is a no-op, UPSTREAM
+        is Unimplemented, anything else a BadArgument."""
+        if stream > StreamType.UPSTREAM:
             return R.BAD_ARGUMENT
+        if stream == StreamType.UPSTREAM:
+            return R.UNIMPLEMENTED
         ctx = self._stream()
-        if ctx is not None:
+        if ctx is not None and stream <= StreamType.HTTP_RESPONSE:
             ctx.continue_requested.add(stream)
         return R.OK
 
     def close_stream(self, stream: int) -> WasmResult:
-        if stream > 1:
+        """Request/response reset the stream; DOWNSTREAM/UPSTREAM are no-ops on HTTP."""
+        if stream > StreamType.UPSTREAM:
             return R.BAD_ARGUMENT
         ctx = self._stream()
-        if ctx is not None:
+        if ctx is not None and stream <= StreamType.HTTP_RESPONSE:
             ctx.reset_requested = True
         return R.OK
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,14 @@ from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
 
 if TYPE_CHECKING:
     from workers.contexts import properties
+
+
+class Phase(enum.Enum):
+    """Which half of the exchange the current callback belongs to."""
+
+    REQUEST = "request"
+    RESPONSE = "response"
+    LOG = "log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +40,31 @@ class StreamContext:
     parent_id: int
     props: properties.PropertySource
     request_headers: HeaderMap | None = None
-    request_body: BodyBuffer | None = None
+    request_body: BodyBuffer = field(default_factory=BodyBuffer)
     request_trailers: HeaderMap | None = None
     response_headers: HeaderMap | None = None
-    response_body: BodyBuffer | None = None
+    response_body: BodyBuffer = field(default_factory=BodyBuffer)
     response_trailers: HeaderMap | None = None
     local_response: LocalResponse | None = None
     continue_requested: set[int] = field(default_factory=set)
     reset_requested: bool = False
+    phase: Phase = Phase.REQUEST
 
     def header_map(self, kind: MapType) -> HeaderMap | None:
+        """The map ``kind`` if the current phase can see it (Envoy: request maps in request
+        callbacks, response maps in response callbacks, both read-only in on_log)."""
+        if kind <= MapType.HTTP_REQUEST_TRAILERS and (
+            self.phase is Phase.RESPONSE or 0 in self.continue_requested
+        ):
+            return None
+        if MapType.HTTP_RESPONSE_HEADERS <= kind <= MapType.HTTP_RESPONSE_TRAILERS and (
+            1 in self.continue_requested
+        ):
+            return None
+        if MapType.HTTP_RESPONSE_HEADERS <= kind <= MapType.HTTP_RESPONSE_TRAILERS and (
+            self.phase is Phase.REQUEST
+        ):
+            return None
         if kind is MapType.HTTP_REQUEST_HEADERS:
             return self.request_headers
         if kind is MapType.HTTP_REQUEST_TRAILERS:
@@ -52,8 +76,8 @@ class StreamContext:
         return None
 
     def buffer(self, kind: BufferType) -> BodyBuffer | None:
-        if kind is BufferType.HTTP_REQUEST_BODY:
+        if kind is BufferType.HTTP_REQUEST_BODY and self.phase is Phase.REQUEST:
             return self.request_body
-        if kind is BufferType.HTTP_RESPONSE_BODY:
+        if kind is BufferType.HTTP_RESPONSE_BODY and self.phase is Phase.RESPONSE:
             return self.response_body
         return None
