@@ -15,7 +15,8 @@ LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 
 def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "try", help="run one HTTP exchange through a plugin, without a proxy",
+        "try",
+        help="run one HTTP exchange through a plugin, without a proxy",
         description="Load PLUGIN.wasm in-process and run one full HTTP exchange through it; "
         "the upstream answers with --status/-R/--response-body.",
     )
@@ -27,29 +28,57 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cfg.add_argument("--config", default=None, help="plugin configuration text")
     cfg.add_argument("--config-file", type=Path, default=None)
     p.add_argument("--vm-config", default="", help="VM configuration text")
-    p.add_argument("--env", action="append", default=[], metavar="K=V",
-                   help="environment variable visible to the plugin through WASI (repeatable)")
-    p.add_argument("--failure-policy", choices=("fail_open", "fail_closed", "reload"),
-                   default="fail_closed")
-    p.add_argument("--log-level", choices=LOG_LEVELS, default="info",
-                   help="what proxy_get_log_level reports and the lowest level kept")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="environment variable visible to the plugin through WASI (repeatable)",
+    )
+    p.add_argument(
+        "--failure-policy", choices=("fail_open", "fail_closed", "reload"), default="fail_closed"
+    )
+    p.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="what proxy_get_log_level reports and the lowest level kept",
+    )
     p.add_argument("--deadline-ms", type=int, default=None, help="CPU budget per plugin call")
     p.add_argument("--memory-limit-mib", type=int, default=None, help="linear memory limit per VM")
-    p.add_argument("--pause-timeout-ms", type=int, default=1000,
-                   help="how long a paused exchange waits for the plugin (its timer) to resume it")
-    p.add_argument("--slow-path", action="store_true",
-                   help="use wasmtime-py's public API instead of the C-API fast path")
+    p.add_argument(
+        "--pause-timeout-ms",
+        type=int,
+        default=1000,
+        help="how long a paused exchange waits for the plugin (its timer) to resume it",
+    )
+    p.add_argument(
+        "--slow-path",
+        action="store_true",
+        help="use wasmtime-py's public API instead of the C-API fast path",
+    )
     p.add_argument("--method", default="GET")
     p.add_argument("--path", default="/")
     p.add_argument("--authority", default="localhost")
     p.add_argument("-H", "--header", action="append", default=[], metavar="'name: value'")
     p.add_argument("--body", default="")
     p.add_argument("--status", type=int, default=200, help="upstream status")
-    p.add_argument("-R", "--response-header", action="append", default=[],
-                   metavar="'name: value'", help="upstream response header (repeatable)")
+    p.add_argument(
+        "-R",
+        "--response-header",
+        action="append",
+        default=[],
+        metavar="'name: value'",
+        help="upstream response header (repeatable)",
+    )
     p.add_argument("--response-body", default="", help="upstream response body")
-    p.add_argument("--property", action="append", default=[], metavar="NAME=VALUE",
-                   help="a property the proxy would supply, e.g. source.address=10.0.0.1:5000")
+    p.add_argument(
+        "--property",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a property the proxy would supply, e.g. source.address=10.0.0.1:5000",
+    )
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.set_defaults(func=_cmd_try)
 
@@ -80,24 +109,39 @@ def _cmd_try(args: argparse.Namespace) -> int:
         try:
             configuration = args.config_file.read_bytes()
         except OSError as exc:
-            print(f"wasmd try: cannot read --config-file {args.config_file}: {exc.strerror}",
-                  file=sys.stderr)
+            print(
+                f"wasmd try: cannot read --config-file {args.config_file}: {exc.strerror}",
+                file=sys.stderr,
+            )
             return 64
     config = trial.plugin_config(
-        args.name or args.plugin.stem, root_id=args.root_id, vm_id=args.vm_id,
-        configuration=configuration, vm_configuration=args.vm_config.encode(),
-        env=_kv(args.env, "--env"), failure_policy=args.failure_policy,
-        log_level=args.log_level, deadline_ms=args.deadline_ms,
+        args.name or args.plugin.stem,
+        root_id=args.root_id,
+        vm_id=args.vm_id,
+        configuration=configuration,
+        vm_configuration=args.vm_config.encode(),
+        env=_kv(args.env, "--env"),
+        failure_policy=args.failure_policy,
+        log_level=args.log_level,
+        deadline_ms=args.deadline_ms,
         memory_limit_bytes=None if args.memory_limit_mib is None else args.memory_limit_mib << 20,
     )
     request = trial.TrialRequest(
-        method=args.method, path=args.path, authority=args.authority, headers=headers,
-        body=args.body.encode(), status=args.status, response_headers=response_headers,
+        method=args.method,
+        path=args.path,
+        authority=args.authority,
+        headers=headers,
+        body=args.body.encode(),
+        status=args.status,
+        response_headers=response_headers,
         response_body=args.response_body.encode(),
         properties={k: v.encode() for k, v in _kv(args.property, "--property")},
     )
     result, code = trial.run(
-        args.plugin, config, request, fast=not args.slow_path,
+        args.plugin,
+        config,
+        request,
+        fast=not args.slow_path,
         pause_timeout_ms=args.pause_timeout_ms,
     )
     if args.json:
@@ -139,7 +183,9 @@ def _print_human(result: dict[str, object]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wasmd", description="Proxy-Wasm plugins, out of process.")
+    parser = argparse.ArgumentParser(
+        prog="wasmd", description="Proxy-Wasm plugins, out of process."
+    )
     parser.add_argument("--version", action="version", version=f"wasmd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_try(sub)

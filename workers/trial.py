@@ -59,7 +59,9 @@ class _Trial:
         self.compiled = self.runtime.compile(wasm)
 
     def make_vm(self) -> PluginVm:
-        vm = PluginVm(self.runtime, self.compiled, self.config, logs=self.logs, metrics=self.metrics)
+        vm = PluginVm(
+            self.runtime, self.compiled, self.config, logs=self.logs, metrics=self.metrics
+        )
         try:
             vm.start()
         except BaseException:
@@ -145,15 +147,22 @@ def _wait_for_resume(handle: PluginHandle, ex: Exchange, timeout_ms: int) -> Ste
 
 
 def run(
-    wasm_path: Path, config: PluginConfig, req: TrialRequest, *, fast: bool = True,
+    wasm_path: Path,
+    config: PluginConfig,
+    req: TrialRequest,
+    *,
+    fast: bool = True,
     pause_timeout_ms: int = 1000,
 ) -> tuple[dict[str, Any], int]:
     """Load and run; return the JSON-able result and the exit code."""
     result: dict[str, Any] = {
-        "loaded": False, "error": None, "local_response": None,
+        "loaded": False,
+        "error": None,
+        "local_response": None,
         "request": {"headers": [], "body": ""},
         "response": {"status": 0, "headers": [], "body": ""},
-        "logs": [], "metrics": {},
+        "logs": [],
+        "metrics": {},
     }
     try:
         wasm = wasm_path.read_bytes()
@@ -197,18 +206,23 @@ def _fill(result: dict[str, Any], ex: Exchange, req: TrialRequest) -> None:
     final = ex.final
     if final is not None and final.local:
         result["local_response"] = {
-            "status": final.status, "headers": _pairs_json(final.headers),
-            "body": _text(final.body), "details": final.details,
+            "status": final.status,
+            "headers": _pairs_json(final.headers),
+            "body": _text(final.body),
+            "details": final.details,
         }
     if final is None:
         status = ex.response_headers.get(b":status")
         headers = [(k, v) for k, v in ex.response_headers.pairs() if k != b":status"]
         final = FinalResponse(
-            int(status) if status and status.isdigit() else req.status, headers,
+            int(status) if status and status.isdigit() else req.status,
+            headers,
             bytes(ex.response_body),
         )
     result["response"] = {
-        "status": final.status, "headers": _pairs_json(final.headers), "body": _text(final.body),
+        "status": final.status,
+        "headers": _pairs_json(final.headers),
+        "body": _text(final.body),
     }
 
 
@@ -221,10 +235,17 @@ def parse_header(text: str) -> Pair:
 
 
 def plugin_config(
-    name: str, *, root_id: str = "", vm_id: str = "", configuration: bytes = b"",
-    vm_configuration: bytes = b"", env: Sequence[tuple[str, str]] = (),
-    failure_policy: str = "fail_closed", log_level: str = "info",
-    deadline_ms: int | None = None, memory_limit_bytes: int | None = None,
+    name: str,
+    *,
+    root_id: str = "",
+    vm_id: str = "",
+    configuration: bytes = b"",
+    vm_configuration: bytes = b"",
+    env: Sequence[tuple[str, str]] = (),
+    failure_policy: str = "fail_closed",
+    log_level: str = "info",
+    deadline_ms: int | None = None,
+    memory_limit_bytes: int | None = None,
 ) -> PluginConfig:
     extra: dict[str, Any] = {}
     if deadline_ms is not None:
@@ -232,8 +253,13 @@ def plugin_config(
     if memory_limit_bytes is not None:
         extra["memory_limit_bytes"] = memory_limit_bytes
     return PluginConfig(
-        name=name, root_id=root_id, vm_id=vm_id, configuration=configuration,
-        vm_configuration=vm_configuration, env=tuple(env),
+        name=name,
+        root_id=root_id,
+        vm_id=vm_id,
+        configuration=configuration,
+        vm_configuration=vm_configuration,
+        env=tuple(env),
         failure_policy=FailurePolicy(failure_policy),
-        log_level=LogLevel[log_level.upper()], **extra,
+        log_level=LogLevel[log_level.upper()],
+        **extra,
     )

@@ -42,8 +42,10 @@ class Buffer(Protocol):
 class ProxyHost(Protocol):
     """What the ABI layer needs from the contexts layer (the current/effective context)."""
 
-    memory: GuestMemory
     abi: AbiVersion
+
+    @property
+    def memory(self) -> GuestMemory: ...
 
     def allocate(self, size: int) -> int: ...
     def log(self, level: LogLevel, message: str) -> None: ...
@@ -57,8 +59,12 @@ class ProxyHost(Protocol):
     def close_stream(self, stream: int) -> WasmResult: ...
     def clear_route_cache(self) -> WasmResult: ...
     def send_local_response(
-        self, status: int, details: bytes, body: bytes,
-        headers: list[tuple[bytes, bytes]], grpc_status: int,
+        self,
+        status: int,
+        details: bytes,
+        body: bytes,
+        headers: list[tuple[bytes, bytes]],
+        grpc_status: int,
     ) -> WasmResult: ...
     def get_status(self) -> tuple[int, bytes] | None: ...
     def set_effective_context(self, context_id: int) -> WasmResult: ...
@@ -259,8 +265,15 @@ class ProxyAbi:
         return self.host.clear_route_cache()
 
     def proxy_send_local_response(
-        self, status: int, details_ptr: int, details_size: int, body_ptr: int, body_size: int,
-        headers_ptr: int, headers_size: int, grpc_status: int,
+        self,
+        status: int,
+        details_ptr: int,
+        details_size: int,
+        body_ptr: int,
+        body_size: int,
+        headers_ptr: int,
+        headers_size: int,
+        grpc_status: int,
     ) -> int:
         details = self._read(details_ptr, details_size)
         body = self._read(body_ptr, body_size)
@@ -301,8 +314,13 @@ class ProxyAbi:
         return self.host.set_property(path, self._read(ptr, size))
 
     def proxy_call_foreign_function(
-        self, name_ptr: int, name_size: int, args_ptr: int, args_size: int,
-        ptr_ptr: int, size_ptr: int,
+        self,
+        name_ptr: int,
+        name_size: int,
+        args_ptr: int,
+        args_size: int,
+        ptr_ptr: int,
+        size_ptr: int,
     ) -> int:
         name, args = self._read(name_ptr, name_size), self._read(args_ptr, args_size)
         result, out = self.host.call_foreign_function(name, args)
@@ -398,12 +416,14 @@ class ProxyAbi:
 
 # Host functions that are part of the ABI but need the event loop and upstream clients
 # (issue: timers/callouts/queues delivery). They link and answer Unimplemented until then.
-UNIMPLEMENTED_IMPORTS = frozenset({
-    "proxy_http_call",
-    "proxy_grpc_call",
-    "proxy_grpc_stream",
-    "proxy_grpc_send",
-    "proxy_grpc_cancel",
-    "proxy_grpc_close",
-    "proxy_dispatch_http_call",
-})
+UNIMPLEMENTED_IMPORTS = frozenset(
+    {
+        "proxy_http_call",
+        "proxy_grpc_call",
+        "proxy_grpc_stream",
+        "proxy_grpc_send",
+        "proxy_grpc_cancel",
+        "proxy_grpc_close",
+        "proxy_dispatch_http_call",
+    }
+)

@@ -157,7 +157,8 @@ def make_resolver(host: LinkHost, abi: ProxyAbi, wasi: Wasi) -> Callable[[Import
         # binding drops the result then. Any other difference cannot be served safely.
         if spec.params != params or (spec.results and spec.results != results):
             return _stub(
-                host, spec,
+                host,
+                spec,
                 f"its declared type {spec.params}->{spec.results} is not {params}->{results}",
             )
         return _gated(host, fn, is_wasi, spec.name)

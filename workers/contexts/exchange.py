@@ -10,7 +10,8 @@ callbacks of the plugins it passes back through, as Envoy does.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from wasmd.errors import PluginTrap
@@ -74,8 +75,13 @@ class HttpFilter:
         return None
 
     def call(
-        self, export: str, args: tuple[int, ...], setup: Callable[[StreamContext], None],
-        direction: int, *, headers: bool,
+        self,
+        export: str,
+        args: tuple[int, ...],
+        setup: Callable[[StreamContext], None],
+        direction: int,
+        *,
+        headers: bool,
     ) -> Step:
         """Run one callback; translate its return value and requests into a Step."""
         opened = self._open()
@@ -149,8 +155,15 @@ class Exchange:
             ctx.request_headers = ctx.props.request_headers = self.request_headers
 
         n = len(self.request_headers)
-        return self._run("request_headers", range(len(self.filters)), "proxy_on_request_headers",
-                         (n, int(end_of_stream)), setup, 0, headers=True)
+        return self._run(
+            "request_headers",
+            range(len(self.filters)),
+            "proxy_on_request_headers",
+            (n, int(end_of_stream)),
+            setup,
+            0,
+            headers=True,
+        )
 
     def on_request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
         return self._body("request", chunk, end_of_stream)
@@ -161,21 +174,35 @@ class Exchange:
         def setup(ctx: StreamContext) -> None:
             ctx.request_trailers = self.request_trailers
 
-        return self._run("request_trailers", range(len(self.filters)), "proxy_on_request_trailers",
-                         (len(self.request_trailers),), setup, 0, headers=False)
+        return self._run(
+            "request_trailers",
+            range(len(self.filters)),
+            "proxy_on_request_trailers",
+            (len(self.request_trailers),),
+            setup,
+            0,
+            headers=False,
+        )
 
     # -- response phases -------------------------------------------------------------------
     def on_response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
         self.response_headers = HeaderMap(headers)
         return self._response_headers(reversed(range(len(self.filters))), end_of_stream)
 
-    def _response_headers(self, order: Sequence[int] | reversed[int], eos: bool) -> Step:
+    def _response_headers(self, order: Iterable[int], eos: bool) -> Step:
         def setup(ctx: StreamContext) -> None:
             ctx.response_headers = ctx.props.response_headers = self.response_headers
 
         n = len(self.response_headers)
-        return self._run("response_headers", order, "proxy_on_response_headers",
-                         (n, int(eos)), setup, 1, headers=True)
+        return self._run(
+            "response_headers",
+            order,
+            "proxy_on_response_headers",
+            (n, int(eos)),
+            setup,
+            1,
+            headers=True,
+        )
 
     def on_response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
         return self._body("response", chunk, end_of_stream)
@@ -186,9 +213,15 @@ class Exchange:
         def setup(ctx: StreamContext) -> None:
             ctx.response_trailers = self.response_trailers
 
-        return self._run("response_trailers", reversed(range(len(self.filters))),
-                         "proxy_on_response_trailers", (len(self.response_trailers),), setup, 1,
-                         headers=False)
+        return self._run(
+            "response_trailers",
+            reversed(range(len(self.filters))),
+            "proxy_on_response_trailers",
+            (len(self.response_trailers),),
+            setup,
+            1,
+            headers=False,
+        )
 
     def finish(self) -> None:
         """End every plugin's stream context (on_log, on_done, on_delete)."""
@@ -200,17 +233,23 @@ class Exchange:
 
     # -- machinery -------------------------------------------------------------------------
     def _run(
-        self, phase: str, order: Sequence[int] | reversed[int] | range, export: str,
-        args: tuple[int, ...], setup: Callable[[StreamContext], None], direction: int,
-        *, headers: bool,
+        self,
+        phase: str,
+        order: Iterable[int],
+        export: str,
+        args: tuple[int, ...],
+        setup: Callable[[StreamContext], None],
+        direction: int,
+        *,
+        headers: bool,
     ) -> Step:
         remaining = list(order)
         for position, index in enumerate(remaining):
             step = self.filters[index].call(export, args, setup, direction, headers=headers)
             if step is Step.PAUSE:
-                rest = remaining[position + 1 :]
-                self._resume = lambda: self._run(
-                    phase, rest, export, args, setup, direction, headers=headers
+                self._resume = functools.partial(
+                    self._run, phase, remaining[position + 1 :], export, args, setup,
+                    direction, headers=headers,
                 )
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, phase)
@@ -234,12 +273,13 @@ class Exchange:
                 else:
                     ctx.response_body = buffer
 
-            step = f.call(export, (buffer.size(), int(eos)), setup, 0 if request else 1,
-                          headers=False)
+            step = f.call(
+                export, (buffer.size(), int(eos)), setup, 0 if request else 1, headers=False
+            )
             if step is Step.PAUSE and not eos:
                 return Step.BUFFER
             if step is Step.PAUSE:
-                self._resume = lambda: self._release_body(direction, position, buffer)
+                self._resume = functools.partial(self._release_body, direction, position, buffer)
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, f"{direction}_body")
             data = bytes(buffer.data)
@@ -266,9 +306,10 @@ class Exchange:
 
     def paused_filter_continued(self) -> bool:
         """True when the plugin that paused this exchange has asked to continue it."""
-        return any(
-            f.ctx is not None and f.ctx.continue_requested for f in self.filters
-        ) and self._resume is not None
+        return (
+            any(f.ctx is not None and f.ctx.continue_requested for f in self.filters)
+            and self._resume is not None
+        )
 
     def _stopped(self, step: Step, index: int, phase: str) -> Step:
         if step is Step.RESET:

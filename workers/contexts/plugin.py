@@ -35,7 +35,13 @@ from workers.contexts.metrics import Metrics
 from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
 from workers.contexts.stream import LocalResponse, StreamContext
 from workers.contexts.stream import Phase as StreamPhase
-from workers.vm.runtime import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_LIMIT_BYTES, CompiledModule, Runtime
+from workers.vm.base import GuestMemory
+from workers.vm.runtime import (
+    DEFAULT_DEADLINE_MS,
+    DEFAULT_MEMORY_LIMIT_BYTES,
+    CompiledModule,
+    Runtime,
+)
 from workers.vm.wasmtime_vm import WasmtimeVm
 
 R = WasmResult
@@ -137,22 +143,45 @@ class PluginVm:
         wasi = Wasi(lambda: self.memory, env=self.config.env, log=self.log)
         resolve = make_resolver(self, ProxyAbi(self), wasi)
         self.vm = self.runtime.instantiate(
-            self.compiled, resolve,
+            self.compiled,
+            resolve,
             memory_limit_bytes=self.config.memory_limit_bytes,
             deadline_ms=self.config.deadline_ms,
         )
         self._step("start-up", self._run_entry_points)
         self.phase = Phase.NORMAL
         self.contexts[self.root.id] = self.root
-        self._step("proxy_on_context_create", lambda: self.invoke(self.root, "proxy_on_context_create", self.root.id, 0))
+        self._step(
+            "proxy_on_context_create",
+            lambda: self.invoke(self.root, "proxy_on_context_create", self.root.id, 0),
+        )
         self._configuring = self.config.vm_configuration
-        if self._step("proxy_on_vm_start", lambda: self.invoke(
-                self.root, "proxy_on_vm_start", self.root.id, len(self.config.vm_configuration))) == 0:
-            raise PluginLoadError("proxy_on_vm_start returned false: the plugin rejected its VM configuration")
+        if (
+            self._step(
+                "proxy_on_vm_start",
+                lambda: self.invoke(
+                    self.root, "proxy_on_vm_start", self.root.id, len(self.config.vm_configuration)
+                ),
+            )
+            == 0
+        ):
+            raise PluginLoadError(
+                "proxy_on_vm_start returned false: the plugin rejected its VM configuration"
+            )
         self._configuring = self.config.configuration
         try:
-            if self._step("proxy_on_configure", lambda: self.invoke(
-                    self.root, "proxy_on_configure", self.root.id, len(self.config.configuration))) == 0:
+            if (
+                self._step(
+                    "proxy_on_configure",
+                    lambda: self.invoke(
+                        self.root,
+                        "proxy_on_configure",
+                        self.root.id,
+                        len(self.config.configuration),
+                    ),
+                )
+                == 0
+            ):
                 raise PluginLoadError(
                     "proxy_on_configure returned false: the plugin rejected its configuration"
                 )
@@ -177,9 +206,10 @@ class PluginVm:
             raise PluginLoadError(f"{what} failed: plugin {trap}") from trap
 
     @property
-    def memory(self):  # type: ignore[no-untyped-def]
+    def memory(self) -> GuestMemory:
         assert self.vm is not None
-        return self.vm.memory
+        memory: GuestMemory = self.vm.memory
+        return memory
 
     def invoke(self, ctx: Context | StreamContext, export: str, *args: int) -> int | None:
         """Call ``export`` for ``ctx`` if the module exports it (else None).
@@ -217,8 +247,12 @@ class PluginVm:
     def end_stream(self, ctx: StreamContext) -> None:
         """on_log, on_done, on_delete (Envoy's order); skipped once the VM has failed."""
         ctx.phase = StreamPhase.LOG
-        for header_map in (ctx.request_headers, ctx.response_headers, ctx.request_trailers,
-                           ctx.response_trailers):
+        for header_map in (
+            ctx.request_headers,
+            ctx.response_headers,
+            ctx.request_trailers,
+            ctx.response_trailers,
+        ):
             if header_map is not None:
                 header_map.writable = False
         try:
@@ -325,15 +359,21 @@ class PluginVm:
         return R.OK
 
     def send_local_response(
-        self, status: int, details: bytes, body: bytes,
-        headers: list[tuple[bytes, bytes]], grpc_status: int,
+        self,
+        status: int,
+        details: bytes,
+        body: bytes,
+        headers: list[tuple[bytes, bytes]],
+        grpc_status: int,
     ) -> WasmResult:
         ctx = self._stream()
         if ctx is None:
             return R.BAD_ARGUMENT
         if ctx.local_response is None:
             grpc = None if grpc_status > 16 else grpc_status
-            ctx.local_response = LocalResponse(status, headers, body, details.decode(errors="replace"), grpc)
+            ctx.local_response = LocalResponse(
+                status, headers, body, details.decode(errors="replace"), grpc
+            )
         return R.OK
 
     def get_status(self) -> tuple[int, bytes] | None:

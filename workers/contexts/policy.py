@@ -73,7 +73,9 @@ class PluginHandle:
             vm = self._rebuild()
             if vm is not None:
                 return Admission.RUN, vm
-        return (Admission.SKIP if self.policy is FailurePolicy.FAIL_OPEN else Admission.REJECT), None
+        return (
+            Admission.SKIP if self.policy is FailurePolicy.FAIL_OPEN else Admission.REJECT
+        ), None
 
     def _reload_due(self) -> bool:
         return self._clock() - self._failed_at >= reload_delay_s(self._consecutive_failures)

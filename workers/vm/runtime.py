@@ -79,7 +79,7 @@ class Runtime:
             self.engine.increment_epoch()
 
     def deadline_ticks(self, deadline_ms: int) -> int:
-        """Epoch ticks for a call budget: trips after deadline_ms and before deadline_ms + 1 tick."""
+        """Epoch ticks for a call budget: trips after deadline_ms, before deadline_ms + 1 tick."""
         return max(1, math.ceil(deadline_ms / self.tick_ms)) + 1
 
     def compile(self, wasm: bytes) -> CompiledModule:

@@ -109,6 +109,10 @@ class WasmtimeVm:
     def _set_deadline(self) -> None:
         self.store.set_epoch_deadline(self._ticks)
 
+    def call(self, name: str, *args: int) -> int | None:
+        """Call export ``name``; raises PluginTrap (see workers.vm.base.Vm.call)."""
+        raise NotImplementedError
+
     # -- shared ----------------------------------------------------------------------------
     def _classify(self, exc: BaseException) -> PluginTrap:
         """Turn whatever a guest call raised into a PluginTrap with a kind."""
@@ -278,9 +282,11 @@ class PublicVm(WasmtimeVm):
 # ---------------------------------------------------------------------------------------
 
 
-@ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-def _noop_finalizer(_env: Any) -> None:
+def _noop(_env: Any) -> None:
     return None
+
+
+_noop_finalizer = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(_noop)
 
 
 def _trap_ptr(message: str) -> int:
@@ -388,8 +394,15 @@ class FastVm(WasmtimeVm):
         module, name = spec.module.encode(), spec.name.encode()
         functype = _functype(spec)
         err = ffi.wasmtime_linker_define_func_unchecked(
-            linker.ptr(), module, len(module), name, len(name), functype.ptr(),
-            callback, None, _noop_finalizer,
+            linker.ptr(),
+            module,
+            len(module),
+            name,
+            len(name),
+            functype.ptr(),
+            callback,
+            None,
+            _noop_finalizer,
         )
         if err:
             raise PluginLoadError(str(wasmtime.WasmtimeError._from_ptr(err)))
@@ -410,8 +423,12 @@ class FastVm(WasmtimeVm):
                 if only_i32:
                     value = fn(*[ar[i].i32 & _MASK32 for i in indices])
                 else:
-                    value = fn(*[ar[i].i32 & _MASK32 if k == "i32" else ar[i].i64
-                                 for i, k in zip(indices, readers, strict=True)])
+                    value = fn(
+                        *[
+                            ar[i].i32 & _MASK32 if k == "i32" else ar[i].i64
+                            for i, k in zip(indices, readers, strict=True)
+                        ]
+                    )
                 if result == "i32":
                     ar[0].i32 = _signed32(value or 0)
                 elif result == "i64":
@@ -425,9 +442,9 @@ class FastVm(WasmtimeVm):
 
     def _bind_from_caller(self, caller: Any) -> None:
         item = ffi.wasmtime_extern_t()
-        if ffi.wasmtime_caller_export_get(caller, b"memory", 6, ctypes.byref(item)):
-            if item.kind == ffi.WASMTIME_EXTERN_MEMORY:
-                self.memory.bind(item.of.memory)
+        found = ffi.wasmtime_caller_export_get(caller, b"memory", 6, ctypes.byref(item))
+        if found and item.kind == ffi.WASMTIME_EXTERN_MEMORY:
+            self.memory.bind(item.of.memory)
 
     def _bind_memory(self) -> None:
         if self.memory is None:
