@@ -8,20 +8,18 @@ while running (trap, deadline, memory, stalled exchange).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.errors import PluginLoadError
 from workers.abi.types import LogLevel
 from workers.contexts.exchange import Exchange, FinalResponse, Step
-from workers.contexts.logsink import LogSink
 from workers.contexts.maps import Pair
-from workers.contexts.metrics import Metrics
-from workers.contexts.plugin import FailurePolicy, PluginConfig, PluginVm
-from workers.contexts.policy import PluginHandle
+from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
 EXIT_OK = 0
@@ -50,29 +48,6 @@ def _pairs_json(pairs: Sequence[Pair]) -> list[list[str]]:
     return [[_text(k), _text(v)] for k, v in pairs]
 
 
-class _Trial:
-    def __init__(self, wasm: bytes, config: PluginConfig, *, fast: bool) -> None:
-        self.config = config
-        self.runtime = Runtime(fast=fast)
-        self.logs = LogSink(config.name, capture=True)
-        self.metrics = Metrics()
-        self.compiled = self.runtime.compile(wasm)
-
-    def make_vm(self) -> PluginVm:
-        vm = PluginVm(
-            self.runtime, self.compiled, self.config, logs=self.logs, metrics=self.metrics
-        )
-        try:
-            vm.start()
-        except BaseException:
-            vm.close()
-            raise
-        return vm
-
-    def close(self) -> None:
-        self.runtime.close()
-
-
 def _request_headers(req: TrialRequest) -> list[Pair]:
     headers: list[Pair] = [
         (b":authority", req.authority.encode()),
@@ -94,56 +69,32 @@ def _response_headers(req: TrialRequest) -> list[Pair]:
     return headers
 
 
-def _exchange(
-    handle: PluginHandle, req: TrialRequest, pause_timeout_ms: int
-) -> tuple[Exchange, str | None]:
-    """Run the phases; return the exchange and why it could not complete (if so)."""
-    ex = Exchange([handle], req.properties)
-    phases: list[Callable[[], Step]] = [
-        lambda: ex.on_request_headers(_request_headers(req), not req.body)
+async def _exchange(service: WorkerService, req: TrialRequest) -> tuple[Exchange, str | None]:
+    """Run the phases on the loop; return the exchange and why it could not complete."""
+    ax = service.open(properties=req.properties)
+    phases: list[Callable[[], Awaitable[Step]]] = [
+        lambda: ax.request_headers(_request_headers(req), not req.body)
     ]
     if req.body:
-        phases.append(lambda: ex.on_request_body(req.body, True))
-    phases.append(lambda: ex.on_response_headers(_response_headers(req), not req.response_body))
+        phases.append(lambda: ax.request_body(req.body, True))
+    phases.append(lambda: ax.response_headers(_response_headers(req), not req.response_body))
     if req.response_body:
-        phases.append(lambda: ex.on_response_body(req.response_body, True))
+        phases.append(lambda: ax.response_body(req.response_body, True))
     step = Step.CONTINUE
     for phase in phases:
-        step = phase()
-        if step is Step.PAUSE:
-            step = _wait_for_resume(handle, ex, pause_timeout_ms)
+        step = await phase()
         if step is not Step.CONTINUE:
             break
-    ex.finish()
+    ax.finish()
+    ex = ax.exchange
     if step in (Step.PAUSE, Step.BUFFER):
         return ex, (
             f"the plugin paused the exchange in {ex.paused_in or 'a body callback'} and did not "
-            f"resume it within {pause_timeout_ms} ms (a proxy would hold the request)"
+            f"resume it within {service.pause_timeout_s * 1000:.0f} ms (a proxy would hold it)"
         )
     if step is Step.RESET:
         return ex, "the plugin closed (reset) the stream"
     return ex, None
-
-
-def _wait_for_resume(handle: PluginHandle, ex: Exchange, timeout_ms: int) -> Step:
-    """Run the plugin's timer while the exchange is paused, until it continues or times out."""
-    vm = handle.vm
-    deadline = time.monotonic() + timeout_ms / 1000
-    while vm is not None and vm.failed is None and vm.tick_period_ms > 0:
-        if ex.paused_filter_continued():
-            return ex.resume()
-        wait_s = min(vm.tick_period_ms / 1000, deadline - time.monotonic())
-        if wait_s <= 0:
-            break
-        time.sleep(wait_s)
-        try:
-            vm.tick()
-        except PluginTrap as trap:
-            handle.report(vm, trap)
-            break
-    if ex.paused_filter_continued():
-        return ex.resume()
-    return Step.PAUSE
 
 
 def run(
@@ -169,33 +120,57 @@ def run(
     except OSError as exc:
         result["error"] = f"cannot read {wasm_path}: {exc.strerror}"
         return result, EXIT_LOAD_FAILED
-    trial: _Trial | None = None
-    try:
-        trial = _Trial(wasm, config, fast=fast)
-        handle = PluginHandle(config.name, config.failure_policy, trial.make_vm)
-    except PluginLoadError as exc:
-        result["error"] = f"plugin {config.name} failed to load: {exc}"
-        if trial is not None:
-            result["logs"] = [{"level": r.level, "message": r.message} for r in trial.logs.records]
-            trial.close()
-        return result, EXIT_LOAD_FAILED
-    try:
-        result["loaded"] = True
-        ex, stalled = _exchange(handle, req, pause_timeout_ms)
-        _fill(result, ex, req)
-        failure = next((f.failure for f in ex.filters if f.failure is not None), None)
-        result["logs"] = [{"level": r.level, "message": r.message} for r in trial.logs.records]
-        result["metrics"] = trial.metrics.snapshot()
-        if failure is not None:
-            result["error"] = f"plugin {config.name} failed: {failure}"
-            return result, EXIT_RUN_FAILED
-        if stalled is not None:
-            result["error"] = stalled
-            return result, EXIT_RUN_FAILED
-        return result, EXIT_OK
-    finally:
-        handle.close()
-        trial.close()
+    return asyncio.run(_run(wasm, config, req, fast, pause_timeout_ms, result))
+
+
+async def _run(
+    wasm: bytes,
+    config: PluginConfig,
+    req: TrialRequest,
+    fast: bool,
+    pause_timeout_ms: int,
+    result: dict[str, Any],
+) -> tuple[dict[str, Any], int]:
+    with Runtime(fast=fast) as runtime:
+        service = WorkerService(
+            runtime,
+            [PluginSource(config, wasm)],
+            {"default": [config.name]},
+            "default",
+            capture_logs=True,
+            pause_timeout_s=pause_timeout_ms / 1000,
+        )
+        try:
+            try:
+                service.start(asyncio.get_running_loop())
+            except PluginLoadError as exc:
+                result["error"] = str(exc)
+                _collect(result, service, config.name)
+                return result, EXIT_LOAD_FAILED
+            result["loaded"] = True
+            ex, stalled = await _exchange(service, req)
+            _fill(result, ex, req)
+            _collect(result, service, config.name)
+            failure = next((f.failure for f in ex.filters if f.failure is not None), None)
+            if failure is not None:
+                result["error"] = f"plugin {config.name} failed: {failure}"
+                return result, EXIT_RUN_FAILED
+            if stalled is not None:
+                result["error"] = stalled
+                return result, EXIT_RUN_FAILED
+            return result, EXIT_OK
+        finally:
+            service.close()
+
+
+def _collect(result: dict[str, Any], service: WorkerService, name: str) -> None:
+    sink = service.logs.get(name)
+    if sink is not None:
+        sink.flush()
+        result["logs"] = [{"level": r.level, "message": r.message} for r in sink.records]
+    metrics = service.metrics.get(name)
+    if metrics is not None:
+        result["metrics"] = metrics.snapshot()
 
 
 def _fill(result: dict[str, Any], ex: Exchange, req: TrialRequest) -> None:

@@ -32,6 +32,7 @@ from workers.contexts import properties
 from workers.contexts.logsink import LogSink
 from workers.contexts.maps import BodyBuffer
 from workers.contexts.metrics import Metrics
+from workers.contexts.services import HostServices, NoServices
 from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
 from workers.contexts.stream import LocalResponse, StreamContext
 from workers.contexts.stream import Phase as StreamPhase
@@ -106,8 +107,10 @@ class PluginVm:
         shared_data: SharedData | None = None,
         shared_queues: SharedQueues | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        services: HostServices | None = None,
     ) -> None:
         self.runtime = runtime
+        self.services: HostServices = services if services is not None else NoServices()
         self.compiled = compiled
         self.config = config
         self.logs = logs
@@ -305,6 +308,7 @@ class PluginVm:
 
     def set_tick_period(self, period_ms: int) -> WasmResult:
         self.tick_period_ms = period_ms
+        self.services.tick_period_changed(self)
         return R.OK
 
     def configuration(self) -> bytes | None:
@@ -344,6 +348,7 @@ class PluginVm:
         ctx = self._stream()
         if ctx is not None and stream <= StreamType.HTTP_RESPONSE:
             ctx.continue_requested.add(stream)
+            self.services.stream_continued(self, ctx)
         return R.OK
 
     def close_stream(self, stream: int) -> WasmResult:

@@ -1,0 +1,225 @@
+"""The data plane of one worker: plugin VMs, chains and timers, owned by one asyncio loop.
+
+Faces (the msgpack server, the ext_proc servicer, ``wasmd try``) open an
+``AsyncExchange`` per HTTP exchange and feed it phases; a phase that a plugin pauses is
+awaited until the plugin continues it (from a timer tick or a callout response) or the
+pause timeout passes. Every call into a VM happens on the loop's thread, so a tick never
+runs concurrently with another callback of the same VM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from wasmd.errors import PluginLoadError, PluginTrap, WasmdError
+from workers.contexts.exchange import Exchange, Step
+from workers.contexts.logsink import LogSink
+from workers.contexts.maps import Pair
+from workers.contexts.metrics import Metrics
+from workers.contexts.plugin import PluginConfig, PluginVm
+from workers.contexts.policy import PluginHandle
+from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
+from workers.contexts.stream import StreamContext
+from workers.vm.runtime import CompiledModule, Runtime
+
+DEFAULT_PAUSE_TIMEOUT_S = 15.0  # Envoy's default route timeout holds a paused stream this long
+
+
+class UnknownChain(WasmdError):
+    """A caller asked for a chain the configuration does not define."""
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSource:
+    """A configured plugin and the bytes of its module."""
+
+    config: PluginConfig
+    wasm: bytes
+
+
+class WorkerService:
+    """Plugins (one PluginHandle each), chains and timers of one worker process."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        plugins: Sequence[PluginSource],
+        chains: Mapping[str, Sequence[str]],
+        default_chain: str,
+        *,
+        shared_data: SharedData | None = None,
+        shared_queues: SharedQueues | None = None,
+        capture_logs: bool = False,
+        pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
+    ) -> None:
+        self.runtime = runtime
+        self.chains = {name: tuple(members) for name, members in chains.items()}
+        self.default_chain = default_chain
+        self.pause_timeout_s = pause_timeout_s
+        self.shared_data = shared_data if shared_data is not None else LocalSharedData()
+        self.shared_queues = shared_queues if shared_queues is not None else LocalSharedQueues()
+        self.logs: dict[str, LogSink] = {}
+        self.metrics: dict[str, Metrics] = {}
+        self.handles: dict[str, PluginHandle] = {}
+        self._sources = {p.config.name: p for p in plugins}
+        self._capture = capture_logs
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._waiters: dict[tuple[int, int], asyncio.Event] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        for chain, members in self.chains.items():
+            for name in members:
+                if name not in self._sources:
+                    raise PluginLoadError(
+                        f"chain {chain!r} names plugin {name!r}, which is not configured"
+                    )
+        if default_chain not in self.chains:
+            raise PluginLoadError(f"default chain {default_chain!r} is not defined")
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Compile and start every plugin; raises PluginLoadError naming the plugin."""
+        self._loop = loop
+        for name, source in self._sources.items():
+            try:
+                compiled = self.runtime.compile(source.wasm)
+            except PluginLoadError as exc:
+                raise PluginLoadError(f"plugin {name}: {exc}") from exc
+            self.logs[name] = LogSink(name, capture=self._capture)
+            self.metrics[name] = Metrics()
+            factory = self._factory(source.config, compiled)
+            try:
+                self.handles[name] = PluginHandle(name, source.config.failure_policy, factory)
+            except PluginLoadError as exc:
+                raise PluginLoadError(f"plugin {name} failed to load: {exc}") from exc
+
+    def _factory(self, config: PluginConfig, compiled: CompiledModule):  # type: ignore[no-untyped-def]
+        def make() -> PluginVm:
+            vm = PluginVm(
+                self.runtime,
+                compiled,
+                config,
+                logs=self.logs[config.name],
+                metrics=self.metrics[config.name],
+                shared_data=self.shared_data,
+                shared_queues=self.shared_queues,
+                services=self,
+            )
+            try:
+                vm.start()
+            except BaseException:
+                self._cancel_timer(vm)
+                vm.close()
+                raise
+            return vm
+
+        return make
+
+    # -- HostServices ---------------------------------------------------------------------
+    def tick_period_changed(self, vm: PluginVm) -> None:
+        self._cancel_timer(vm)
+        if vm.tick_period_ms > 0 and self._loop is not None:
+            self._timers[id(vm)] = self._loop.call_later(vm.tick_period_ms / 1000, self._tick, vm)
+
+    def _cancel_timer(self, vm: PluginVm) -> None:
+        timer = self._timers.pop(id(vm), None)
+        if timer is not None:
+            timer.cancel()
+
+    def _tick(self, vm: PluginVm) -> None:
+        self._timers.pop(id(vm), None)
+        handle = self.handles.get(vm.config.name)
+        if handle is None or handle.vm is not vm or vm.failed is not None:
+            return  # replaced, closed or failed: its timer dies with it
+        try:
+            vm.tick()
+        except PluginTrap as trap:
+            handle.report(vm, trap)
+            return
+        if vm.tick_period_ms > 0 and id(vm) not in self._timers:
+            self.tick_period_changed(vm)
+
+    def stream_continued(self, vm: PluginVm, ctx: StreamContext) -> None:
+        waiter = self._waiters.get((id(vm), ctx.id))
+        if waiter is not None:
+            waiter.set()
+
+    # -- exchanges ------------------------------------------------------------------------
+    def open(
+        self, chain: str | None = None, properties: dict[str, bytes] | None = None
+    ) -> AsyncExchange:
+        """Start an exchange through ``chain`` (default chain if None); raises UnknownChain."""
+        name = chain or self.default_chain
+        members = self.chains.get(name)
+        if members is None:
+            raise UnknownChain(
+                f"unknown chain {name!r}; configured chains: {', '.join(sorted(self.chains))}"
+            )
+        exchange = Exchange([self.handles[m] for m in members], properties)
+        return AsyncExchange(self, exchange, self.pause_timeout_s)
+
+    def close(self) -> None:
+        """Cancel timers and close every VM; idempotent."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for handle in self.handles.values():
+            handle.close()
+
+
+class AsyncExchange:
+    """One exchange; each phase returns once the plugins let it proceed (or time out)."""
+
+    def __init__(self, service: WorkerService, exchange: Exchange, pause_timeout_s: float):
+        self.service = service
+        self.exchange = exchange
+        self.pause_timeout_s = pause_timeout_s
+
+    async def request_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
+        return await self._settle(self.exchange.on_request_headers(headers, end_of_stream))
+
+    async def request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
+        return await self._settle(self.exchange.on_request_body(chunk, end_of_stream))
+
+    async def request_trailers(self, trailers: Sequence[Pair]) -> Step:
+        return await self._settle(self.exchange.on_request_trailers(trailers))
+
+    async def response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
+        return await self._settle(self.exchange.on_response_headers(headers, end_of_stream))
+
+    async def response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
+        return await self._settle(self.exchange.on_response_body(chunk, end_of_stream))
+
+    async def response_trailers(self, trailers: Sequence[Pair]) -> Step:
+        return await self._settle(self.exchange.on_response_trailers(trailers))
+
+    def finish(self) -> None:
+        self.exchange.finish()
+
+    async def _settle(self, step: Step) -> Step:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.pause_timeout_s
+        while step is Step.PAUSE:
+            if self.exchange.paused_filter_continued():
+                step = self.exchange.resume()
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return Step.PAUSE
+            await self._wait_for_continue(remaining)
+        return step
+
+    async def _wait_for_continue(self, timeout_s: float) -> None:
+        event = asyncio.Event()
+        keys = [(id(f.vm), f.ctx.id) for f in self.exchange.filters if f.ctx is not None]
+        waiters = self.service._waiters
+        for key in keys:
+            waiters[key] = event
+        try:
+            await asyncio.wait_for(event.wait(), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            for key in keys:
+                if waiters.get(key) is event:
+                    del waiters[key]
