@@ -248,8 +248,14 @@ class Exchange:
             step = self.filters[index].call(export, args, setup, direction, headers=headers)
             if step is Step.PAUSE:
                 self._resume = functools.partial(
-                    self._run, phase, remaining[position + 1 :], export, args, setup,
-                    direction, headers=headers,
+                    self._run,
+                    phase,
+                    remaining[position + 1 :],
+                    export,
+                    args,
+                    setup,
+                    direction,
+                    headers=headers,
                 )
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, phase)
