@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wasmd.errors import PluginLoadError, PluginTrap, WasmdError
+from workers.contexts.callstats import CallStats
 from workers.contexts.exchange import Exchange, Step
 from workers.contexts.logsink import LogSink
 from workers.contexts.maps import Pair
@@ -62,6 +63,7 @@ class WorkerService:
         self.shared_queues = shared_queues if shared_queues is not None else LocalSharedQueues()
         self.logs: dict[str, LogSink] = {}
         self.metrics: dict[str, Metrics] = {}
+        self.call_stats: dict[str, CallStats] = {}
         self.handles: dict[str, PluginHandle] = {}
         self._sources = {p.config.name: p for p in plugins}
         self._capture = capture_logs
@@ -87,6 +89,7 @@ class WorkerService:
                 raise PluginLoadError(f"plugin {name}: {exc}") from exc
             self.logs[name] = LogSink(name, capture=self._capture)
             self.metrics[name] = Metrics()
+            self.call_stats[name] = CallStats()
             factory = self._factory(source.config, compiled)
             try:
                 self.handles[name] = PluginHandle(name, source.config.failure_policy, factory)

@@ -29,6 +29,7 @@ from workers.abi.types import (
 )
 from workers.abi.wasi import Wasi
 from workers.contexts import properties
+from workers.contexts.callstats import CallStats
 from workers.contexts.logsink import LogSink
 from workers.contexts.maps import BodyBuffer
 from workers.contexts.metrics import Metrics
@@ -108,7 +109,9 @@ class PluginVm:
         shared_queues: SharedQueues | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
         services: HostServices | None = None,
+        call_stats: CallStats | None = None,
     ) -> None:
+        self.call_stats = call_stats if call_stats is not None else CallStats()
         self.runtime = runtime
         self.services: HostServices = services if services is not None else NoServices()
         self.compiled = compiled
@@ -227,12 +230,14 @@ class PluginVm:
             args = (args + (0,) * arity)[:arity]
         previous = self.current, self.effective
         self.current = self.effective = ctx
+        started = time.perf_counter_ns()
         try:
             return self.vm.call(export, *args)
         except PluginTrap as trap:
             self.failed = self.failed or trap
             raise
         finally:
+            self.call_stats.record(time.perf_counter_ns() - started)
             self.current, self.effective = previous
 
     def tick(self) -> None:
