@@ -219,13 +219,27 @@ def drive(
     final = ex.final
     if final is not None:
         return Driven(
-            ex, step, upstream_reached, final.status, list(final.headers), final.body,
-            final.details, final.local, failures,
+            ex,
+            step,
+            upstream_reached,
+            final.status,
+            list(final.headers),
+            final.body,
+            final.details,
+            final.local,
+            failures,
         )
     status = ex.response_headers.get(b":status") or b"0"
     resp = [(k, v) for k, v in ex.response_headers.pairs() if k != b":status"]
     return Driven(
-        ex, step, upstream_reached, int(status), resp, bytes(ex.response_body), "", False,
+        ex,
+        step,
+        upstream_reached,
+        int(status),
+        resp,
+        bytes(ex.response_body),
+        "",
+        False,
         failures,
     )
 
