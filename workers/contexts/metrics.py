@@ -57,7 +57,7 @@ class Metrics:
         if metric is None:
             return WasmResult.NOT_FOUND
         if metric.kind is MetricType.COUNTER:
-            metric.value = max(metric.value, value)
+            metric.value += value  # Envoy's recordMetric adds to a counter
         elif metric.kind is MetricType.GAUGE:
             metric.value = value
         else:

@@ -18,13 +18,17 @@ from workers.contexts.plugin import FailurePolicy, PluginVm
 
 RELOAD_BACKOFF_BASE_S = 1.0  # Envoy's ReloadConfig default base interval
 RELOAD_BACKOFF_CAP_S = 60.0  # a query of death must not rebuild the VM more than once a minute
+_MAX_EXPONENT = 32  # far past the cap for any sane base
 
 
 def reload_delay_s(consecutive_failures: int) -> float:
     """Exponential backoff before the next VM rebuild: 0 for the first, then 1, 2, 4 ... 60 s."""
     if consecutive_failures <= 1:
         return 0.0
-    return float(min(RELOAD_BACKOFF_CAP_S, RELOAD_BACKOFF_BASE_S * 2 ** (consecutive_failures - 2)))
+    # Cap the exponent first: 2 ** n as a float overflows after ~1000 failures (a day of
+    # rebuilding a query of death once a minute).
+    exponent = min(consecutive_failures - 2, _MAX_EXPONENT)
+    return float(min(RELOAD_BACKOFF_CAP_S, RELOAD_BACKOFF_BASE_S * 2**exponent))
 
 
 class Admission(enum.Enum):
