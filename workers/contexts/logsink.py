@@ -55,7 +55,8 @@ class LogSink:
     def _write(self, level: LogLevel, message: str, source: str) -> None:
         name = level.name.lower()
         if self.capture:
-            if len(self.records) < MAX_CAPTURED_LINES:
+            # Host lines (the drop summary above all) are kept even past the cap.
+            if len(self.records) < MAX_CAPTURED_LINES or source == "host":
                 self.records.append(LogRecord(name, message))
             return
         method = {"trace": "debug", "critical": "critical", "warn": "warning"}.get(name, name)
