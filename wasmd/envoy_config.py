@@ -1,0 +1,290 @@
+"""``wasmd envoy-config``: the Envoy pieces that put this daemon behind Envoy's ext_proc filter.
+
+One cluster lists every worker slot's ``extproc-<slot>.sock`` as a ``pipe`` endpoint (HTTP/2),
+with active health checks and outlier detection so a slot whose worker is being replaced is
+skipped for as long as the restart takes. The ext_proc filter's processing mode is derived
+from what the chain's plugins export: no body or trailer phases unless a plugin handles them
+(each extra phase costs a round trip). Pure functions of the config and the module exports;
+the output is JSON, which Envoy also accepts as YAML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmd.config import DaemonConfig
+from wasmd.errors import ConfigError, PluginLoadError
+from wasmd.wasm_info import read_module_info
+
+CLUSTER_NAME = "wasmd_extproc"
+CHAIN_METADATA_KEY = "x-wasmd-chain"
+# Envoy waits this long for each ext_proc reply. Above any plugin's CPU deadline; a plugin
+# that pauses for a callout needs it too (raise it for slow callouts).
+MESSAGE_TIMEOUT_S = 2.0
+HEALTH_CHECK_INTERVAL_S = 1.0
+# Attributes Envoy sends with each ProcessingRequest; wasmd serves them as properties.
+REQUEST_ATTRIBUTES = (
+    "source.address",
+    "source.port",
+    "destination.address",
+    "destination.port",
+    "connection.id",
+    "connection.mtls",
+    "connection.requested_server_name",
+    "request.id",
+    "request.protocol",
+    "request.time",
+)
+RESPONSE_ATTRIBUTES = ("response.code_details", "response.flags")
+_HTTP_OPTIONS_TYPE = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+_EXT_PROC_TYPE = "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor"
+
+
+@dataclass(frozen=True, slots=True)
+class Phases:
+    request_body: bool = False
+    response_body: bool = False
+    request_trailers: bool = False
+    response_trailers: bool = False
+
+
+def slot_socket_paths(config: DaemonConfig) -> list[Path]:
+    """The public ext_proc socket of every worker slot."""
+    d = config.daemon
+    return [d.runtime_dir / f"{d.extproc_socket_prefix}{slot}.sock" for slot in range(d.workers)]
+
+
+def chain_phases(config: DaemonConfig, chain: str, exports: Mapping[str, frozenset[str]]) -> Phases:
+    """Which optional phases the chain's plugins handle (``exports``: plugin -> export names)."""
+    members = config.chains.get(chain)
+    if members is None:
+        raise ConfigError(
+            f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
+        )
+    names = frozenset().union(*(exports[m] for m in members)) if members else frozenset()
+    return Phases(
+        request_body="proxy_on_request_body" in names,
+        response_body="proxy_on_response_body" in names,
+        request_trailers="proxy_on_request_trailers" in names,
+        response_trailers="proxy_on_response_trailers" in names,
+    )
+
+
+def plugin_exports(config: DaemonConfig) -> dict[str, frozenset[str]]:
+    """Export names of every configured plugin's module (read without compiling)."""
+    out: dict[str, frozenset[str]] = {}
+    for spec in config.plugins:
+        try:
+            out[spec.name] = read_module_info(spec.module.read_bytes()).export_names
+        except OSError as exc:
+            raise ConfigError(
+                f"plugin {spec.name}: cannot read {spec.module}: {exc.strerror}"
+            ) from exc
+        except PluginLoadError as exc:
+            raise ConfigError(f"plugin {spec.name}: {spec.module}: {exc}") from exc
+    return out
+
+
+def cluster(config: DaemonConfig) -> dict[str, Any]:
+    endpoints = [
+        {"endpoint": {"address": {"pipe": {"path": str(p)}}}} for p in slot_socket_paths(config)
+    ]
+    interval = f"{HEALTH_CHECK_INTERVAL_S}s"
+    return {
+        "name": CLUSTER_NAME,
+        "type": "STATIC",
+        "connect_timeout": "0.25s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": _HTTP_OPTIONS_TYPE,
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": CLUSTER_NAME,
+            "endpoints": [{"lb_endpoints": endpoints}],
+        },
+        # A slot whose worker is down refuses connections: take it out at once, probe it
+        # every interval, put it back on the first success.
+        "health_checks": [
+            {
+                "timeout": "0.5s",
+                "interval": interval,
+                "no_traffic_interval": interval,
+                "unhealthy_threshold": 1,
+                "healthy_threshold": 1,
+                "tcp_health_check": {},
+            }
+        ],
+        "outlier_detection": {
+            "split_external_local_origin_errors": True,
+            "consecutive_local_origin_failure": 1,
+            "interval": interval,
+            "base_ejection_time": interval,
+            "max_ejection_percent": 100,
+        },
+    }
+
+
+def ext_proc_filter(
+    config: DaemonConfig, chain: str, phases: Phases, *, failure_mode_allow: bool = False
+) -> dict[str, Any]:
+    mode = {
+        "request_header_mode": "SEND",
+        "response_header_mode": "SEND",
+        "request_body_mode": "BUFFERED" if phases.request_body else "NONE",
+        "response_body_mode": "BUFFERED" if phases.response_body else "NONE",
+        "request_trailer_mode": "SEND" if phases.request_trailers else "SKIP",
+        "response_trailer_mode": "SEND" if phases.response_trailers else "SKIP",
+    }
+    return {
+        "name": "envoy.filters.http.ext_proc",
+        "typed_config": {
+            "@type": _EXT_PROC_TYPE,
+            "grpc_service": {
+                "envoy_grpc": {"cluster_name": CLUSTER_NAME},
+                "initial_metadata": [{"key": CHAIN_METADATA_KEY, "value": chain}],
+            },
+            "failure_mode_allow": failure_mode_allow,
+            "message_timeout": f"{MESSAGE_TIMEOUT_S}s",
+            "processing_mode": mode,
+            "request_attributes": list(REQUEST_ATTRIBUTES),
+            "response_attributes": list(RESPONSE_ATTRIBUTES),
+            # Plugins may rewrite :authority/:method/host like in-process Wasm can.
+            "mutation_rules": {"allow_all_routing": True},
+        },
+    }
+
+
+_HCM_TYPE = (
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+    "HttpConnectionManager"
+)
+_ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+
+
+def _socket(host: str, port: int) -> dict[str, Any]:
+    return {"socket_address": {"address": host, "port_value": port}}
+
+
+def _listener(listen: tuple[str, int], filters: list[dict[str, Any]]) -> dict[str, Any]:
+    route = {"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}
+    hcm = {
+        "@type": _HCM_TYPE,
+        "stat_prefix": "ingress",
+        "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [route]}]},
+        "http_filters": filters,
+    }
+    chain = {
+        "filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]
+    }
+    return {"name": "wasmd_ingress", "address": _socket(*listen), "filter_chains": [chain]}
+
+
+def _upstream_cluster(upstream: tuple[str, int]) -> dict[str, Any]:
+    endpoint = {"endpoint": {"address": _socket(*upstream)}}
+    return {
+        "name": "upstream",
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {
+            "cluster_name": "upstream",
+            "endpoints": [{"lb_endpoints": [endpoint]}],
+        },
+    }
+
+
+def bootstrap(
+    config: DaemonConfig,
+    chain: str,
+    phases: Phases,
+    *,
+    listen: tuple[str, int],
+    upstream: tuple[str, int],
+    admin_port: int = 9901,
+    failure_mode_allow: bool = False,
+) -> dict[str, Any]:
+    """A complete Envoy bootstrap: listener -> ext_proc(wasmd) -> router -> upstream."""
+    filters = [
+        ext_proc_filter(config, chain, phases, failure_mode_allow=failure_mode_allow),
+        {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER_TYPE}},
+    ]
+    return {
+        "admin": {"address": _socket("127.0.0.1", admin_port)},
+        "static_resources": {
+            "listeners": [_listener(listen, filters)],
+            "clusters": [cluster(config), _upstream_cluster(upstream)],
+        },
+    }
+
+
+def render(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, indent=2)
+
+
+def parse_host_port(text: str, flag: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{flag} {text!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def add_command(sub: Any) -> None:
+    """Register ``wasmd envoy-config`` on the CLI's subparsers."""
+    p = sub.add_parser(
+        "envoy-config",
+        help="print the Envoy cluster and ext_proc filter for this daemon",
+        description="Print the Envoy pieces (JSON, valid YAML) that route Envoy's ext_proc "
+        "filter to this daemon's worker slots; with --bootstrap, a complete Envoy config.",
+    )
+    p.add_argument("--config", type=Path, default=None, help="wasmd.toml (default: built-in)")
+    p.add_argument("--chain", default=None, help="chain for the filter (default: default chain)")
+    p.add_argument(
+        "--failure-mode-allow",
+        action="store_true",
+        help="let requests through unprocessed when wasmd is unreachable",
+    )
+    p.add_argument("--bootstrap", action="store_true", help="print a complete Envoy bootstrap")
+    p.add_argument("--listen", default="127.0.0.1:10000", metavar="HOST:PORT")
+    p.add_argument("--upstream", default="127.0.0.1:8080", metavar="HOST:PORT")
+    p.add_argument("--admin-port", type=int, default=9901)
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args: Any) -> int:
+    import sys
+
+    from wasmd.config import default_config, load_config
+
+    try:
+        config = load_config(args.config) if args.config else default_config()
+        chain = args.chain or config.daemon.default_chain
+        phases = chain_phases(config, chain, plugin_exports(config))
+        if args.bootstrap:
+            doc: dict[str, Any] = bootstrap(
+                config,
+                chain,
+                phases,
+                listen=parse_host_port(args.listen, "--listen"),
+                upstream=parse_host_port(args.upstream, "--upstream"),
+                admin_port=args.admin_port,
+                failure_mode_allow=args.failure_mode_allow,
+            )
+        else:
+            doc = {
+                "clusters": [cluster(config)],
+                "http_filters": [
+                    ext_proc_filter(
+                        config, chain, phases, failure_mode_allow=args.failure_mode_allow
+                    )
+                ],
+            }
+    except ConfigError as exc:
+        print(f"wasmd envoy-config: {exc}", file=sys.stderr)
+        return 2
+    print(render(doc))
+    return 0
