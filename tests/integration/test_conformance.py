@@ -778,3 +778,77 @@ def test_local_reply_from_a_body_callback() -> None:
     )
     assert first(local["headers"], "x-r-local-body") == "0"
     assert first(local["headers"], "x-r-local-body-get") == "0"
+
+
+# -- host functions no corpus plugin calls: a WAT probe ----------------------------------------
+
+QUEUES_AND_STATUS = """
+(module
+  (import "env" "proxy_register_shared_queue" (func $reg (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_resolve_shared_queue"
+    (func $res (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_enqueue_shared_queue" (func $enq (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_dequeue_shared_queue" (func $deq (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_status" (func $status (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_done" (func $done (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 2048) "queue-a")
+  (data (i32.const 2064) "probe")
+  (data (i32.const 2080) "payload")
+  (data (i32.const 2096) "nope")
+  (global $heap (mut i32) (i32.const 8192))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $n i32) (result i32) (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $n)))
+    (local.get $p))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (i32.store (i32.const 0) (call $reg (i32.const 2048) (i32.const 7) (i32.const 100)))
+    (i32.store (i32.const 4) (call $res (i32.const 2064) (i32.const 5) (i32.const 2048)
+                                        (i32.const 7) (i32.const 104)))
+    (i32.store (i32.const 8) (call $deq (i32.load (i32.const 100)) (i32.const 108) (i32.const 112)))
+    (i32.store (i32.const 12) (call $enq (i32.load (i32.const 100)) (i32.const 2080) (i32.const 7)))
+    (i32.store (i32.const 16)
+      (call $deq (i32.load (i32.const 100)) (i32.const 108) (i32.const 112)))
+    (i32.store (i32.const 20) (call $enq (i32.const 999) (i32.const 2080) (i32.const 7)))
+    (i32.store (i32.const 24) (call $res (i32.const 2064) (i32.const 5) (i32.const 2096)
+                                         (i32.const 4) (i32.const 116)))
+    (i32.store (i32.const 28) (call $status (i32.const 120) (i32.const 124) (i32.const 128)))
+    (i32.store (i32.const 32) (call $done))
+    (i32.const 1)))
+"""
+
+
+def test_shared_queues_get_status_and_done_from_a_wat_probe() -> None:
+    from tests.integration.support import wat
+    from workers import trial
+    from workers.contexts.logsink import LogSink
+    from workers.contexts.plugin import PluginVm
+    from workers.vm.runtime import Runtime
+
+    with Runtime() as runtime:
+        config = trial.plugin_config("probe", vm_id="probe")
+        vm = PluginVm(
+            runtime, runtime.compile(wat(QUEUES_AND_STATUS)), config, logs=LogSink("probe")
+        )
+        vm.start()
+        try:
+            codes = [vm.memory.read_u32(4 * i) for i in range(9)]
+            queue_id = vm.memory.read_u32(100)
+            assert queue_id != 0
+            assert vm.memory.read_u32(104) == queue_id  # resolve finds the registered queue
+            ptr, size = vm.memory.read_u32(108), vm.memory.read_u32(112)
+            assert vm.memory.read(ptr, size) == b"payload"
+        finally:
+            vm.close()
+    assert codes == [
+        0,  # register
+        0,  # resolve (vm_id "probe", name "queue-a")
+        7,  # dequeue an empty queue: Empty
+        0,  # enqueue
+        0,  # dequeue
+        1,  # enqueue to an unknown id: NotFound
+        1,  # resolve an unknown name: NotFound
+        1,  # get_status outside a callout callback: NotFound
+        1,  # proxy_done outside a pending on_done: NotFound
+    ]
