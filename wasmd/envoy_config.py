@@ -90,9 +90,12 @@ def plugin_exports(config: DaemonConfig) -> dict[str, frozenset[str]]:
 
 
 def cluster(config: DaemonConfig) -> dict[str, Any]:
-    endpoints = [
-        {"endpoint": {"address": {"pipe": {"path": str(p)}}}} for p in slot_socket_paths(config)
-    ]
+    return cluster_for(slot_socket_paths(config))
+
+
+def cluster_for(socket_paths: list[Path]) -> dict[str, Any]:
+    """The ext_proc cluster over these slot sockets."""
+    endpoints = [{"endpoint": {"address": {"pipe": {"path": str(p)}}}} for p in socket_paths]
     interval = f"{HEALTH_CHECK_INTERVAL_S}s"
     return {
         "name": CLUSTER_NAME,
@@ -131,7 +134,7 @@ def cluster(config: DaemonConfig) -> dict[str, Any]:
 
 
 def ext_proc_filter(
-    config: DaemonConfig, chain: str, phases: Phases, *, failure_mode_allow: bool = False
+    chain: str, phases: Phases, *, failure_mode_allow: bool = False
 ) -> dict[str, Any]:
     mode = {
         "request_header_mode": "SEND",
@@ -210,7 +213,7 @@ def bootstrap(
 ) -> dict[str, Any]:
     """A complete Envoy bootstrap: listener -> ext_proc(wasmd) -> router -> upstream."""
     filters = [
-        ext_proc_filter(config, chain, phases, failure_mode_allow=failure_mode_allow),
+        ext_proc_filter(chain, phases, failure_mode_allow=failure_mode_allow),
         {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER_TYPE}},
     ]
     return {
@@ -278,9 +281,7 @@ def _cmd(args: Any) -> int:
             doc = {
                 "clusters": [cluster(config)],
                 "http_filters": [
-                    ext_proc_filter(
-                        config, chain, phases, failure_mode_allow=args.failure_mode_allow
-                    )
+                    ext_proc_filter(chain, phases, failure_mode_allow=args.failure_mode_allow)
                 ],
             }
     except ConfigError as exc:

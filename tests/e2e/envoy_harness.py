@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -32,7 +33,8 @@ from urllib.parse import quote
 if __package__ in (None, ""):  # run as a script: make `tests.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.e2e.envoy_config import LISTENER_NAME, UPSTREAM_CLUSTER, bootstrap
+from tests.e2e.envoy_config import LISTENER_NAME, UPSTREAM_CLUSTER, bootstrap, callout_clusters
+from tests.helpers import callout_upstreams
 from tests.helpers.manifest import CaseSpec, PluginSpec, expected_path, load_manifest
 from tests.helpers.outcome import RESET_STATUS, Outcome, outcome_from_wire
 from tests.helpers.procs import Spawned, spawn, wait_for
@@ -100,9 +102,15 @@ class EnvoyHarness:
     :class:`EnvoyLoadError` if it exits or never gets there. Exiting kills both.
     """
 
-    def __init__(self, spec: PluginSpec, workdir: Path) -> None:
+    def __init__(
+        self,
+        spec: PluginSpec,
+        workdir: Path,
+        bootstrap_fn: Callable[[PluginSpec, int], dict[str, Any]] = bootstrap,
+    ) -> None:
         self.spec = spec
         self.workdir = workdir
+        self.bootstrap_fn = bootstrap_fn
         self.upstream: Upstream | None = None
         self.listener_port = 0
         self.admin_port = 0
@@ -134,7 +142,10 @@ class EnvoyHarness:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.upstream = self._stack.enter_context(Upstream())
         config = self.workdir / f"{self.spec.name}.envoy.json"
-        config.write_text(json.dumps(bootstrap(self.spec, self.upstream.port), indent=2))
+        callouts = self._stack.enter_context(callout_upstreams.started(dict(self.spec.upstreams)))
+        envoy_config = self.bootstrap_fn(self.spec, self.upstream.port)
+        envoy_config["static_resources"]["clusters"].extend(callout_clusters(callouts))
+        config.write_text(json.dumps(envoy_config, indent=2))
         admin_file = self.workdir / f"{self.spec.name}.admin-address"
         admin_file.unlink(missing_ok=True)
         started = time.monotonic()

@@ -1,0 +1,111 @@
+"""A wasmd worker's ext_proc face for tests: WorkerService + ExtProcServer on a thread's loop.
+
+In-process (not the daemon) so a test can put one plugin behind Envoy's ext_proc filter and
+compare with the same plugin in Envoy's own Wasm filter. The daemon's worker processes run
+the same classes; tests/integration exercise those through the supervisor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.helpers.manifest import PluginSpec
+from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter
+from wasmd.wasm_info import read_module_info
+from workers.abi.types import LogLevel
+from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.faces.extproc import ExtProcServer
+from workers.service import PluginSource, WorkerService
+from workers.vm.runtime import Runtime
+
+START_TIMEOUT_S = 30.0
+
+
+def plugin_config(spec: PluginSpec) -> PluginConfig:
+    """The PluginConfig matching what the Envoy harness gives the in-process Wasm filter."""
+    return PluginConfig(
+        name=spec.name,
+        root_id=spec.root_id,
+        vm_id=spec.name,
+        configuration=spec.config.encode(),
+        vm_configuration=spec.vm_config.encode(),
+        env=tuple(spec.env),
+        failure_policy=FailurePolicy(spec.failure_policy),
+        log_level=LogLevel.WARN,  # the harness runs Envoy with -l warn
+    )
+
+
+def phases_for(spec: PluginSpec) -> Phases:
+    exports = read_module_info(spec.wasm.read_bytes()).export_names
+    return Phases(
+        request_body="proxy_on_request_body" in exports,
+        response_body="proxy_on_response_body" in exports,
+        request_trailers="proxy_on_request_trailers" in exports,
+        response_trailers="proxy_on_response_trailers" in exports,
+    )
+
+
+def extproc_bootstrap(base: dict[str, Any], spec: PluginSpec, socket_path: Path) -> dict[str, Any]:
+    """The harness's bootstrap with its Wasm filter swapped for ext_proc -> ``socket_path``."""
+    resources = base["static_resources"]
+    hcm = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    hcm["http_filters"][0] = ext_proc_filter("default", phases_for(spec))
+    resources["clusters"].append(cluster_for([socket_path]))
+    return base
+
+
+@contextmanager
+def serving(spec: PluginSpec, socket_path: Path) -> Iterator[WorkerService]:
+    """Serve ``spec`` on ``socket_path`` from a background thread until the block exits."""
+    ready = threading.Event()
+    stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+    failure: list[BaseException] = []
+    holder: list[WorkerService] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        runtime = Runtime()
+        service = WorkerService(
+            runtime,
+            [PluginSource(plugin_config(spec), spec.wasm.read_bytes())],
+            {"default": [spec.name]},
+            "default",
+        )
+        server = ExtProcServer(service, socket_path)
+        try:
+            service.start(loop)
+            await server.start()
+            holder.append(service)
+            done: asyncio.Future[None] = loop.create_future()
+            stop.append((loop, done))
+            ready.set()
+            await done
+        finally:
+            await server.close()
+            service.close()
+            runtime.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported to the test thread
+            failure.append(exc)
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=run, name=f"extproc-{spec.name}", daemon=True)
+    thread.start()
+    ready.wait(START_TIMEOUT_S)
+    if failure or not holder:
+        raise RuntimeError(f"ext_proc server for {spec.name} did not start: {failure!r}")
+    try:
+        yield holder[0]
+    finally:
+        loop, done = stop[0]
+        loop.call_soon_threadsafe(done.set_result, None)
+        thread.join(START_TIMEOUT_S)
