@@ -1,0 +1,690 @@
+"""The native wire protocol (msgpack over a Unix socket), as a pure object: bytes in, messages out.
+
+A ``Connection`` holds one side's view of one socket connection. Feed it what the socket
+read (``receive_data``) and it returns the peer's messages or raises RemoteProtocolError;
+ask it to ``send`` a message and it returns the bytes to write or raises
+LocalProtocolError. It never touches a socket, a clock or a loop, so the same object
+serves the worker (``workers/faces/native.py``) and the client (``wasmd/client.py``).
+Framing and every message, with byte-level examples, are in docs/protocol.md.
+
+Frame: 4-byte big-endian payload length, then one msgpack array ``[type, field...]``.
+
+Rules, enforced on both sides (a peer that breaks one gets ERROR and the connection closes):
+  1. The client sends HELLO first, listing the versions it speaks; the server answers HELLO
+     with exactly one of them (or ERROR UNSUPPORTED_VERSION). Nothing else comes before.
+  2. OPEN starts a stream; its id is greater than every stream id opened before on this
+     connection (ids are never reused, so GOAWAY can name a boundary).
+  3. Phase messages follow NEXT_PHASES below; a phase with end_of_stream set ends its
+     direction (after the request only RESPONSE_HEADERS may follow, after the response
+     nothing but CLOSE).
+  4. Each phase message gets exactly one reply (CONTINUE, LOCAL_RESPONSE or RESET) before
+     the client sends that stream's next phase. Streams interleave freely.
+  5. After LOCAL_RESPONSE or RESET the stream takes only CLOSE.
+  6. The client may CLOSE an open stream at any time, even with a reply outstanding; the
+     server then never sends that reply (``send`` drops it), and a client drops a reply
+     that crossed its CLOSE on the wire.
+  7. GOAWAY(last_stream_id): the server finishes streams up to last_stream_id and ignores
+     later OPENs and their frames; the client opens no more streams on this connection
+     and may retry streams above last_stream_id elsewhere (they were never seen).
+  8. ERROR ends the connection: its sender closes the connection right after it.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import msgpack
+
+from wasmd.errors import ProtocolError
+
+PROTOCOL_VERSIONS = (1,)  # what this code speaks, oldest first
+DEFAULT_MAX_FRAME_BYTES = 1 << 20  # bigger bodies go in several REQUEST_BODY/RESPONSE_BODY frames
+FRAME_HEADER_BYTES = 4
+_LENGTH = struct.Struct(">I")
+
+Pair = tuple[bytes, bytes]
+
+
+class MsgType(enum.IntEnum):
+    HELLO = 1
+    OPEN = 2
+    REQUEST_HEADERS = 3
+    REQUEST_BODY = 4
+    REQUEST_TRAILERS = 5
+    RESPONSE_HEADERS = 6
+    RESPONSE_BODY = 7
+    RESPONSE_TRAILERS = 8
+    CLOSE = 9
+    CONTINUE = 16
+    LOCAL_RESPONSE = 17
+    RESET = 18
+    ERROR = 32
+    GOAWAY = 33
+
+
+class ErrorCode(enum.IntEnum):
+    FRAME_TOO_LARGE = 1
+    MALFORMED = 2  # not msgpack, or a message with the wrong shape
+    UNKNOWN_MESSAGE = 3
+    UNKNOWN_CHAIN = 4
+    OUT_OF_ORDER = 5
+    UNKNOWN_STREAM = 6
+    UNSUPPORTED_VERSION = 7
+    INTERNAL = 8  # the server failed; the request itself may be fine
+
+
+_PHASES_REQUEST = (MsgType.REQUEST_HEADERS, MsgType.REQUEST_BODY, MsgType.REQUEST_TRAILERS)
+_PHASES_RESPONSE = (MsgType.RESPONSE_HEADERS, MsgType.RESPONSE_BODY, MsgType.RESPONSE_TRAILERS)
+PHASES = frozenset(_PHASES_REQUEST + _PHASES_RESPONSE)
+REPLIES = frozenset({MsgType.CONTINUE, MsgType.LOCAL_RESPONSE, MsgType.RESET})
+
+# Rule 3: which phase may follow which on one stream (None: right after OPEN).
+NEXT_PHASES: dict[MsgType | None, frozenset[MsgType]] = {
+    None: frozenset({MsgType.REQUEST_HEADERS}),
+    MsgType.REQUEST_HEADERS: frozenset(
+        {MsgType.REQUEST_BODY, MsgType.REQUEST_TRAILERS, MsgType.RESPONSE_HEADERS}
+    ),
+    MsgType.REQUEST_BODY: frozenset(
+        {MsgType.REQUEST_BODY, MsgType.REQUEST_TRAILERS, MsgType.RESPONSE_HEADERS}
+    ),
+    MsgType.REQUEST_TRAILERS: frozenset({MsgType.RESPONSE_HEADERS}),
+    MsgType.RESPONSE_HEADERS: frozenset({MsgType.RESPONSE_BODY, MsgType.RESPONSE_TRAILERS}),
+    MsgType.RESPONSE_BODY: frozenset({MsgType.RESPONSE_BODY, MsgType.RESPONSE_TRAILERS}),
+    MsgType.RESPONSE_TRAILERS: frozenset(),
+}
+_AFTER_END_OF_STREAM: dict[MsgType, frozenset[MsgType]] = {
+    **{p: frozenset({MsgType.RESPONSE_HEADERS}) for p in _PHASES_REQUEST},
+    **{p: frozenset() for p in _PHASES_RESPONSE},
+}
+
+CLIENT_SENDS = frozenset({MsgType.HELLO, MsgType.OPEN, MsgType.CLOSE, MsgType.ERROR} | PHASES)
+SERVER_SENDS = frozenset({MsgType.HELLO, MsgType.ERROR, MsgType.GOAWAY} | REPLIES)
+
+
+# -- messages ------------------------------------------------------------------------------
+# Wire form of every message: [type, *fields in declaration order].
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    versions: tuple[int, ...]
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    stream_id: int
+    chain: str = ""  # "" = the daemon's default chain
+    properties: Mapping[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHeaders:
+    stream_id: int
+    headers: tuple[Pair, ...]
+    end_of_stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    stream_id: int
+    data: bytes
+    end_of_stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTrailers:
+    stream_id: int
+    trailers: tuple[Pair, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseHeaders:
+    stream_id: int
+    headers: tuple[Pair, ...]
+    end_of_stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseBody:
+    stream_id: int
+    data: bytes
+    end_of_stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTrailers:
+    stream_id: int
+    trailers: tuple[Pair, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    stream_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    """Go on with the phase, after applying these header (or trailer) mutations.
+
+    ``body``: None forwards the chunk as sent; bytes replace it (b"" = hold nothing back
+    yet: the plugin is buffering, the bytes come in a later reply).
+    """
+
+    stream_id: int
+    set_headers: tuple[Pair, ...] = ()
+    remove_headers: tuple[bytes, ...] = ()
+    body: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalResponse:
+    """Answer the client with this response instead of the upstream's."""
+
+    stream_id: int
+    status: int
+    headers: tuple[Pair, ...] = ()
+    body: bytes = b""
+    details: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Abort the stream (the plugin closed it, or its reply could not be sent)."""
+
+    stream_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """Fatal for the connection (rule 8); ``stream_id`` 0 when no stream is to blame."""
+
+    stream_id: int
+    code: ErrorCode
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class GoAway:
+    last_stream_id: int
+
+
+Message = (
+    Hello
+    | Open
+    | RequestHeaders
+    | RequestBody
+    | RequestTrailers
+    | ResponseHeaders
+    | ResponseBody
+    | ResponseTrailers
+    | Close
+    | Continue
+    | LocalResponse
+    | Reset
+    | Error
+    | GoAway
+)
+PhaseMessage = (
+    RequestHeaders
+    | RequestBody
+    | RequestTrailers
+    | ResponseHeaders
+    | ResponseBody
+    | ResponseTrailers
+)
+Reply = Continue | LocalResponse | Reset
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer broke the protocol; answer with ``Error(stream_id, code, str(self))``."""
+
+    def __init__(self, code: ErrorCode, message: str, stream_id: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.stream_id = stream_id
+
+
+class LocalProtocolError(ProtocolError):
+    """This side tried to send something the protocol forbids (a bug, or a too-big frame)."""
+
+    def __init__(self, code: ErrorCode, message: str, stream_id: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.stream_id = stream_id
+
+
+# -- codec ---------------------------------------------------------------------------------
+_Check = Callable[[Any], Any]
+
+
+class _Malformed(Exception):
+    """A field has the wrong type or value; becomes RemoteProtocolError(MALFORMED)."""
+
+
+def _uint(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise _Malformed(f"expected a non-negative integer, got {_kind(value)}")
+    return value
+
+
+def _stream_id(value: Any) -> int:
+    if _uint(value) == 0:
+        raise _Malformed("stream ids start at 1")
+    return int(value)
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise _Malformed(f"expected a boolean, got {_kind(value)}")
+    return value
+
+
+def _bytes(value: Any) -> bytes:
+    if type(value) is bytes:
+        return value
+    if type(value) is str:  # lenient: clients in other languages often send text
+        return value.encode()
+    raise _Malformed(f"expected bin, got {_kind(value)}")
+
+
+def _opt_bytes(value: Any) -> bytes | None:
+    return None if value is None else _bytes(value)
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise _Malformed(f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _pairs(value: Any) -> tuple[Pair, ...]:
+    if type(value) is not list:
+        raise _Malformed(f"expected an array of [name, value] pairs, got {_kind(value)}")
+    out: list[Pair] = []
+    for item in value:
+        if type(item) is not list or len(item) != 2:
+            raise _Malformed("each header must be a [name, value] array")
+        out.append((_bytes(item[0]), _bytes(item[1])))
+    return tuple(out)
+
+
+def _names(value: Any) -> tuple[bytes, ...]:
+    if type(value) is not list:
+        raise _Malformed(f"expected an array of header names, got {_kind(value)}")
+    return tuple(_bytes(v) for v in value)
+
+
+def _properties(value: Any) -> dict[str, bytes]:
+    if type(value) is not dict:
+        raise _Malformed(f"expected a map of properties, got {_kind(value)}")
+    return {_str(k): _bytes(v) for k, v in value.items()}
+
+
+def _versions(value: Any) -> tuple[int, ...]:
+    if type(value) is not list or not value:
+        raise _Malformed("expected a non-empty array of versions")
+    return tuple(_uint(v) for v in value)
+
+
+def _status(value: Any) -> int:
+    if type(value) is not int or not 100 <= value <= 999:
+        raise _Malformed(f"expected an HTTP status 100..999, got {value!r}")
+    return value
+
+
+def _code(value: Any) -> ErrorCode:
+    try:
+        return ErrorCode(_uint(value))
+    except ValueError:
+        raise _Malformed(f"unknown error code {value}") from None
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+_SCHEMA: dict[MsgType, tuple[type[Any], tuple[_Check, ...]]] = {
+    MsgType.HELLO: (Hello, (_versions, _uint)),
+    MsgType.OPEN: (Open, (_stream_id, _str, _properties)),
+    MsgType.REQUEST_HEADERS: (RequestHeaders, (_stream_id, _pairs, _bool)),
+    MsgType.REQUEST_BODY: (RequestBody, (_stream_id, _bytes, _bool)),
+    MsgType.REQUEST_TRAILERS: (RequestTrailers, (_stream_id, _pairs)),
+    MsgType.RESPONSE_HEADERS: (ResponseHeaders, (_stream_id, _pairs, _bool)),
+    MsgType.RESPONSE_BODY: (ResponseBody, (_stream_id, _bytes, _bool)),
+    MsgType.RESPONSE_TRAILERS: (ResponseTrailers, (_stream_id, _pairs)),
+    MsgType.CLOSE: (Close, (_stream_id,)),
+    MsgType.CONTINUE: (Continue, (_stream_id, _pairs, _names, _opt_bytes)),
+    MsgType.LOCAL_RESPONSE: (LocalResponse, (_stream_id, _status, _pairs, _bytes, _str)),
+    MsgType.RESET: (Reset, (_stream_id,)),
+    MsgType.ERROR: (Error, (_uint, _code, _str)),
+    MsgType.GOAWAY: (GoAway, (_uint,)),
+}
+TYPE_OF: dict[type[Any], MsgType] = {cls: t for t, (cls, _) in _SCHEMA.items()}
+_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls, _ in _SCHEMA.values()
+}
+
+
+def encode(msg: Message) -> bytes:
+    """One frame (length prefix + msgpack payload) for ``msg``; no protocol checks."""
+    cls = type(msg)
+    body = [TYPE_OF[cls], *(getattr(msg, name) for name in _FIELDS[cls])]
+    payload: bytes = msgpack.packb(body, use_bin_type=True)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def decode_payload(payload: bytes | memoryview) -> Message:
+    """The message in one payload; raises RemoteProtocolError (MALFORMED, UNKNOWN_MESSAGE)."""
+    try:
+        body = msgpack.unpackb(payload, raw=False, use_list=True, strict_map_key=True)
+    except Exception as exc:  # msgpack raises many types (ExtraData, FormatError, ValueError...)
+        raise RemoteProtocolError(ErrorCode.MALFORMED, f"not a msgpack value: {exc}") from None
+    if type(body) is not list or not body or type(body[0]) is not int:
+        raise RemoteProtocolError(ErrorCode.MALFORMED, "a message is an array [type, field...]")
+    try:
+        cls, checks = _SCHEMA[MsgType(body[0])]
+    except ValueError:
+        raise RemoteProtocolError(
+            ErrorCode.UNKNOWN_MESSAGE, f"unknown message type {body[0]}"
+        ) from None
+    name = MsgType(body[0]).name
+    if len(body) != len(checks) + 1:
+        raise RemoteProtocolError(
+            ErrorCode.MALFORMED, f"{name} has {len(checks)} fields, got {len(body) - 1}"
+        )
+    try:
+        return cls(*(check(v) for check, v in zip(checks, body[1:], strict=True)))  # type: ignore[no-any-return]
+    except _Malformed as exc:
+        raise RemoteProtocolError(ErrorCode.MALFORMED, f"{name}: {exc}") from None
+
+
+def apply_mutation(
+    headers: Sequence[Pair], set_headers: Sequence[Pair], remove_headers: Sequence[bytes]
+) -> list[Pair]:
+    """Headers after a CONTINUE: names in ``remove_headers`` go; every name in ``set_headers``
+    gets exactly the values listed there (appended in order). Names compare case-insensitively."""
+    gone = {n.lower() for n in remove_headers} | {n.lower() for n, _ in set_headers}
+    kept = [(n, v) for n, v in headers if n.lower() not in gone]
+    return kept + [(n.lower(), v) for n, v in set_headers]
+
+
+# -- the state machine ---------------------------------------------------------------------
+MIN_FRAME_BYTES = 64  # a peer must accept at least HELLO, ERROR and small replies
+
+
+class Role(enum.Enum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class ConnState(enum.Enum):
+    HANDSHAKE = "handshake"  # before the HELLO exchange completed (rule 1)
+    ACTIVE = "active"
+    GOING_AWAY = "going_away"  # GOAWAY sent or received (rule 7)
+    CLOSED = "closed"  # ERROR sent or received, or the peer broke a rule (rule 8)
+
+
+class StreamState(enum.Enum):
+    READY = "ready"  # the client may send the next phase
+    WAITING = "waiting"  # a phase awaits its reply (rule 4)
+    ANSWERED = "answered"  # LOCAL_RESPONSE or RESET came: only CLOSE (rule 5)
+
+
+@dataclass(slots=True)
+class _Stream:
+    state: StreamState = StreamState.READY
+    last_phase: MsgType | None = None
+    ended: bool = False  # the last phase carried end_of_stream (or was trailers)
+
+
+_ProtoError = type[RemoteProtocolError] | type[LocalProtocolError]
+
+
+def _advance(stream: _Stream, t: MsgType, msg: Message, sid: int, err: _ProtoError) -> None:
+    """Apply rules 3-5 to a phase message on ``stream``; raise ``err`` if it breaks one."""
+    if stream.state is StreamState.WAITING:
+        raise err(ErrorCode.OUT_OF_ORDER, f"{t.name} while a reply is outstanding", sid)
+    if stream.state is StreamState.ANSWERED:
+        raise err(ErrorCode.OUT_OF_ORDER, f"{t.name} after the stream was answered", sid)
+    allowed = (_AFTER_END_OF_STREAM if stream.ended else NEXT_PHASES)[stream.last_phase]  # type: ignore[index]
+    if t not in allowed:
+        after = stream.last_phase.name if stream.last_phase else "OPEN"
+        eos = " with end_of_stream" if stream.ended else ""
+        raise err(ErrorCode.OUT_OF_ORDER, f"{t.name} may not follow {after}{eos}", sid)
+    stream.last_phase = t
+    stream.ended = bool(getattr(msg, "end_of_stream", True))
+    stream.state = StreamState.WAITING
+
+
+class Connection:
+    """One side of one native-protocol connection. Pure: no I/O, no clock, no loop."""
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        versions: Sequence[int] = PROTOCOL_VERSIONS,
+    ) -> None:
+        self.role = role
+        self.max_frame_bytes = max_frame_bytes  # what we accept
+        self.peer_max_frame_bytes = DEFAULT_MAX_FRAME_BYTES  # what the peer accepts (its HELLO)
+        self.versions = tuple(versions)
+        self.version: int | None = None
+        self.state = ConnState.HANDSHAKE
+        self.streams: dict[int, _Stream] = {}
+        self.last_stream_id = 0  # highest stream id opened so far
+        self.goaway_id: int | None = None
+        self._hello_sent = False
+        self._buffer = bytearray()
+
+    @property
+    def open_streams(self) -> int:
+        return len(self.streams)
+
+    def stream_state(self, stream_id: int) -> StreamState | None:
+        stream = self.streams.get(stream_id)
+        return None if stream is None else stream.state
+
+    # -- bytes in -------------------------------------------------------------------------
+    def receive_data(self, data: bytes) -> list[Message]:
+        """The peer's complete messages in ``data`` (plus what was buffered before).
+
+        Raises RemoteProtocolError when the peer broke the protocol; the connection is then
+        CLOSED and the caller should send ``Error`` and close the socket.
+        """
+        if self.state is ConnState.CLOSED:
+            return []
+        self._buffer += data
+        out: list[Message] = []
+        try:
+            while (payload := self._next_payload()) is not None:
+                msg = decode_payload(payload)
+                if self._accept(msg):
+                    out.append(msg)
+        except RemoteProtocolError:
+            self.state = ConnState.CLOSED
+            self._buffer.clear()
+            raise
+        return out
+
+    def _next_payload(self) -> bytes | None:
+        buf = self._buffer
+        if len(buf) < FRAME_HEADER_BYTES:
+            return None
+        (length,) = _LENGTH.unpack_from(buf)
+        if length > self.max_frame_bytes:
+            raise RemoteProtocolError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"frame of {length} bytes exceeds max_frame_bytes={self.max_frame_bytes}",
+            )
+        end = FRAME_HEADER_BYTES + length
+        if len(buf) < end:
+            return None
+        payload = bytes(buf[FRAME_HEADER_BYTES:end])
+        del buf[:end]
+        return payload
+
+    def _accept(self, msg: Message) -> bool:
+        """Check ``msg`` against the rules; False means drop it silently (rules 6, 7)."""
+        t = TYPE_OF[type(msg)]
+        peer_sends = SERVER_SENDS if self.role is Role.CLIENT else CLIENT_SENDS
+        if t not in peer_sends:
+            peer = "server" if self.role is Role.CLIENT else "client"
+            raise RemoteProtocolError(ErrorCode.OUT_OF_ORDER, f"a {peer} never sends {t.name}")
+        if isinstance(msg, Error):
+            self.state = ConnState.CLOSED
+            return True
+        if isinstance(msg, Hello):
+            self._receive_hello(msg)
+            return True
+        if self.state is ConnState.HANDSHAKE:
+            raise RemoteProtocolError(ErrorCode.OUT_OF_ORDER, f"{t.name} before HELLO")
+        if isinstance(msg, GoAway):
+            self.state, self.goaway_id = ConnState.GOING_AWAY, msg.last_stream_id
+            return True
+        if self.role is Role.SERVER:
+            return self._server_receives(msg, t)
+        return self._client_receives(msg, t)
+
+    def _receive_hello(self, msg: Hello) -> None:
+        if self.state is not ConnState.HANDSHAKE or (
+            self.role is Role.CLIENT and not self._hello_sent
+        ):
+            raise RemoteProtocolError(ErrorCode.OUT_OF_ORDER, "unexpected HELLO")
+        if msg.max_frame_bytes < MIN_FRAME_BYTES:
+            raise RemoteProtocolError(
+                ErrorCode.MALFORMED, f"max_frame_bytes must be at least {MIN_FRAME_BYTES}"
+            )
+        common = set(msg.versions) & set(self.versions)
+        if not common or (self.role is Role.CLIENT and len(msg.versions) != 1):
+            raise RemoteProtocolError(
+                ErrorCode.UNSUPPORTED_VERSION,
+                f"no common protocol version: peer offers {list(msg.versions)}, "
+                f"this side speaks {list(self.versions)}",
+            )
+        self.version = max(common)
+        self.peer_max_frame_bytes = msg.max_frame_bytes
+        self.state = ConnState.ACTIVE
+
+    def _server_receives(self, msg: Message, t: MsgType) -> bool:
+        sid: int = getattr(msg, "stream_id")  # noqa: B009 - every client message but HELLO has one
+        if self.goaway_id is not None and sid > self.goaway_id:
+            return False  # rule 7: after GOAWAY, later streams are ignored
+        if isinstance(msg, Open):
+            if sid <= self.last_stream_id:
+                raise RemoteProtocolError(
+                    ErrorCode.OUT_OF_ORDER,
+                    f"stream id {sid} is not above the last one ({self.last_stream_id})",
+                    sid,
+                )
+            self.streams[sid] = _Stream()
+            self.last_stream_id = sid
+            return True
+        stream = self.streams.get(sid)
+        if stream is None:
+            raise RemoteProtocolError(ErrorCode.UNKNOWN_STREAM, f"no open stream {sid}", sid)
+        if isinstance(msg, Close):
+            del self.streams[sid]
+            return True
+        _advance(stream, t, msg, sid, RemoteProtocolError)
+        return True
+
+    def _client_receives(self, msg: Message, t: MsgType) -> bool:
+        sid: int = getattr(msg, "stream_id")  # noqa: B009 - replies all carry a stream id
+        stream = self.streams.get(sid)
+        if stream is None:
+            if 0 < sid <= self.last_stream_id:
+                return False  # rule 6: the reply crossed our CLOSE
+            raise RemoteProtocolError(ErrorCode.UNKNOWN_STREAM, f"no open stream {sid}", sid)
+        if stream.state is not StreamState.WAITING:
+            raise RemoteProtocolError(
+                ErrorCode.OUT_OF_ORDER, f"{t.name} but no phase awaits a reply", sid
+            )
+        answered = isinstance(msg, LocalResponse | Reset)
+        stream.state = StreamState.ANSWERED if answered else StreamState.READY
+        return True
+
+    # -- messages out ---------------------------------------------------------------------
+    def send(self, msg: Message) -> bytes:
+        """The frame to write for ``msg``; b"" when rule 6 drops a reply to a closed stream.
+
+        Raises LocalProtocolError if this side may not send ``msg`` now, or if the frame
+        exceeds the peer's max_frame_bytes (nothing changes then: send something else).
+        """
+        t = TYPE_OF[type(msg)]
+        if t not in (CLIENT_SENDS if self.role is Role.CLIENT else SERVER_SENDS):
+            raise LocalProtocolError(
+                ErrorCode.OUT_OF_ORDER, f"a {self.role.value} never sends {t.name}"
+            )
+        if self.state is ConnState.CLOSED:
+            raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, "the connection is closed")
+        frame = encode(msg)
+        if isinstance(msg, Error):
+            self.state = ConnState.CLOSED
+            return frame
+        if len(frame) - FRAME_HEADER_BYTES > self.peer_max_frame_bytes:
+            raise LocalProtocolError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"{t.name} frame of {len(frame) - FRAME_HEADER_BYTES} bytes exceeds the peer's "
+                f"max_frame_bytes={self.peer_max_frame_bytes}",
+                getattr(msg, "stream_id", 0),
+            )
+        if isinstance(msg, Hello):
+            self._send_hello(msg)
+        elif self.state is ConnState.HANDSHAKE or (
+            self.role is Role.SERVER and not self._hello_sent
+        ):
+            raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, f"{t.name} before the HELLO exchange")
+        elif isinstance(msg, GoAway):
+            self.state, self.goaway_id = ConnState.GOING_AWAY, msg.last_stream_id
+        elif self.role is Role.CLIENT:
+            self._client_sends(msg, t)
+        elif not self._server_sends(msg):
+            return b""
+        return frame
+
+    def _send_hello(self, msg: Hello) -> None:
+        if self._hello_sent:
+            raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, "HELLO was already sent")
+        if self.role is Role.SERVER and msg.versions != (self.version,):
+            raise LocalProtocolError(
+                ErrorCode.OUT_OF_ORDER, f"the server's HELLO must carry exactly ({self.version},)"
+            )
+        self._hello_sent = True
+
+    def _client_sends(self, msg: Message, t: MsgType) -> None:
+        sid: int = getattr(msg, "stream_id")  # noqa: B009
+        if isinstance(msg, Open):
+            if self.state is ConnState.GOING_AWAY:
+                raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, "the server sent GOAWAY", sid)
+            if sid <= self.last_stream_id:
+                raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, f"stream id {sid} reused", sid)
+            self.streams[sid] = _Stream()
+            self.last_stream_id = sid
+            return
+        stream = self.streams.get(sid)
+        if stream is None:
+            raise LocalProtocolError(ErrorCode.UNKNOWN_STREAM, f"no open stream {sid}", sid)
+        if isinstance(msg, Close):
+            del self.streams[sid]
+            return
+        _advance(stream, t, msg, sid, LocalProtocolError)
+
+    def _server_sends(self, msg: Message) -> bool:
+        sid: int = getattr(msg, "stream_id")  # noqa: B009 - replies all carry a stream id
+        stream = self.streams.get(sid)
+        if stream is None:
+            if 0 < sid <= self.last_stream_id:
+                return False  # rule 6: the client closed the stream; drop the reply
+            raise LocalProtocolError(ErrorCode.UNKNOWN_STREAM, f"no open stream {sid}", sid)
+        if stream.state is not StreamState.WAITING:
+            raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, "no phase awaits a reply", sid)
+        answered = isinstance(msg, LocalResponse | Reset)
+        stream.state = StreamState.ANSWERED if answered else StreamState.READY
+        return True
