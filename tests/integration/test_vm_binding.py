@@ -6,6 +6,7 @@ that instantiate run on both the C-API fast path and the public-API path.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import sys
@@ -96,11 +97,15 @@ def _other_engine(**settings: Any) -> wasmtime.Engine:
 @pytest.mark.parametrize(
     "replacement",
     [
-        pytest.param(lambda w, d: _serialized(w, epoch_interruption=False), id="no-epoch-engine"),
         pytest.param(
-            lambda w, d: _serialized(w, epoch_interruption=True, consume_fuel=True),
+            lambda w, d: _enveloped(_serialized(w, epoch_interruption=False)),
+            id="no-epoch-engine",
+        ),
+        pytest.param(
+            lambda w, d: _enveloped(_serialized(w, epoch_interruption=True, consume_fuel=True)),
             id="fuel-engine",
         ),
+        pytest.param(lambda w, d: _serialized(w), id="no-digest"),
         pytest.param(lambda w, d: os.urandom(len(d)), id="random-bytes"),
         pytest.param(lambda w, d: d[: len(d) // 2], id="truncated"),
         pytest.param(lambda w, d: b"", id="empty"),
@@ -121,6 +126,14 @@ def test_a_bad_cache_file_is_recompiled_and_replaced(tmp_path: Path, replacement
 
 def _serialized(wasm: bytes, **settings: Any) -> bytes:
     return bytes(wasmtime.Module(_other_engine(**settings), wasm).serialize())
+
+
+DIGEST_BYTES = 32  # a cache file is sha256(payload) + payload
+
+
+def _enveloped(payload: bytes) -> bytes:
+    """A cache file whose digest is right, so the engine check itself is exercised."""
+    return hashlib.sha256(payload).digest() + payload
 
 
 def _elf_section(data: bytes, wanted: str) -> tuple[int, int]:
@@ -151,20 +164,17 @@ with Runtime(cache_dir=Path(sys.argv[1])) as rt:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the compile cache has no integrity check: a .cwasm whose header and engine "
-    "section are intact but whose machine code (.text) is corrupted is deserialized and "
-    "executed, and the worker process dies (SIGSEGV/SIGILL/abort) instead of recompiling",
-)
 def test_a_cache_file_with_corrupted_code_is_recompiled_not_crashed_on(tmp_path: Path) -> None:
-    """Regression: corrupt bytes inside .text of a cached module must not kill the worker."""
+    """Regression: a cached module whose header and engine section were intact but whose
+    machine code (.text) was corrupted got deserialized and executed, killing the worker
+    (SIGSEGV/SIGILL); cache files now carry a digest that is checked before loading."""
     with Runtime(cache_dir=tmp_path) as rt:
         rt.compile(_wasm())
     path = _cache_file(tmp_path)
     data = bytearray(path.read_bytes())
-    offset, size = _elf_section(bytes(data), ".text")
-    data[offset : offset + size] = bytes(size)  # zeroed code
+    offset, size = _elf_section(bytes(data[DIGEST_BYTES:]), ".text")
+    start = DIGEST_BYTES + offset
+    data[start : start + size] = bytes(size)  # zeroed code
     path.write_bytes(bytes(data))
     argv = [sys.executable, "-c", CORRUPT_TEXT_SCRIPT, str(tmp_path)]
     done = run(argv, timeout_s=SUBPROCESS_TIMEOUT_S, cwd=REPO_ROOT)

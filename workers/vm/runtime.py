@@ -31,6 +31,7 @@ DEFAULT_DEADLINE_MS = 100
 DEFAULT_MEMORY_LIMIT_BYTES = 64 << 20
 _ENGINE_SETTINGS = "epoch=1;default-memory;opt=speed"  # part of the compile-cache key
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+_DIGEST_BYTES = 32  # sha256 of the serialized module, ahead of it in each cache file
 
 
 def _kind(valtype: wasmtime.ValType) -> str:
@@ -108,11 +109,24 @@ class Runtime:
         return self.cache_dir / f"{digest[:16]}-{key}.cwasm"
 
     def _load_cached(self, digest: str) -> tuple[wasmtime.Module | None, bool]:
+        """The cached module, or None to recompile.
+
+        A cache entry is sha256(payload) + payload. wasmtime executes deserialized machine
+        code as is, so a corrupted or tampered file must never reach it: a digest mismatch
+        means recompile (and overwrite), never load.
+        """
         path = self._cache_path(digest)
-        if path is None or not path.exists():
+        if path is None:
             return None, False
         try:
-            return wasmtime.Module.deserialize_file(self.engine, str(path)), True
+            data = path.read_bytes()
+        except OSError:
+            return None, False
+        payload = data[_DIGEST_BYTES:]
+        if hashlib.sha256(payload).digest() != data[:_DIGEST_BYTES]:
+            return None, False
+        try:
+            return wasmtime.Module.deserialize(self.engine, payload), True
         except wasmtime.WasmtimeError:
             # Built by another wasmtime or with other settings: recompile and overwrite.
             return None, False
@@ -121,10 +135,11 @@ class Runtime:
         path = self._cache_path(digest)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        payload = bytes(module.serialize())
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
-            out.write(module.serialize())
+            out.write(hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)
 
     def instantiate(
