@@ -1,24 +1,49 @@
-"""Plugin-defined metrics (proxy_define_metric & co.) with Envoy's id scheme and rules."""
+"""Plugin-defined metrics (proxy_define_metric & co.) with Envoy's id scheme and rules.
+
+Update rules are Envoy's ``Context::{increment,record,get}Metric``: a counter only grows
+(increment by > 0, record *adds*), a gauge adds or is set, a histogram records samples
+and cannot be read back. Names are kept as the plugin wrote them; Envoy stores them under
+its ``wasmcustom`` stat namespace (see workers/metrics_export.py for the exposition).
+"""
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from workers.abi.types import MetricType, WasmResult
 
 _ID_STEP = 4  # ids encode the type in the low two bits, as proxy-wasm-cpp-host does
 
+# Envoy's default histogram buckets (HistogramSettingsImpl::defaultBuckets), in the
+# plugin's own unit. Fixed buckets keep a histogram's memory constant however many
+# samples a long-lived VM records.
+HISTOGRAM_BUCKETS: tuple[float, ...] = (
+    0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+    60000, 300000, 600000, 1800000, 3600000,
+)  # fmt: skip
+
 
 @dataclass(slots=True)
 class Metric:
+    """One metric. Histograms: ``bucket_counts[i]`` samples fell in bucket i (the last
+    slot counts samples above every bound), ``count`` and ``total`` over all samples."""
+
     kind: MetricType
     name: str
     value: int = 0
-    samples: list[int] = field(default_factory=list)
+    count: int = 0
+    total: int = 0
+    bucket_counts: list[int] = field(default_factory=lambda: [0] * (len(HISTOGRAM_BUCKETS) + 1))
+
+    def observe(self, sample: int) -> None:
+        self.count += 1
+        self.total += sample
+        self.bucket_counts[bisect.bisect_left(HISTOGRAM_BUCKETS, sample)] += 1
 
 
 class Metrics:
-    """The metrics of one plugin VM. Histograms keep their recorded samples."""
+    """The metrics of one plugin VM."""
 
     def __init__(self) -> None:
         self._by_id: dict[int, Metric] = {}
@@ -61,7 +86,7 @@ class Metrics:
         elif metric.kind is MetricType.GAUGE:
             metric.value = value
         else:
-            metric.samples.append(value)
+            metric.observe(value)
         return WasmResult.OK
 
     def get(self, metric_id: int) -> tuple[WasmResult, int]:
@@ -78,8 +103,12 @@ class Metrics:
         for metric_id in self._by_name.values():
             metric = self._by_id[metric_id]
             if metric.kind is MetricType.HISTOGRAM:
-                out[f"{metric.name}_count"] = len(metric.samples)
-                out[f"{metric.name}_sum"] = sum(metric.samples)
+                out[f"{metric.name}_count"] = metric.count
+                out[f"{metric.name}_sum"] = metric.total
             else:
                 out[metric.name] = metric.value
         return out
+
+    def metrics(self) -> list[Metric]:
+        """Each metric once (ids sharing a name share one Metric), in definition order."""
+        return [self._by_id[metric_id] for metric_id in self._by_name.values()]

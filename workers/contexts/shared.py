@@ -2,14 +2,26 @@
 
 ``SharedData``/``SharedQueues`` are the interfaces; the in-process implementations below
 serve one worker. The daemon can back them with a store shared by all workers.
+
+Queue readiness (proxy-wasm-cpp-host ``SharedQueue::enqueue``): every successful enqueue
+posts one ``proxy_on_queue_ready`` to the root context that registered the queue last.
+A store only *announces* it, calling each ready listener with ``(queue_id, owner)``;
+``owner`` is whatever the registrar passed to ``register`` (opaque to the store). The
+listener (the worker's loop) must not call into a VM from inside the announcement: it
+schedules the delivery, so the enqueuing callback finishes first. A store shared by
+several workers announces to the listener of the worker that owns the registrar.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from workers.abi.types import WasmResult
+
+QueueReadyListener = Callable[[int, object], None]
+"""Called with ``(queue_id, owner)`` after each successful enqueue; must only schedule."""
 
 
 class SharedData(Protocol):
@@ -18,10 +30,25 @@ class SharedData(Protocol):
 
 
 class SharedQueues(Protocol):
-    def register(self, vm_id: str, name: bytes, owner: object) -> int: ...
-    def resolve(self, vm_id: str, name: bytes) -> int | None: ...
-    def enqueue(self, queue_id: int, value: bytes) -> WasmResult: ...
-    def dequeue(self, queue_id: int) -> tuple[WasmResult, bytes]: ...
+    def register(self, vm_id: str, name: bytes, owner: object) -> int:
+        """The non-zero id of queue (vm_id, name), created empty if new; ``owner`` (the
+        registering root context's VM) replaces any previous owner, queued data stays."""
+
+    def resolve(self, vm_id: str, name: bytes) -> int | None:
+        """The id of queue (vm_id, name), or None if nobody registered it."""
+
+    def enqueue(self, queue_id: int, value: bytes) -> WasmResult:
+        """Append; NOT_FOUND for an unknown id. On OK, announce ``(queue_id, owner)`` to
+        every ready listener, once per enqueue."""
+
+    def dequeue(self, queue_id: int) -> tuple[WasmResult, bytes]:
+        """Pop the oldest value: OK, EMPTY (nothing queued) or NOT_FOUND (unknown id)."""
+
+    def add_ready_listener(self, listener: QueueReadyListener) -> None:
+        """Announce every later successful enqueue to ``listener``."""
+
+    def remove_ready_listener(self, listener: QueueReadyListener) -> None:
+        """Stop announcing to ``listener``; removing an absent listener is a no-op."""
 
 
 class LocalSharedData:
@@ -53,6 +80,7 @@ class LocalSharedQueues:
         self._ids: dict[tuple[str, bytes], int] = {}
         self._queues: dict[int, deque[bytes]] = {}
         self.owners: dict[int, object] = {}
+        self._listeners: list[QueueReadyListener] = []
 
     def register(self, vm_id: str, name: bytes, owner: object) -> int:
         queue_id = self._ids.get((vm_id, name))
@@ -71,6 +99,9 @@ class LocalSharedQueues:
         if queue is None:
             return WasmResult.NOT_FOUND
         queue.append(value)
+        owner = self.owners.get(queue_id)
+        for listener in tuple(self._listeners):
+            listener(queue_id, owner)
         return WasmResult.OK
 
     def dequeue(self, queue_id: int) -> tuple[WasmResult, bytes]:
@@ -80,3 +111,10 @@ class LocalSharedQueues:
         if not queue:
             return WasmResult.EMPTY, b""
         return WasmResult.OK, queue.popleft()
+
+    def add_ready_listener(self, listener: QueueReadyListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_ready_listener(self, listener: QueueReadyListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
