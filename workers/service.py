@@ -28,6 +28,14 @@ from workers.vm.runtime import CompiledModule, Runtime
 DEFAULT_PAUSE_TIMEOUT_S = 15.0  # Envoy's default route timeout holds a paused stream this long
 
 
+@dataclass(slots=True)
+class LoopCallbacks:
+    """Callbacks the loop delivered to one plugin (not counting ones that trapped)."""
+
+    ticks: int = 0
+    queue_ready: int = 0
+
+
 class UnknownChain(WasmdError):
     """A caller asked for a chain the configuration does not define."""
 
@@ -65,6 +73,7 @@ class WorkerService:
         self.metrics: dict[str, Metrics] = {}
         self.call_stats: dict[str, CallStats] = {}
         self.handles: dict[str, PluginHandle] = {}
+        self.callbacks: dict[str, LoopCallbacks] = {}
         self._sources = {p.config.name: p for p in plugins}
         self._capture = capture_logs
         self._timers: dict[int, asyncio.TimerHandle] = {}
@@ -78,6 +87,7 @@ class WorkerService:
                     )
         if default_chain not in self.chains:
             raise PluginLoadError(f"default chain {default_chain!r} is not defined")
+        self.shared_queues.add_ready_listener(self.queue_ready)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Compile and start every plugin; raises PluginLoadError naming the plugin."""
@@ -90,6 +100,7 @@ class WorkerService:
             self.logs[name] = LogSink(name, capture=self._capture)
             self.metrics[name] = Metrics()
             self.call_stats[name] = CallStats()
+            self.callbacks[name] = LoopCallbacks()
             factory = self._factory(source.config, compiled)
             try:
                 self.handles[name] = PluginHandle(name, source.config.failure_policy, factory)
@@ -139,6 +150,7 @@ class WorkerService:
         except PluginTrap as trap:
             handle.report(vm, trap)
             return
+        self.callbacks[vm.config.name].ticks += 1
         if vm.tick_period_ms > 0 and id(vm) not in self._timers:
             self.tick_period_changed(vm)
 
@@ -146,6 +158,21 @@ class WorkerService:
         waiter = self._waiters.get((id(vm), ctx.id))
         if waiter is not None:
             waiter.set()
+
+    def queue_ready(self, queue_id: int, owner: object) -> None:
+        if isinstance(owner, PluginVm) and self._loop is not None:
+            self._loop.call_soon(self._deliver_queue_ready, owner, queue_id)
+
+    def _deliver_queue_ready(self, vm: PluginVm, queue_id: int) -> None:
+        handle = self.handles.get(vm.config.name)
+        if handle is None or handle.vm is not vm or vm.failed is not None:
+            return  # another worker's VM, or replaced/closed/failed: Envoy drops it too
+        try:
+            vm.queue_ready(queue_id)
+        except PluginTrap as trap:
+            handle.report(vm, trap)
+            return
+        self.callbacks[vm.config.name].queue_ready += 1
 
     # -- exchanges ------------------------------------------------------------------------
     def open(
@@ -163,6 +190,7 @@ class WorkerService:
 
     def close(self) -> None:
         """Cancel timers and close every VM; idempotent."""
+        self.shared_queues.remove_ready_listener(self.queue_ready)
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

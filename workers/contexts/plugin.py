@@ -244,6 +244,10 @@ class PluginVm:
         """Deliver proxy_on_tick to the root context. Raises PluginTrap."""
         self.invoke(self.root, "proxy_on_tick", self.root.id)
 
+    def queue_ready(self, queue_id: int) -> None:
+        """Deliver proxy_on_queue_ready(root, queue_id) to the root context. Raises PluginTrap."""
+        self.invoke(self.root, "proxy_on_queue_ready", self.root.id, queue_id)
+
     def new_stream(self, supplied: dict[str, bytes] | None = None) -> StreamContext:
         """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
         props = self._props(supplied)
@@ -442,7 +446,8 @@ class PluginVm:
         return self.shared_data.set(self.config.vm_id, key, value, cas)
 
     def register_shared_queue(self, name: bytes) -> int:
-        return self.shared_queues.register(self.config.vm_id, name, self.root)
+        # The owner is this VM: readiness goes to its root context (see shared.py).
+        return self.shared_queues.register(self.config.vm_id, name, self)
 
     def resolve_shared_queue(self, vm_id: bytes, name: bytes) -> int | None:
         scope = vm_id.decode(errors="replace") if vm_id else self.config.vm_id

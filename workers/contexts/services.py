@@ -20,6 +20,11 @@ class HostServices(Protocol):
     def stream_continued(self, vm: PluginVm, ctx: StreamContext) -> None:
         """The plugin asked to continue a paused stream (proxy_continue_stream)."""
 
+    def queue_ready(self, queue_id: int, owner: object) -> None:
+        """A shared queue registered by ``owner`` (a PluginVm, or another worker's token)
+        got a value: schedule one proxy_on_queue_ready for its root context on the loop,
+        never from inside this call. A SharedQueues ready listener."""
+
 
 class NoServices:
     """No loop: timers never fire and nothing is woken (a paused exchange stays paused)."""
@@ -28,4 +33,7 @@ class NoServices:
         return None
 
     def stream_continued(self, vm: PluginVm, ctx: StreamContext) -> None:
+        return None
+
+    def queue_ready(self, queue_id: int, owner: object) -> None:
         return None
