@@ -182,6 +182,24 @@ def _print_human(result: dict[str, object]) -> None:
         print(f"error: {result['error']}")
 
 
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the daemon: supervisor plus worker processes",
+        description="Run the supervisor in the foreground until SIGTERM (graceful: drain, "
+        "exit 0) or SIGINT/SIGQUIT (fast). SIGHUP reloads the config. Without --config it "
+        "runs the built-in default (the bundled sample plugins).",
+    )
+    p.add_argument("--config", type=Path, default=None, metavar="FILE")
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from wasmd.supervisor.daemon import serve
+
+    return serve(args.config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wasmd", description="Proxy-Wasm plugins, out of process."
@@ -189,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wasmd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_try(sub)
+    _add_serve(sub)
     return parser
 
 

@@ -1,0 +1,511 @@
+"""The supervisor's asyncio shell: sockets, signals, workers, reload and status.
+
+One loop does everything (gunicorn's arbiter, without the 1,000 lines): signal handlers
+only enqueue; a ticker feeds ``now`` to the policy; control-channel frames and pidfd exits
+become policy events; the policy's actions become spawns, DRAIN frames and SIGKILLs.
+``Supervisor`` implements ``wasmd.admin.model.SupervisorControl`` for the admin server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import random
+import signal
+import socket
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmd import __version__
+from wasmd.admin import model
+from wasmd.config import DaemonConfig, DaemonSettings, load_config, parse_config
+from wasmd.errors import ConfigError, WasmdError
+from wasmd.logs import get_logger
+from wasmd.supervisor import policy as p
+from wasmd.supervisor import wire
+from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
+
+TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
+LISTEN_BACKLOG = 1024  # connections queued while every worker is busy or restarting
+CANARY_TIMEOUT_FLOOR_S = 10.0
+MIB = 1 << 20
+
+
+def policy_settings(d: DaemonSettings) -> p.PolicySettings:
+    return p.PolicySettings(
+        workers=d.workers,
+        heartbeat_timeout_s=d.heartbeat_timeout_s,
+        ready_timeout_s=d.ready_timeout_s,
+        drain_timeout_s=d.drain_timeout_s,
+        rss_soft_limit_bytes=d.worker_rss_soft_limit_mib * MIB,
+        max_requests=d.max_requests,
+        restart_backoff_base_s=d.restart_backoff_base_s,
+        restart_backoff_cap_s=d.restart_backoff_cap_s,
+        crash_loop_max_restarts=d.crash_loop_max_restarts,
+        crash_loop_window_s=d.crash_loop_window_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One config generation: what its workers run."""
+
+    number: int
+    config: DaemonConfig
+    snapshot: Path | None  # a private copy of the file, so edits cannot leak into it
+    module_sha256: dict[str, str]
+
+
+def module_digests(config: DaemonConfig) -> dict[str, str]:
+    """sha256 of each plugin's module file ('' if unreadable: the canary will say why)."""
+    out = {}
+    for spec in config.plugins:
+        try:
+            out[spec.name] = hashlib.sha256(spec.module.read_bytes()).hexdigest()
+        except OSError:
+            out[spec.name] = ""
+    return out
+
+
+def changed_plugins(old: Generation, new: DaemonConfig, digests: dict[str, str]) -> list[str]:
+    """Plugins whose spec or module bytes differ from the serving generation."""
+    before = {s.name: s for s in old.config.plugins}
+    return [
+        s.name
+        for s in new.plugins
+        if before.get(s.name) != s or old.module_sha256.get(s.name) != digests[s.name]
+    ]
+
+
+class Supervisor:
+    """Owns the native socket, the worker processes and the policy. Run with ``run()``."""
+
+    def __init__(
+        self,
+        config: DaemonConfig,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.started_at = clock()
+        self.settings = config.daemon
+        self.config_path = config.path
+        self.policy = p.Policy(policy_settings(config.daemon), rng or random.Random())
+        self.generations: dict[int, Generation] = {}
+        self.serving = self._register(1, config, config.path.read_bytes() if config.path else None)
+        self.procs: dict[int, WorkerProcess] = {}
+        self.rollout = model.RolloutStatus()
+        self.log = get_logger(component="supervisor")
+        self._signals: asyncio.Queue[str] = asyncio.Queue()
+        self._exit: asyncio.Future[int] | None = None
+        self._native: socket.socket | None = None
+        self._native_ino: tuple[int, int] | None = None
+        self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
+        self._reload_lock = asyncio.Lock()
+        self._last_rss_poll = 0.0
+
+    # -- generations ------------------------------------------------------------------------
+    def _register(self, number: int, config: DaemonConfig, raw: bytes | None) -> Generation:
+        snapshot = None
+        if raw is not None:
+            gen_dir = config.daemon.runtime_dir / "generations"
+            gen_dir.mkdir(parents=True, exist_ok=True)
+            snapshot = gen_dir / f"{number}.toml"
+            snapshot.write_bytes(raw)
+        gen = Generation(number, config, snapshot, module_digests(config))
+        self.generations[number] = gen
+        return gen
+
+    # -- main -------------------------------------------------------------------------------
+    async def run(self) -> int:
+        """Serve until stopped; the exit code is 0 after a graceful or fast stop."""
+        loop = asyncio.get_running_loop()
+        self._exit = loop.create_future()
+        self._bind_native()
+        for sig, what in (
+            (signal.SIGHUP, "reload"),
+            (signal.SIGTERM, "stop"),
+            (signal.SIGINT, "fast"),
+            (signal.SIGQUIT, "fast"),
+        ):
+            loop.add_signal_handler(sig, self._signals.put_nowait, what)
+        admin = await self._start_admin()
+        self.log.info(
+            "starting",
+            workers=self.settings.workers,
+            pid=os.getpid(),
+            native_socket=str(self.settings.native_socket),
+        )
+        self._apply(self.policy.start(self.clock()))
+        tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._dispatch())]
+        try:
+            code = await self._exit
+        finally:
+            for task in tasks:
+                task.cancel()
+            if admin is not None:
+                await admin.close()
+            self._close_native()
+            for proc in self.procs.values():
+                proc.kill()
+                proc.close()
+        self.log.info("stopped", code=code)
+        return code
+
+    async def _start_admin(self) -> Any:
+        try:
+            from wasmd.admin.server import AdminServer
+        except ImportError:  # grpc missing: run without the admin face
+            return None
+        d = self.settings
+        server = AdminServer(self, d.admin_socket, d.admin_socket_mode)
+        await server.start()
+        return server
+
+    async def _dispatch(self) -> None:
+        """Signals arrive here as words; handlers did nothing but enqueue them."""
+        while True:
+            what = await self._signals.get()
+            self.log.info("signal", action=what)
+            if what == "reload":
+                result = await self.reload(wait=False)
+                self.log.info("reload", outcome=result.outcome.value, message=result.message)
+            else:
+                self._apply(self.policy.handle(p.Stop(graceful=what == "stop"), self.clock()))
+
+    async def _ticker(self) -> None:
+        while True:
+            now = self.clock()
+            if now - self._last_rss_poll >= self.settings.heartbeat_interval_s:
+                self._last_rss_poll = now
+                for wid, proc in list(self.procs.items()):
+                    self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
+            self._apply(self.policy.tick(now))
+            await asyncio.sleep(TICK_S)
+
+    # -- actions ----------------------------------------------------------------------------
+    def _apply(self, actions: list[p.Action]) -> None:
+        for action in actions:
+            match action:
+                case p.Spawn(wid, slot, generation):
+                    self._spawn(wid, slot, generation)
+                case p.Drain(wid, timeout_s):
+                    self.log.info("drain", wid=wid, pid=self._pid(wid), slot=self._slot(wid))
+                    self._send(wid, {"t": wire.DRAIN, "timeout_s": timeout_s})
+                case p.Kill(wid, reason):
+                    self.log.warning("kill", wid=wid, pid=self._pid(wid), reason=reason)
+                    if wid in self.procs:
+                        self.procs[wid].kill()
+                case p.SlotFailed(slot, reason):
+                    self.log.error("slot_failed", slot=slot, reason=reason)
+                case p.RolloutDone(generation, ok, reason):
+                    self._rollout_done(generation, ok, reason)
+                case p.ExitDaemon(code):
+                    if self._exit is not None and not self._exit.done():
+                        self._exit.set_result(code)
+
+    def _spawn(self, wid: int, slot: int, generation: int) -> None:
+        gen = self.generations[generation]
+        native_fd = self._native.fileno() if self._native is not None else None
+        spec = SpawnSpec(wid, slot, generation, gen.snapshot, gen.config.path, native_fd)
+        proc = spawn_worker(spec)
+        self.procs[wid] = proc
+        self.log.info("spawn", wid=wid, slot=slot, generation=generation, pid=proc.pid)
+        asyncio.get_running_loop().create_task(proc.watch(self._on_message, self._on_exit))
+
+    def _send(self, wid: int, message: dict[str, Any]) -> None:
+        if wid in self.procs:
+            self.procs[wid].send(message)
+
+    def _pid(self, wid: int) -> int | None:
+        proc = self.procs.get(wid)
+        return proc.pid if proc is not None else None
+
+    def _slot(self, wid: int) -> int | None:
+        worker = self.policy.workers.get(wid)
+        return worker.slot if worker is not None else None
+
+    # -- observations -----------------------------------------------------------------------
+    def _on_message(self, wid: int, message: dict[str, Any]) -> None:
+        proc = self.procs.get(wid)
+        if proc is None:
+            return
+        now = self.clock()
+        kind = message["t"]
+        if kind == wire.READY:
+            proc.ready = message
+            self.log.info(
+                "ready", wid=wid, pid=proc.pid, slot=proc.spec.slot, generation=proc.spec.generation
+            )
+            self._apply(self.policy.handle(p.Ready(wid), now))
+        elif kind == wire.HEARTBEAT:
+            proc.last_heartbeat = message
+            event = p.Heartbeat(
+                wid, int(message.get("requests", 0)), int(message.get("in_flight", 0))
+            )
+            self._apply(self.policy.handle(event, now))
+
+    def _on_exit(self, wid: int, code: int) -> None:
+        proc = self.procs.pop(wid, None)
+        if proc is not None:
+            proc.close()
+        worker = self.policy.workers.get(wid)
+        level = "info" if worker is None or worker.state is p.WorkerState.DRAINING else "warning"
+        getattr(self.log, level)(
+            "exit", wid=wid, pid=proc.pid if proc else None, reason=p.exit_reason(code)
+        )
+        self._apply(self.policy.handle(p.Exited(wid, code), self.clock()))
+        self.policy.forget_exited(keep=self.procs)
+
+    # -- native socket ----------------------------------------------------------------------
+    def _bind_native(self) -> None:
+        """Bind once; workers inherit the fd, so the backlog outlives any one worker."""
+        d = self.settings
+        d.runtime_dir.mkdir(parents=True, exist_ok=True)
+        path = d.native_socket
+        _refuse_if_live(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(tmp))
+        os.chmod(tmp, d.native_socket_mode)
+        sock.listen(LISTEN_BACKLOG)
+        os.rename(tmp, path)  # the public path never exists with the wrong mode
+        st = os.stat(path)
+        self._native, self._native_ino = sock, (st.st_dev, st.st_ino)
+
+    def _close_native(self) -> None:
+        if self._native is None:
+            return
+        self._native.close()
+        self._native = None
+        path = self.settings.native_socket
+        with contextlib.suppress(FileNotFoundError):
+            st = os.stat(path)
+            if (st.st_dev, st.st_ino) == self._native_ino:
+                path.unlink()
+
+    # -- SupervisorControl ------------------------------------------------------------------
+    def status(self) -> model.DaemonStatus:
+        now = self.clock()
+        workers = tuple(self._slot_status(slot, now) for slot in self.policy.slots)
+        live = [proc for proc in self.procs.values() if proc.last_heartbeat]
+        return model.DaemonStatus(
+            version=__version__,
+            pid=os.getpid(),
+            uptime_s=now - self.started_at,
+            generation=self.serving.number,
+            rollout=self.rollout,
+            config_path=str(self.config_path or "(built-in default)"),
+            workers=workers,
+            plugins=plugin_statuses(self.serving.config, self.serving.module_sha256, live),
+        )
+
+    def _slot_status(self, slot: p.Slot, now: float) -> model.WorkerStatus:
+        state = model.SlotState(self.policy.slot_state(slot).value)
+        worker = self.policy.workers.get(slot.active) if slot.active is not None else None
+        proc = self.procs.get(slot.active) if slot.active is not None else None
+        return model.WorkerStatus(
+            slot=slot.index,
+            pid=proc.pid if proc is not None else None,
+            state=state,
+            generation=slot.generation,
+            uptime_s=now - worker.started_at if worker is not None else 0.0,
+            rss_bytes=worker.rss_bytes if worker is not None else 0,
+            cpu_s=proc.cpu_s() if proc is not None else 0.0,
+            requests_served=worker.requests if worker is not None else 0,
+            in_flight=worker.in_flight if worker is not None else 0,
+            restarts=slot.restarts,
+            last_exit_reason=slot.failed_reason or slot.last_exit_reason or "",
+            heartbeat_age_s=(now - worker.last_seen_at)
+            if worker is not None and worker.state is not p.WorkerState.SPAWNING
+            else None,
+        )
+
+    def metrics_text(self) -> str:
+        return daemon_metrics(self.status())
+
+    def plugins(self) -> tuple[model.PluginInfo, ...]:
+        config = self.serving.config
+        return tuple(
+            model.PluginInfo(
+                name=s.name,
+                module=str(s.module),
+                module_sha256=self.serving.module_sha256[s.name],
+                root_id=s.root_id,
+                vm_id=s.vm_id,
+                failure_policy=s.failure_policy,
+                deadline_ms=s.deadline_ms,
+                memory_limit_mib=s.memory_limit_mib,
+                chains=tuple(c for c, members in config.chains.items() if s.name in members),
+                generation=self.serving.number,
+            )
+            for s in config.plugins
+        )
+
+    async def drain(self, slot: int) -> model.DrainResult:
+        if not 0 <= slot < len(self.policy.slots):
+            return model.DrainResult(
+                model.DrainOutcome.UNKNOWN_SLOT,
+                slot,
+                message=f"slots are 0..{len(self.policy.slots) - 1}",
+            )
+        s = self.policy.slots[slot]
+        old = s.active
+        actions = self.policy.handle(p.DrainSlot(slot), self.clock())
+        if not any(isinstance(a, p.Spawn) for a in actions):
+            return model.DrainResult(
+                model.DrainOutcome.REFUSED,
+                slot,
+                self._pid(old or 0),
+                message="the slot is not serving or already swapping",
+            )
+        old_pid = self._pid(old or 0)
+        self._apply(actions)
+        deadline = self.clock() + self.settings.ready_timeout_s
+        while s.active == old and self.clock() < deadline:
+            await asyncio.sleep(TICK_S)
+        if s.active == old:
+            return model.DrainResult(
+                model.DrainOutcome.FAILED,
+                slot,
+                old_pid,
+                message="the replacement did not get ready",
+            )
+        return model.DrainResult(
+            model.DrainOutcome.DRAINED, slot, old_pid, self._pid(s.active or 0)
+        )
+
+    async def reload(self, wait: bool) -> model.ReloadResult:
+        """Re-read, canary the changed plugins, then roll; failures keep what serves."""
+        async with self._reload_lock:
+            result, future = await self._start_reload()
+        if future is None or not wait:
+            return result
+        return await asyncio.shield(future)
+
+    async def _start_reload(
+        self,
+    ) -> tuple[model.ReloadResult, asyncio.Future[model.ReloadResult] | None]:
+        current = self.serving.number
+        path = self.config_path
+        if path is None:
+            return model.ReloadResult(
+                model.ReloadOutcome.UNCHANGED, current, "running the built-in default config"
+            ), None
+        try:
+            raw = path.read_bytes()
+            config = parse_config(tomllib.loads(raw.decode()), path.absolute())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError) as exc:
+            return self._reload_failed(f"invalid config, keeping generation {current}: {exc}")
+        digests = module_digests(config)
+        changed = changed_plugins(self.serving, config, digests)
+        if not changed and config == self.serving.config:
+            return model.ReloadResult(model.ReloadOutcome.UNCHANGED, current, "no change"), None
+        number = max(self.generations) + 1
+        gen = self._register(number, config, raw)
+        self.rollout = model.RolloutStatus(model.RolloutState.CANARY, number)
+        error = await self._canary(gen, changed)
+        if error is not None:
+            return self._reload_failed(f"canary failed, keeping generation {current}: {error}")
+        self.rollout = model.RolloutStatus(model.RolloutState.ROLLING, number)
+        future: asyncio.Future[model.ReloadResult] = asyncio.get_running_loop().create_future()
+        self._rollout_waiters[number] = future
+        self.log.info("rollout", generation=number, changed=changed)
+        self._apply(self.policy.handle(p.Reload(number), self.clock()))
+        started = model.ReloadResult(model.ReloadOutcome.STARTED, number, f"changed: {changed}")
+        return started, future
+
+    def _reload_failed(self, message: str) -> tuple[model.ReloadResult, None]:
+        self.log.error("reload_failed", reason=message)
+        self.rollout = model.RolloutStatus(
+            model.RolloutState.FAILED, self.rollout.target_generation, message
+        )
+        return model.ReloadResult(model.ReloadOutcome.FAILED, self.serving.number, message), None
+
+    async def _canary(self, gen: Generation, plugins: list[str]) -> str | None:
+        """A throwaway worker compiles, instantiates and configures ``plugins``."""
+        if not plugins:
+            return None
+        argv = [sys.executable, "-m", "workers", "--canary"]
+        if gen.snapshot is not None:
+            argv += ["--config", str(gen.snapshot), "--config-origin", str(gen.config.path)]
+        for name in plugins:
+            argv += ["--plugin", name]
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        timeout_s = max(CANARY_TIMEOUT_FLOOR_S, gen.config.daemon.ready_timeout_s)
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return f"the canary did not finish within {timeout_s:g}s"
+        if proc.returncode == 0:
+            return None
+        lines = [ln for ln in err.decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1] if lines else f"canary exited with {p.exit_reason(proc.returncode or 0)}"
+
+    def _rollout_done(self, generation: int, ok: bool, reason: str) -> None:
+        if generation not in self.generations:
+            return
+        if ok:
+            self.serving = self.generations[generation]
+            self.rollout = model.RolloutStatus(model.RolloutState.IDLE, generation)
+            result = model.ReloadResult(model.ReloadOutcome.SUCCEEDED, generation, reason)
+            self.log.info("rollout_done", generation=generation)
+        else:
+            self.rollout = model.RolloutStatus(model.RolloutState.FAILED, generation, reason)
+            result = model.ReloadResult(model.ReloadOutcome.FAILED, self.serving.number, reason)
+            self.log.error("rollout_failed", generation=generation, reason=reason)
+        future = self._rollout_waiters.pop(generation, None)
+        if future is not None and not future.done():
+            future.set_result(result)
+
+
+def _refuse_if_live(path: Path) -> None:
+    """Remove a stale socket file; refuse to steal the path from a running daemon."""
+    if not path.exists():
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink()
+        return
+    finally:
+        probe.close()
+    raise WasmdError(f"{path}: another wasmd is serving this socket; stop it or pick another path")
+
+
+def serve(config_path: Path | None) -> int:
+    """``wasmd serve``: run the supervisor until stopped; 0 on a clean stop, 78 on bad config."""
+    from wasmd.config import default_config
+
+    try:
+        config = load_config(config_path) if config_path is not None else default_config()
+    except ConfigError as exc:
+        print(f"wasmd serve: {exc}", file=sys.stderr)
+        return 78  # EX_CONFIG: systemd's Restart= should not hammer a broken file
+    from wasmd import logs
+
+    logs.configure(config.daemon.log_level, stream=sys.stdout)
+    try:
+        return asyncio.run(Supervisor(config).run())
+    except WasmdError as exc:
+        print(f"wasmd serve: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,320 @@
+"""The worker process: hardening, config, WorkerService, native face, control channel.
+
+Started by the supervisor as ``python -m workers --slot N --generation G --control-fd C
+[--native-fd F] [--config FILE]`` (spawn/exec, never fork). Contract with the supervisor:
+
+- READY is sent only once every plugin is loaded and configured and the native socket is
+  served; then a HEARTBEAT every ``heartbeat_interval_s`` from the event loop itself, so a
+  stuck loop (a hung plugin, SIGSTOP) goes silent and gets killed.
+- DRAIN stops accepting, lets in-flight streams finish up to the timeout, exits 0; STOP
+  exits 0 at once; losing the control channel (the supervisor died) exits 0 too.
+- Exit codes: 0 ok, 2 config or plugin load error (the supervisor does not respawn at
+  once), anything else is a crash.
+
+``--canary`` compiles, instantiates and configures the named plugins (all if none are
+named) in a throwaway process and exits 0, or 2 with the error on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import dataclasses
+import hashlib
+import os
+import resource
+import signal
+import socket
+import sys
+import threading
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmd.config import DaemonConfig, default_config, load_config, parse_config
+from wasmd.errors import ConfigError, PluginLoadError
+from wasmd.supervisor import wire
+from workers import config_bridge
+from workers.service import PluginSource, WorkerService
+from workers.vm.runtime import Runtime
+
+EXIT_OK = 0
+EXIT_LOAD_ERROR = 2
+EXIT_CRASH = 1
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+THREAD_STACK_BYTES = 256 << 10  # RLIMIT_DATA counts 8 MiB default stacks; ours need far less
+NATIVE_BACKLOG = 128  # asyncio re-listens with its own backlog (100) unless told
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerArgs:
+    config: Path | None
+    config_origin: Path | None
+    slot: int
+    generation: int
+    control_fd: int | None
+    native_fd: int | None
+    shared_fd: int | None
+    canary: bool
+    plugins: tuple[str, ...]
+
+
+def parse_args(argv: Sequence[str]) -> WorkerArgs:
+    p = argparse.ArgumentParser(prog="python -m workers")
+    p.add_argument("--config", type=Path, default=None)
+    p.add_argument(
+        "--config-origin",
+        type=Path,
+        default=None,
+        help="the operator's config file that --config is a snapshot of (paths resolve there)",
+    )
+    p.add_argument("--slot", type=int, default=0)
+    p.add_argument("--generation", type=int, default=1)
+    p.add_argument("--control-fd", type=int, default=None)
+    p.add_argument("--native-fd", type=int, default=None)
+    p.add_argument("--shared-fd", type=int, default=None)
+    p.add_argument("--canary", action="store_true")
+    p.add_argument("--plugin", action="append", default=[], help="canary: only these plugins")
+    a = p.parse_args(list(argv))
+    fds = (a.control_fd, a.native_fd, a.shared_fd)
+    plugins = tuple(a.plugin)
+    return WorkerArgs(a.config, a.config_origin, a.slot, a.generation, *fds, a.canary, plugins)
+
+
+def harden(data_limit_mib: int) -> None:
+    """Die with the supervisor, no privilege gain, hard RLIMIT_DATA, small thread stacks."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if os.getppid() == 1:  # the supervisor died before prctl took effect
+        os._exit(EXIT_OK)
+    if data_limit_mib > 0:
+        limit = data_limit_mib << 20
+        with contextlib.suppress(ValueError, OSError):  # cannot raise above an inherited cap
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    threading.stack_size(THREAD_STACK_BYTES)
+    os.environ.pop("NOTIFY_SOCKET", None)  # only the supervisor talks to systemd
+
+
+def load(path: Path | None, origin: Path | None) -> DaemonConfig:
+    """The generation's config: a snapshot the supervisor took, read as if it were ``origin``.
+
+    Workers of one generation must all run the same config even if the operator edits the
+    file during a rollout, so the supervisor hands them a copy, not the live file.
+    """
+    if path is None:
+        return default_config()
+    if origin is None:
+        return load_config(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config snapshot: {exc}") from None
+    return parse_config(doc, origin.absolute())
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_args(argv)
+    try:
+        config = load(args.config, args.config_origin)
+    except ConfigError as exc:
+        print(f"wasmd worker: {exc}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+    harden(config.daemon.worker_data_limit_mib)
+    from wasmd import logs
+
+    logs.configure(config.daemon.log_level, stream=sys.stderr)
+    import uvloop
+
+    try:
+        if args.canary:
+            return uvloop.run(canary(config, args.plugins))
+        return uvloop.run(WorkerRunner(config, args).run())
+    except PluginLoadError as exc:
+        print(f"wasmd worker: {exc}", file=sys.stderr)
+        return EXIT_LOAD_ERROR
+
+
+def plugin_sources(config: DaemonConfig, names: Sequence[str] = ()) -> list[PluginSource]:
+    """Every configured plugin (or only ``names``), module bytes read and sha256-checked."""
+    return [config_bridge.plugin_source(s) for s in config.plugins if not names or s.name in names]
+
+
+def build_service(
+    config: DaemonConfig, names: Sequence[str] = (), shared: tuple[Any, Any] | None = None
+) -> WorkerService:
+    """A WorkerService with the configured plugins and chains (not started yet)."""
+    sources = plugin_sources(config, names)
+    loaded = {s.config.name for s in sources}
+    chains = {c: m for c, m in config.chains.items() if set(m) <= loaded}
+    default = config.daemon.default_chain
+    if default not in chains:  # canary of a subset: any chain will do, it is never served
+        chains[default] = tuple(sorted(loaded))[:1]
+    runtime = Runtime(cache_dir=config.daemon.cache_dir)
+    data, queues = shared if shared is not None else (None, None)
+    return WorkerService(
+        runtime,
+        sources,
+        chains,
+        default,
+        shared_data=data,
+        shared_queues=queues,
+        pause_timeout_s=config.daemon.pause_timeout_s,
+    )
+
+
+async def canary(config: DaemonConfig, names: Sequence[str]) -> int:
+    """Compile, instantiate and configure the plugins; 0 or PluginLoadError (exit 2)."""
+    service = build_service(config, names)
+    try:
+        service.start(asyncio.get_running_loop())
+    finally:
+        service.close()
+        service.runtime.close()
+    return EXIT_OK
+
+
+def plugin_stats(service: WorkerService) -> dict[str, dict[str, Any]]:
+    """Per plugin: failure counters, live VM count and the call-time histogram."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, handle in service.handles.items():
+        entry: dict[str, Any] = dataclasses.asdict(handle.stats)
+        entry["vms"] = int(handle.vm is not None and handle.vm.failed is None)
+        stats = service.call_stats.get(name)
+        entry["calls"] = stats.to_wire() if stats is not None else None
+        out[name] = entry
+    return out
+
+
+def _stat(stats: object, key: str) -> int:
+    value = stats.get(key, 0) if isinstance(stats, dict) else getattr(stats, key, 0)
+    return int(value or 0)
+
+
+class WorkerRunner:
+    """The worker's asyncio main: serve, report, obey DRAIN/STOP."""
+
+    def __init__(self, config: DaemonConfig, args: WorkerArgs) -> None:
+        self.config = config
+        self.args = args
+        self.service: WorkerService | None = None
+        self.server: Any = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._done: asyncio.Future[int] | None = None
+
+    async def run(self) -> int:
+        """Load, serve, report READY; return the exit code once told to stop."""
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._finish, EXIT_OK)
+        self.service = build_service(self.config, shared=self._shared_stores())
+        try:
+            self.service.start(loop)
+            await self._serve()
+            await self._open_control()
+            self._send(self._ready())
+            heartbeats = asyncio.create_task(self._heartbeats())
+            code = await self._done
+            heartbeats.cancel()
+            return code
+        finally:
+            await self._close()
+
+    def _shared_stores(self) -> tuple[Any, Any] | None:
+        if self.args.shared_fd is None:
+            return None
+        from workers.contexts.shared_remote import RemoteSharedData, RemoteSharedQueues
+
+        sock = socket.socket(fileno=self.args.shared_fd)
+        return RemoteSharedData(sock), RemoteSharedQueues(sock)
+
+    async def _serve(self) -> None:
+        if self.args.native_fd is None:
+            return
+        try:
+            from workers.faces.native import NativeServer
+        except ImportError:  # the native face is not built yet: manage the process anyway
+            print("wasmd worker: no native face (workers.faces.native)", file=sys.stderr)
+            return
+        assert self.service is not None
+        sock = socket.socket(fileno=self.args.native_fd)
+        self.server = NativeServer(self.service, max_frame_bytes=self.config.daemon.max_frame_bytes)
+        await self.server.start(sock, backlog=NATIVE_BACKLOG)
+
+    async def _open_control(self) -> None:
+        if self.args.control_fd is None:
+            return
+        sock = socket.socket(fileno=self.args.control_fd)
+        reader, self._writer = await asyncio.open_unix_connection(sock=sock)
+        asyncio.create_task(self._control(reader))
+
+    async def _control(self, reader: asyncio.StreamReader) -> None:
+        frames = wire.FrameReader()
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                self._finish(EXIT_OK)  # the supervisor is gone
+                return
+            for message in frames.feed(data):
+                if message["t"] == wire.DRAIN:
+                    asyncio.create_task(self._drain(float(message.get("timeout_s", 30.0))))
+                elif message["t"] == wire.STOP:
+                    self._finish(EXIT_OK)
+
+    async def _drain(self, timeout_s: float) -> None:
+        if self.server is not None:
+            await self.server.drain(timeout_s)
+        self._finish(EXIT_OK)
+
+    def _finish(self, code: int) -> None:
+        if self._done is not None and not self._done.done():
+            self._done.set_result(code)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(wire.encode(message))
+
+    def _ready(self) -> dict[str, Any]:
+        shas = {
+            s.name: hashlib.sha256(s.module.read_bytes()).hexdigest() for s in self.config.plugins
+        }
+        return {
+            "t": wire.READY,
+            "pid": os.getpid(),
+            "slot": self.args.slot,
+            "generation": self.args.generation,
+            "plugins": shas,
+        }
+
+    async def _heartbeats(self) -> None:
+        """From the loop itself: a stuck loop stops them, and the supervisor notices."""
+        interval_s = self.config.daemon.heartbeat_interval_s
+        while True:
+            self._send(self._heartbeat())
+            await asyncio.sleep(interval_s)
+
+    def _heartbeat(self) -> dict[str, Any]:
+        assert self.service is not None
+        stats = self.server.stats() if self.server is not None else {}
+        return {
+            "t": wire.HEARTBEAT,
+            "requests": _stat(stats, "requests"),
+            "in_flight": _stat(stats, "in_flight"),
+            "plugins": plugin_stats(self.service),
+        }
+
+    async def _close(self) -> None:
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                await self.server.close()
+        if self.service is not None:
+            self.service.close()
+            self.service.runtime.close()
+        if self._writer is not None:
+            self._writer.close()
