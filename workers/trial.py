@@ -104,8 +104,12 @@ def run(
     *,
     fast: bool = True,
     pause_timeout_ms: int = 1000,
+    wait_ms: int = 0,
 ) -> tuple[dict[str, Any], int]:
-    """Load and run; return the JSON-able result and the exit code."""
+    """Load and run; return the JSON-able result and the exit code.
+
+    ``wait_ms`` keeps the loop running that long between loading and the exchange, so
+    ticks and queue deliveries happen; a host log line then says how many did."""
     result: dict[str, Any] = {
         "loaded": False,
         "error": None,
@@ -120,7 +124,7 @@ def run(
     except OSError as exc:
         result["error"] = f"cannot read {wasm_path}: {exc.strerror}"
         return result, EXIT_LOAD_FAILED
-    return asyncio.run(_run(wasm, config, req, fast, pause_timeout_ms, result))
+    return asyncio.run(_run(wasm, config, req, fast, pause_timeout_ms, result, wait_ms))
 
 
 async def _run(
@@ -130,6 +134,7 @@ async def _run(
     fast: bool,
     pause_timeout_ms: int,
     result: dict[str, Any],
+    wait_ms: int = 0,
 ) -> tuple[dict[str, Any], int]:
     with Runtime(fast=fast) as runtime:
         service = WorkerService(
@@ -148,6 +153,8 @@ async def _run(
                 _collect(result, service, config.name)
                 return result, EXIT_LOAD_FAILED
             result["loaded"] = True
+            if wait_ms > 0:
+                await _wait(service, config.name, wait_ms)
             ex, stalled = await _exchange(service, req)
             _fill(result, ex, req)
             _collect(result, service, config.name)
@@ -161,6 +168,19 @@ async def _run(
             return result, EXIT_OK
         finally:
             service.close()
+
+
+async def _wait(service: WorkerService, name: str, wait_ms: int) -> None:
+    """Let the loop run (timers, queue deliveries), then log what it delivered."""
+    await asyncio.sleep(wait_ms / 1000)
+    done = service.callbacks.get(name)
+    if done is not None and name in service.logs:
+        service.logs[name].emit(
+            LogLevel.INFO,
+            f"waited {wait_ms} ms: {done.ticks} proxy_on_tick, "
+            f"{done.queue_ready} proxy_on_queue_ready delivered",
+            source="host",
+        )
 
 
 def _collect(result: dict[str, Any], service: WorkerService, name: str) -> None:
