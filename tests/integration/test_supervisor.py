@@ -1,0 +1,237 @@
+"""The daemon with real processes, sockets and signals: `wasmd serve` on a temp config.
+
+Each test starts the supervisor in its own process group (tests.helpers.procs.spawn kills
+the group on exit, workers included) and observes it through the admin socket.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.procs import Spawned, spawn, wait_for
+from wasmd.admin.client import AdminClient
+from wasmd.admin.model import DaemonStatus, ReloadOutcome, SlotState
+
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+ADD_HEADER = PLUGINS / "as" / "build" / "add_header.wasm"
+CRASH_START = PLUGINS / "c" / "build" / "crash_start.wasm"
+START_TIMEOUT_S = 60.0
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def write_config(
+    tmp: Path,
+    *,
+    module: Path = ADD_HEADER,
+    configuration: str = "v1",
+    root_id: str = "as_add_header",
+    **daemon: object,
+) -> Path:
+    settings = {
+        "workers": 2,
+        "runtime_dir": str(tmp / "run"),
+        "cache_dir": str(tmp.parent / "cache"),
+        "heartbeat_interval_s": 0.2,
+        "heartbeat_timeout_s": 2.0,
+        "ready_timeout_s": 30.0,
+        "drain_timeout_s": 5.0,
+        "restart_backoff_base_s": 0.1,
+        "restart_backoff_cap_s": 0.5,
+        "crash_loop_max_restarts": 50,
+    }
+    settings.update(daemon)
+    lines = ["[daemon]"] + [f"{k} = {_toml(v)}" for k, v in settings.items()]
+    lines += [
+        "[[plugins]]",
+        'name = "add-header"',
+        f'module = "{module}"',
+        f'root_id = "{root_id}"',
+        f'configuration = "{configuration}"',
+        "[chains]",
+        'default = ["add-header"]',
+    ]
+    path = tmp / "wasmd.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _toml(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+class Daemon:
+    def __init__(self, proc: Spawned, runtime_dir: Path) -> None:
+        self.proc = proc
+        self.admin = AdminClient(runtime_dir / "admin.sock", timeout_s=10.0)
+
+    def status(self) -> DaemonStatus:
+        return self.admin.status()
+
+    def wait_status(
+        self, what: str, pred: object, timeout_s: float = START_TIMEOUT_S
+    ) -> DaemonStatus:
+        def check() -> DaemonStatus | None:
+            assert not self.proc.exited(), "the supervisor exited"
+            try:
+                status = self.status()
+            except Exception:
+                return None
+            return status if pred(status) else None  # type: ignore[operator]
+
+        result = wait_for(check, timeout_s, 0.05, what, diagnostics=self.proc.describe)
+        assert isinstance(result, DaemonStatus)
+        return result
+
+    def all_ready(self, timeout_s: float = START_TIMEOUT_S) -> DaemonStatus:
+        return self.wait_status(
+            "every slot ready",
+            lambda s: all(
+                w.state is SlotState.READY and w.heartbeat_age_s is not None for w in s.workers
+            ),
+            timeout_s,
+        )
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator[object]:
+    started: list[object] = []
+
+    def start(config: Path) -> Daemon:
+        cm = spawn(
+            [sys.executable, "-m", "wasmd", "serve", "--config", str(config)],
+            log_path=tmp_path / f"serve-{len(started)}.log",
+            cwd=tmp_path,
+        )
+        proc = cm.__enter__()
+        started.append(cm)
+        return Daemon(proc, tmp_path / "run")
+
+    yield start
+    for cm in reversed(started):
+        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
+
+
+def test_starts_ready_and_sigterm_drains_and_exits_zero(tmp_path: Path, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(tmp_path))
+    status = daemon.all_ready()
+    assert len(status.workers) == 2 and status.generation == 1
+    assert (tmp_path / "run" / "wasmd.sock").exists()
+    assert oct((tmp_path / "run" / "wasmd.sock").stat().st_mode & 0o777) == "0o660"
+    pids = [w.pid for w in status.workers]
+    os.kill(daemon.proc.pid, signal.SIGTERM)
+    assert daemon.proc.popen.wait(timeout=30) == 0
+    for pid in pids:
+        assert pid is not None
+        wait_for(lambda pid=pid: not _alive(pid), 10, what=f"worker {pid} gone")
+    assert not (tmp_path / "run" / "wasmd.sock").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_kill_9_worker_is_replaced_and_counted(tmp_path: Path, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(tmp_path))
+    before = daemon.all_ready()
+    victim = before.workers[0].pid
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    after = daemon.wait_status(
+        "slot 0 served by a new worker",
+        lambda s: s.workers[0].state is SlotState.READY and s.workers[0].pid != victim,
+    )
+    assert after.workers[0].restarts == 1
+    assert after.workers[0].last_exit_reason == "SIGKILL"
+    assert after.workers[1].pid == before.workers[1].pid  # the other slot is untouched
+
+
+def test_sigstopped_worker_is_killed_after_heartbeat_timeout(
+    tmp_path: Path, daemon_factory
+) -> None:
+    daemon = daemon_factory(write_config(tmp_path))
+    victim = daemon.all_ready().workers[1].pid
+    assert victim is not None
+    os.kill(victim, signal.SIGSTOP)
+    after = daemon.wait_status(
+        "hung worker replaced",
+        lambda s: s.workers[1].state is SlotState.READY and s.workers[1].pid != victim,
+    )
+    assert after.workers[1].restarts == 1
+    assert "no heartbeat" in after.workers[1].last_exit_reason
+    assert not _alive(victim)
+
+
+def test_plugin_that_fails_to_load_backs_off_then_fails_the_slot(
+    tmp_path: Path, daemon_factory
+) -> None:
+    config = write_config(
+        tmp_path, module=CRASH_START, root_id="", crash_loop_max_restarts=2, workers=1
+    )
+    daemon = daemon_factory(config)
+    status = daemon.wait_status("slot failed", lambda s: s.workers[0].state is SlotState.FAILED)
+    assert status.workers[0].restarts == 3
+    assert "exit 2" in status.workers[0].last_exit_reason
+    assert not daemon.proc.exited()  # the daemon stays up and answers
+    write_config(tmp_path, workers=1)  # fixed config: reload revives the slot
+    result = daemon.admin.reload(wait=True)
+    assert result.outcome is ReloadOutcome.FAILED or result.outcome is ReloadOutcome.SUCCEEDED
+    daemon.all_ready()
+
+
+def test_reload_rolls_every_slot_to_the_new_generation(tmp_path: Path, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(tmp_path, configuration="v1"))
+    before = daemon.all_ready()
+    write_config(tmp_path, configuration="v2")
+    result = daemon.admin.reload(wait=True)
+    assert result.outcome is ReloadOutcome.SUCCEEDED, result.message
+    after = daemon.all_ready()
+    assert after.generation == 2
+    assert [w.generation for w in after.workers] == [2, 2]
+    assert not {w.pid for w in after.workers} & {w.pid for w in before.workers}
+    assert all(w.restarts == 0 for w in after.workers)  # swaps are not crashes
+
+
+def test_invalid_config_or_failing_canary_keeps_the_generation(
+    tmp_path: Path, daemon_factory
+) -> None:
+    config = write_config(tmp_path)
+    daemon = daemon_factory(config)
+    pids = [w.pid for w in daemon.all_ready().workers]
+    config.write_text(
+        config.read_text().replace("deadline", "").replace("workers = 2", "workers = -1")
+    )
+    bad = daemon.admin.reload(wait=True)
+    assert bad.outcome is ReloadOutcome.FAILED and "workers" in bad.message
+    write_config(tmp_path, module=CRASH_START, root_id="")
+    canary = daemon.admin.reload(wait=True)
+    assert canary.outcome is ReloadOutcome.FAILED and "canary" in canary.message
+    status = daemon.status()
+    assert status.generation == 1 and [w.pid for w in status.workers] == pids
+    assert "canary" in status.rollout.last_error
+
+
+def test_sighup_reloads(tmp_path: Path, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(tmp_path, workers=1))
+    daemon.all_ready()
+    write_config(tmp_path, workers=1, configuration="v2")
+    os.kill(daemon.proc.pid, signal.SIGHUP)
+    daemon.wait_status(
+        "generation 2 serving",
+        lambda s: (
+            s.generation == 2
+            and s.workers[0].generation == 2
+            and s.workers[0].state is SlotState.READY
+        ),
+    )
