@@ -32,6 +32,7 @@ from wasmd.supervisor import policy as p
 from wasmd.supervisor import wire
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
+from wasmd.systemd import Notifier
 
 TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
 LISTEN_BACKLOG = 1024  # connections queued while every worker is busy or restarting
@@ -112,6 +113,10 @@ class Supervisor:
         self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
         self._reload_lock = asyncio.Lock()
         self._last_rss_poll = 0.0
+        self._last_watchdog = 0.0
+        self._announced_ready = False
+        self._last_status_line = ""
+        self.notifier = Notifier.from_environment()  # also unsets NOTIFY_SOCKET for workers
 
     # -- generations ------------------------------------------------------------------------
     def _register(self, number: int, config: DaemonConfig, raw: bytes | None) -> Generation:
@@ -180,6 +185,7 @@ class Supervisor:
                 result = await self.reload(wait=False)
                 self.log.info("reload", outcome=result.outcome.value, message=result.message)
             else:
+                self.notifier.stopping("draining workers" if what == "stop" else "stopping")
                 self._apply(self.policy.handle(p.Stop(graceful=what == "stop"), self.clock()))
 
     async def _ticker(self) -> None:
@@ -190,7 +196,27 @@ class Supervisor:
                 for wid, proc in list(self.procs.items()):
                     self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
             self._apply(self.policy.tick(now))
+            self._notify_systemd(now)
             await asyncio.sleep(TICK_S)
+
+    def _notify_systemd(self, now: float) -> None:
+        """READY once every slot first served, STATUS on change, WATCHDOG from this loop."""
+        states = [self.policy.slot_state(s) for s in self.policy.slots]
+        ready = sum(st is p.WorkerState.READY for st in states)
+        failed = sum(st is p.WorkerState.FAILED for st in states)
+        line = f"{ready}/{len(states)} workers ready, generation {self.serving.number}"
+        if failed:
+            line += f", {failed} slot(s) FAILED"
+        if not self._announced_ready and ready + failed == len(states):
+            self._announced_ready = True
+            self.notifier.ready(line)
+        elif line != self._last_status_line:
+            self.notifier.status(line)
+        self._last_status_line = line
+        wd = self.notifier.watchdog_s
+        if wd is not None and now - self._last_watchdog >= wd:
+            self._last_watchdog = now
+            self.notifier.watchdog()
 
     # -- actions ----------------------------------------------------------------------------
     def _apply(self, actions: list[p.Action]) -> None:
@@ -415,6 +441,7 @@ class Supervisor:
         number = max(self.generations) + 1
         gen = self._register(number, config, raw)
         self.rollout = model.RolloutStatus(model.RolloutState.CANARY, number)
+        self.notifier.reloading(f"canary for generation {number}")
         error = await self._canary(gen, changed)
         if error is not None:
             return self._reload_failed(f"canary failed, keeping generation {current}: {error}")
@@ -428,6 +455,7 @@ class Supervisor:
 
     def _reload_failed(self, message: str) -> tuple[model.ReloadResult, None]:
         self.log.error("reload_failed", reason=message)
+        self.notifier.ready(f"reload failed: {message[:200]}")
         self.rollout = model.RolloutStatus(
             model.RolloutState.FAILED, self.rollout.target_generation, message
         )
@@ -472,6 +500,7 @@ class Supervisor:
             self.rollout = model.RolloutStatus(model.RolloutState.FAILED, generation, reason)
             result = model.ReloadResult(model.ReloadOutcome.FAILED, self.serving.number, reason)
             self.log.error("rollout_failed", generation=generation, reason=reason)
+        self.notifier.ready(f"generation {self.serving.number}: {reason[:200]}")
         future = self._rollout_waiters.pop(generation, None)
         if future is not None and not future.done():
             future.set_result(result)
