@@ -83,7 +83,7 @@ def split_tags(name: str, rules: Sequence[TagRule] | None = GO_SDK_TAGS) -> tupl
     tags: list[tuple[str, str]] = []
     for rule in rules:
         match = re.search(rule.regex, name)
-        if match is None or match.lastindex is None or match.lastindex < 2:
+        if match is None or match.re.groups < 2:
             continue
         tags.append((rule.tag_name, match.group(2)))
         name = name[: match.start(1)] + name[match.end(1) :]
