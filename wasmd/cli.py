@@ -39,6 +39,15 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--failure-policy", choices=("fail_open", "fail_closed", "reload"), default="fail_closed"
     )
     p.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="callout upstream the plugin names in proxy_http_call/grpc_call (repeatable); "
+        "URL: http://host:port, https://..., unix:///path.sock, grpc://host:port, "
+        "grpc+unix:///path.sock",
+    )
+    p.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
         default="info",
@@ -125,6 +134,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         deadline_ms=args.deadline_ms,
         memory_limit_bytes=None if args.memory_limit_mib is None else args.memory_limit_mib << 20,
+        upstreams=_kv(args.upstream, "--upstream"),
     )
     request = trial.TrialRequest(
         method=args.method,

@@ -10,10 +10,13 @@ runs concurrently with another callback of the same VM.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wasmd.errors import PluginLoadError, PluginTrap, WasmdError
+from workers.abi.types import WasmResult
+from workers.callouts.dispatch import CalloutDispatcher
+from workers.callouts.messages import GrpcCallRequest, HttpCallRequest
 from workers.contexts.callstats import CallStats
 from workers.contexts.exchange import Exchange, Step
 from workers.contexts.logsink import LogSink
@@ -76,6 +79,7 @@ class WorkerService:
         self.callbacks: dict[str, LoopCallbacks] = {}
         self._sources = {p.config.name: p for p in plugins}
         self._capture = capture_logs
+        self.callouts = CalloutDispatcher(self._run_callback)
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._waiters: dict[tuple[int, int], asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -174,6 +178,35 @@ class WorkerService:
             return
         self.callbacks[vm.config.name].queue_ready += 1
 
+    # -- HostServices: callouts ------------------------------------------------------------
+    def http_call(self, vm: PluginVm, token: int, request: HttpCallRequest) -> WasmResult:
+        return self.callouts.http_call(vm, token, request)
+
+    def grpc_call(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        return self.callouts.grpc_call(vm, token, request)
+
+    def grpc_stream(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        return self.callouts.grpc_stream(vm, token, request)
+
+    def grpc_send(self, vm: PluginVm, token: int, message: bytes, end_stream: bool) -> WasmResult:
+        return self.callouts.grpc_send(vm, token, message, end_stream)
+
+    def grpc_cancel(self, vm: PluginVm, token: int) -> None:
+        self.callouts.grpc_cancel(vm, token)
+
+    def grpc_close(self, vm: PluginVm, token: int) -> None:
+        self.callouts.grpc_close(vm, token)
+
+    def _run_callback(self, vm: PluginVm, deliver: Callable[[], bool]) -> None:
+        """Run a callout callback if ``vm`` is still its plugin's live VM; a trap fails it."""
+        handle = self.handles.get(vm.config.name)
+        if handle is None or handle.vm is not vm or vm.failed is not None:
+            return  # replaced, closed or failed: Envoy drops callbacks for it too
+        try:
+            deliver()
+        except PluginTrap as trap:
+            handle.report(vm, trap)
+
     # -- exchanges ------------------------------------------------------------------------
     def open(
         self, chain: str | None = None, properties: dict[str, bytes] | None = None
@@ -189,13 +222,20 @@ class WorkerService:
         return AsyncExchange(self, exchange, self.pause_timeout_s)
 
     def close(self) -> None:
-        """Cancel timers and close every VM; idempotent."""
+        """Cancel timers and callouts and close every VM; idempotent. Prefer ``aclose``
+        on a running loop: it also closes the callout clients' connections."""
+        self.callouts.cancel_all()
         self.shared_queues.remove_ready_listener(self.queue_ready)
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
         for handle in self.handles.values():
             handle.close()
+
+    async def aclose(self) -> None:
+        """close(), then close the HTTP/gRPC callout clients; idempotent."""
+        self.close()
+        await self.callouts.aclose()
 
 
 class AsyncExchange:

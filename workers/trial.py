@@ -167,7 +167,7 @@ async def _run(
                 return result, EXIT_RUN_FAILED
             return result, EXIT_OK
         finally:
-            service.close()
+            await service.aclose()
 
 
 async def _wait(service: WorkerService, name: str, wait_ms: int) -> None:
@@ -241,6 +241,7 @@ def plugin_config(
     log_level: str = "info",
     deadline_ms: int | None = None,
     memory_limit_bytes: int | None = None,
+    upstreams: Sequence[tuple[str, str]] = (),
 ) -> PluginConfig:
     extra: dict[str, Any] = {}
     if deadline_ms is not None:
@@ -256,5 +257,6 @@ def plugin_config(
         env=tuple(env),
         failure_policy=FailurePolicy(failure_policy),
         log_level=LogLevel[log_level.upper()],
+        upstreams=dict(upstreams),
         **extra,
     )

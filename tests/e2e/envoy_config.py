@@ -8,6 +8,7 @@ harness learns the real ports from ``--admin-address-path`` and the admin API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tests.helpers.manifest import PluginSpec
@@ -27,6 +28,9 @@ FAILURE_POLICY: dict[str, dict[str, Any]] = {
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
 _STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue"
+_HTTP_PROTOCOL_OPTIONS = (
+    "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+)
 
 
 def bootstrap(spec: PluginSpec, upstream_port: int, host: str = "127.0.0.1") -> dict[str, Any]:
@@ -38,6 +42,27 @@ def bootstrap(spec: PluginSpec, upstream_port: int, host: str = "127.0.0.1") -> 
             "clusters": [_cluster(host, upstream_port)],
         },
     }
+
+
+def callout_clusters(
+    callouts: Mapping[str, tuple[str, int]], host: str = "127.0.0.1"
+) -> list[dict[str, Any]]:
+    """One STATIC cluster per callout upstream (name -> (kind, port)), named like it:
+    Envoy's proxy_http_call/proxy_grpc_call take a cluster name. gRPC ones speak HTTP/2."""
+    return [_callout_cluster(name, kind, host, port) for name, (kind, port) in callouts.items()]
+
+
+def _callout_cluster(name: str, kind: str, host: str, port: int) -> dict[str, Any]:
+    cluster = _cluster(host, port)
+    cluster["name"] = cluster["load_assignment"]["cluster_name"] = name
+    if kind == "grpc":
+        cluster["typed_extension_protocol_options"] = {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": _HTTP_PROTOCOL_OPTIONS,
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        }
+    return cluster
 
 
 def _socket(host: str, port: int) -> dict[str, Any]:

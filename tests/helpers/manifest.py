@@ -67,6 +67,9 @@ class PluginSpec:
     why_not_differential: str = ""
     load_error: bool = False
     cases: tuple[CaseSpec, ...] = field(default=())
+    # Callout upstreams the test starts: name -> kind (http | grpc | dead), see
+    # tests/helpers/callout_upstreams.py. Envoy gets a STATIC cluster named like each one.
+    upstreams: Pairs = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ def _plugin(manifest: Path, root: Path, entry: dict[str, Any]) -> PluginSpec:
         why_not_differential=str(entry.get("why_not_differential", "")),
         load_error=bool(entry.get("load_error", False)),
         cases=cases,
+        upstreams=tuple((str(k), str(v)) for k, v in dict(entry.get("upstreams", {})).items()),
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tests.helpers import callout_upstreams
 from tests.helpers.manifest import REPO_ROOT, CaseSpec, PluginSpec
 from tests.helpers.procs import Completed, run
 
@@ -25,8 +27,13 @@ class TryResult:
         return bool(self.result.get("loaded"))
 
 
-def try_argv(spec: PluginSpec, case: CaseSpec | None) -> list[str]:
-    """The command line for ``spec`` and ``case`` (defaults when ``case`` is None).
+def try_argv(
+    spec: PluginSpec,
+    case: CaseSpec | None,
+    callouts: Mapping[str, tuple[str, int]] | None = None,
+) -> list[str]:
+    """The command line for ``spec`` and ``case`` (defaults when ``case`` is None);
+    ``callouts`` (name -> (kind, port), started by the caller) become ``--upstream``s.
 
     Long options use ``--opt=value`` so values starting with ``-`` stay values.
     """
@@ -46,6 +53,8 @@ def try_argv(spec: PluginSpec, case: CaseSpec | None) -> list[str]:
         f"--failure-policy={spec.failure_policy}",
     ]
     argv += [f"--env={k}={v}" for k, v in spec.env]
+    for name, (kind, port) in (callouts or {}).items():
+        argv.append(f"--upstream={name}={callout_upstreams.url_of(kind, port)}")
     if case is not None:
         argv += _case_args(case)
     return argv
@@ -70,7 +79,8 @@ def run_try(spec: PluginSpec, case: CaseSpec | None, timeout_s: float = TRY_TIME
     Raises AssertionError (with the command, exit code and output) when the exit code is
     not one of the contract's (0, 2, 3) or stdout is not exactly one JSON object.
     """
-    completed = run(try_argv(spec, case), timeout_s=timeout_s, cwd=REPO_ROOT)
+    with callout_upstreams.started(dict(spec.upstreams)) as callouts:
+        completed = run(try_argv(spec, case, callouts), timeout_s=timeout_s, cwd=REPO_ROOT)
     if completed.returncode not in (EXIT_OK, EXIT_LOAD_FAILED, EXIT_RUN_FAILED):
         raise AssertionError(f"wasmd try failed unexpectedly\n{completed.describe()}")
     try:

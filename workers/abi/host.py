@@ -82,6 +82,26 @@ class ProxyHost(Protocol):
     def resolve_shared_queue(self, vm_id: bytes, name: bytes) -> int | None: ...
     def enqueue_shared_queue(self, queue_id: int, value: bytes) -> WasmResult: ...
     def dequeue_shared_queue(self, queue_id: int) -> tuple[WasmResult, bytes]: ...
+    def http_call(
+        self,
+        upstream: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        trailers: list[tuple[bytes, bytes]],
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]: ...
+    def grpc_call(
+        self,
+        upstream: bytes,
+        service: bytes,
+        method: bytes,
+        metadata: list[tuple[bytes, bytes]],
+        message: bytes | None,
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]: ...
+    def grpc_send(self, token: int, message: bytes, end_stream: bool) -> WasmResult: ...
+    def grpc_cancel(self, token: int) -> WasmResult: ...
+    def grpc_close(self, token: int) -> WasmResult: ...
 
 
 class _Fail(Exception):
@@ -389,6 +409,94 @@ class ProxyAbi:
             self._copy_out(value, ptr_ptr, size_ptr)
         return result
 
+    # -- callouts ---------------------------------------------------------------------------
+    def proxy_http_call(
+        self,
+        upstream_ptr: int,
+        upstream_size: int,
+        headers_ptr: int,
+        headers_size: int,
+        body_ptr: int,
+        body_size: int,
+        trailers_ptr: int,
+        trailers_size: int,
+        timeout_ms: int,
+        token_ptr: int,
+    ) -> int:
+        upstream = self._read(upstream_ptr, upstream_size)
+        headers = self._pairs(headers_ptr, headers_size)
+        body = self._read(body_ptr, body_size)
+        trailers = self._pairs(trailers_ptr, trailers_size)
+        result, token = self.host.http_call(upstream, headers, body, trailers, timeout_ms)
+        if result == R.OK:
+            self._u32_out(token_ptr, token)
+        return result
+
+    def proxy_grpc_call(
+        self,
+        upstream_ptr: int,
+        upstream_size: int,
+        service_ptr: int,
+        service_size: int,
+        method_ptr: int,
+        method_size: int,
+        metadata_ptr: int,
+        metadata_size: int,
+        message_ptr: int,
+        message_size: int,
+        timeout_ms: int,
+        token_ptr: int,
+    ) -> int:
+        upstream, service, method, metadata = self._grpc_target(
+            upstream_ptr, upstream_size, service_ptr, service_size, method_ptr, method_size,
+            metadata_ptr, metadata_size,
+        )  # fmt: skip
+        message = self._read(message_ptr, message_size)
+        result, token = self.host.grpc_call(
+            upstream, service, method, metadata, message, timeout_ms
+        )
+        if result == R.OK:
+            self._u32_out(token_ptr, token)
+        return result
+
+    def proxy_grpc_stream(
+        self,
+        upstream_ptr: int,
+        upstream_size: int,
+        service_ptr: int,
+        service_size: int,
+        method_ptr: int,
+        method_size: int,
+        metadata_ptr: int,
+        metadata_size: int,
+        token_ptr: int,
+    ) -> int:
+        upstream, service, method, metadata = self._grpc_target(
+            upstream_ptr, upstream_size, service_ptr, service_size, method_ptr, method_size,
+            metadata_ptr, metadata_size,
+        )  # fmt: skip
+        result, token = self.host.grpc_call(upstream, service, method, metadata, None, 0)
+        if result == R.OK:
+            self._u32_out(token_ptr, token)
+        return result
+
+    def _grpc_target(self, *ptrs: int) -> tuple[bytes, bytes, bytes, list[tuple[bytes, bytes]]]:
+        """(upstream, service, method, metadata) from four (ptr, size) pairs."""
+        upstream = self._read(ptrs[0], ptrs[1])
+        service = self._read(ptrs[2], ptrs[3])
+        method = self._read(ptrs[4], ptrs[5])
+        return upstream, service, method, self._pairs(ptrs[6], ptrs[7])
+
+    def proxy_grpc_send(self, token: int, message_ptr: int, message_size: int, end: int) -> int:
+        message = self._read(message_ptr, message_size)
+        return self.host.grpc_send(token, message, bool(end))
+
+    def proxy_grpc_cancel(self, token: int) -> int:
+        return self.host.grpc_cancel(token)
+
+    def proxy_grpc_close(self, token: int) -> int:
+        return self.host.grpc_close(token)
+
     # -- emscripten / libc odds and ends --------------------------------------------------
     def emscripten_notify_memory_growth(self, _memory_index: int) -> None:
         return None
@@ -414,16 +522,10 @@ class ProxyAbi:
         return served
 
 
-# Host functions that are part of the ABI but need the event loop and upstream clients
-# (issue: timers/callouts/queues delivery). They link and answer Unimplemented until then.
+# Imports wasmd links but does not serve: they answer Unimplemented.
+# proxy_dispatch_http_call is the deleted vNEXT draft's name (no SDK in use calls it).
 UNIMPLEMENTED_IMPORTS = frozenset(
     {
-        "proxy_http_call",
-        "proxy_grpc_call",
-        "proxy_grpc_stream",
-        "proxy_grpc_send",
-        "proxy_grpc_cancel",
-        "proxy_grpc_close",
         "proxy_dispatch_http_call",
     }
 )

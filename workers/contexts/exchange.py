@@ -145,6 +145,7 @@ class Exchange:
         self.reset = False
         self.paused_in: str | None = None
         self._resume: Callable[[], Step] | None = None
+        self._paused_at: int | None = None  # the filter that paused the current phase
         self._request_stopped_at = len(self.filters)
 
     # -- request phases --------------------------------------------------------------------
@@ -301,10 +302,13 @@ class Exchange:
 
     def resume(self) -> Step:
         """Continue a paused phase after the plugin called proxy_continue_stream."""
+        local, phase = self._paused_local(), self.paused_in or ""
         resume, self._resume = self._resume, None
         if resume is None:
             raise RuntimeError("resume() without a paused phase")
         self.paused_in = None
+        if local is not None:  # answered while paused (e.g. from a callout response)
+            return self._stopped(Step.LOCAL, local, phase)
         for f in self.filters:
             if f.ctx is not None:
                 f.ctx.continue_requested.clear()
@@ -314,14 +318,23 @@ class Exchange:
         """True when the plugin that paused this exchange has asked to continue it."""
         return (
             any(f.ctx is not None and f.ctx.continue_requested for f in self.filters)
-            and self._resume is not None
-        )
+            or self._paused_local() is not None
+        ) and self._resume is not None
+
+    def _paused_local(self) -> int | None:
+        """The index of the paused filter if it sent a local response while paused."""
+        index = self._paused_at
+        if index is None or self._resume is None:
+            return None
+        ctx = self.filters[index].ctx
+        return index if ctx is not None and ctx.local_response is not None else None
 
     def _stopped(self, step: Step, index: int, phase: str) -> Step:
         if step is Step.RESET:
             self.reset = True
         elif step is Step.PAUSE:
             self.paused_in = phase
+            self._paused_at = index
         elif step is Step.LOCAL:
             ctx = self.filters[index].ctx
             assert ctx is not None and ctx.local_response is not None

@@ -28,7 +28,9 @@ from workers.abi.types import (
     WasmResult,
 )
 from workers.abi.wasi import Wasi
+from workers.callouts.messages import GrpcEvent, HttpCallResponse
 from workers.contexts import properties
+from workers.contexts.callouts import CalloutHost, Delivery, grpc_delivery, http_delivery
 from workers.contexts.callstats import CallStats
 from workers.contexts.logsink import LogSink
 from workers.contexts.maps import BodyBuffer
@@ -71,6 +73,9 @@ class PluginConfig:
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES
     log_level: LogLevel = LogLevel.INFO
     properties: dict[str, bytes] = field(default_factory=dict)
+    # Callout upstreams: name -> URL (http://, https://, unix:///path, grpc://host:port,
+    # grpc+unix:///path); the name is what the plugin passes to proxy_http_call/grpc_call.
+    upstreams: dict[str, str] = field(default_factory=dict)
 
 
 def detect_abi(exports: frozenset[str]) -> AbiVersion:
@@ -134,6 +139,7 @@ class PluginVm:
         self.allocator = "malloc" if "malloc" in compiled.exports else "proxy_on_memory_allocate"
         self.vm: WasmtimeVm | None = None
         self.root = Context(self._allocate_context_id(), 0, self._props())
+        self.callouts = CalloutHost(self, config.upstreams)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -244,6 +250,32 @@ class PluginVm:
         """Deliver proxy_on_tick to the root context. Raises PluginTrap."""
         self.invoke(self.root, "proxy_on_tick", self.root.id)
 
+    def deliver_http_response(self, token: int, response: HttpCallResponse | None) -> bool:
+        """Run proxy_on_http_call_response on the root context for ``token`` (None: the
+        call failed). False, and nothing runs, if the VM failed or closed or the token is
+        not in flight. Raises PluginTrap."""
+        if self.failed is not None or self.vm is None or not self.callouts.claim_http(token):
+            return False
+        self._deliver(token, http_delivery(response))
+        return True
+
+    def deliver_grpc_event(self, token: int, event: GrpcEvent) -> bool:
+        """Run the gRPC callback for ``event`` on the root context; like
+        deliver_http_response. Raises PluginTrap."""
+        if self.failed is not None or self.vm is None:
+            return False
+        if not self.callouts.claim_grpc(token, event):
+            return False
+        self._deliver(token, grpc_delivery(event))
+        return True
+
+    def _deliver(self, token: int, delivery: Delivery) -> None:
+        previous, self.callouts.view = self.callouts.view, delivery.view
+        try:
+            self.invoke(self.root, delivery.export, self.root.id, token, *delivery.args)
+        finally:
+            self.callouts.view = previous
+
     def queue_ready(self, queue_id: int) -> None:
         """Deliver proxy_on_queue_ready(root, queue_id) to the root context. Raises PluginTrap."""
         self.invoke(self.root, "proxy_on_queue_ready", self.root.id, queue_id)
@@ -334,12 +366,17 @@ class PluginVm:
             if self._configuring is None:
                 return None
             return BodyBuffer(self.config.configuration, writable=False)
+        if kind in (BufferType.HTTP_CALL_RESPONSE_BODY, BufferType.GRPC_CALL_MESSAGE):
+            return self.callouts.buffer(kind)
         stream = self._stream()
         return None if stream is None else stream.buffer(kind)
 
     def header_map(self, kind: MapType, *, write: bool) -> HeaderMap | WasmResult:
         stream = self._stream()
-        found = None if stream is None else stream.header_map(kind)
+        if kind >= MapType.GRPC_CALL_INITIAL_METADATA:  # callout maps live on the root
+            found = self.callouts.map(kind)
+        else:
+            found = None if stream is None else stream.header_map(kind)
         if found is None:
             return R.BAD_ARGUMENT
         if write and not found.writable:
@@ -388,10 +425,46 @@ class PluginVm:
             ctx.local_response = LocalResponse(
                 status, headers, body, details.decode(errors="replace"), grpc
             )
+            if ctx is not self.current:
+                # Sent for a paused stream from another callback (a callout response):
+                # wake the exchange so it answers with the reply.
+                self.services.stream_continued(self, ctx)
         return R.OK
 
     def get_status(self) -> tuple[int, bytes] | None:
-        return None
+        return self.callouts.status()
+
+    # -- ProxyHost: callouts (always made by the root context, as in Envoy) ---------------
+    def http_call(
+        self,
+        upstream: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        trailers: list[tuple[bytes, bytes]],
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]:
+        return self.callouts.http_call(upstream, headers, body, trailers, timeout_ms)
+
+    def grpc_call(
+        self,
+        upstream: bytes,
+        service: bytes,
+        method: bytes,
+        metadata: list[tuple[bytes, bytes]],
+        message: bytes | None,
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]:
+        """A unary call, or a stream when ``message`` is None (proxy_grpc_stream)."""
+        return self.callouts.grpc_call(upstream, service, method, metadata, message, timeout_ms)
+
+    def grpc_send(self, token: int, message: bytes, end_stream: bool) -> WasmResult:
+        return self.callouts.grpc_send(token, message, end_stream)
+
+    def grpc_cancel(self, token: int) -> WasmResult:
+        return self.callouts.grpc_end(token, cancel=True)
+
+    def grpc_close(self, token: int) -> WasmResult:
+        return self.callouts.grpc_end(token, cancel=False)
 
     def set_effective_context(self, context_id: int) -> WasmResult:
         ctx = self.contexts.get(context_id)

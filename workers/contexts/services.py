@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from workers.abi.types import WasmResult
+
 if TYPE_CHECKING:
+    from workers.callouts.messages import GrpcCallRequest, HttpCallRequest
     from workers.contexts.plugin import PluginVm
     from workers.contexts.stream import StreamContext
 
@@ -19,6 +22,25 @@ class HostServices(Protocol):
 
     def stream_continued(self, vm: PluginVm, ctx: StreamContext) -> None:
         """The plugin asked to continue a paused stream (proxy_continue_stream)."""
+
+    # -- callouts: start the I/O; results come back through PluginVm.deliver_* ------------
+    def http_call(self, vm: PluginVm, token: int, request: HttpCallRequest) -> WasmResult:
+        """Start an HTTP callout; OK, or InternalFailure if it cannot be started."""
+
+    def grpc_call(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        """Start a unary gRPC callout; OK, or InternalFailure if it cannot be started."""
+
+    def grpc_stream(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        """Open a gRPC stream; OK, or InternalFailure if it cannot be started."""
+
+    def grpc_send(self, vm: PluginVm, token: int, message: bytes, end_stream: bool) -> WasmResult:
+        """Queue a message on an open stream (half-close after it if ``end_stream``)."""
+
+    def grpc_cancel(self, vm: PluginVm, token: int) -> None:
+        """Reset a call or stream; its results are dropped."""
+
+    def grpc_close(self, vm: PluginVm, token: int) -> None:
+        """Half-close a stream; its results are dropped (Envoy forgets it)."""
 
     def queue_ready(self, queue_id: int, owner: object) -> None:
         """A shared queue registered by ``owner`` (a PluginVm, or another worker's token)
@@ -36,4 +58,23 @@ class NoServices:
         return None
 
     def queue_ready(self, queue_id: int, owner: object) -> None:
+        return None
+
+    # No loop, no I/O: a callout cannot be started (Envoy: InternalFailure when send fails).
+    def http_call(self, vm: PluginVm, token: int, request: HttpCallRequest) -> WasmResult:
+        return WasmResult.INTERNAL_FAILURE
+
+    def grpc_call(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        return WasmResult.INTERNAL_FAILURE
+
+    def grpc_stream(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
+        return WasmResult.INTERNAL_FAILURE
+
+    def grpc_send(self, vm: PluginVm, token: int, message: bytes, end_stream: bool) -> WasmResult:
+        return WasmResult.INTERNAL_FAILURE
+
+    def grpc_cancel(self, vm: PluginVm, token: int) -> None:
+        return None
+
+    def grpc_close(self, vm: PluginVm, token: int) -> None:
         return None

@@ -214,6 +214,42 @@ class FakeHost:
             return R.EMPTY, b""
         return R.OK, queue.pop(0)
 
+    # -- callouts ---------------------------------------------------------------------------
+    def http_call(
+        self,
+        upstream: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        trailers: list[tuple[bytes, bytes]],
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]:
+        self.actions.append(("http_call", upstream, headers, body, trailers, timeout_ms))
+        return (R.OK, 4) if upstream == b"auth" else (R.BAD_ARGUMENT, 0)
+
+    def grpc_call(
+        self,
+        upstream: bytes,
+        service: bytes,
+        method: bytes,
+        metadata: list[tuple[bytes, bytes]],
+        message: bytes | None,
+        timeout_ms: int,
+    ) -> tuple[WasmResult, int]:
+        self.actions.append(("grpc_call", upstream, service, method, metadata, message, timeout_ms))
+        return R.OK, 5 if message is not None else 6
+
+    def grpc_send(self, token: int, message: bytes, end_stream: bool) -> WasmResult:
+        self.actions.append(("grpc_send", token, message, end_stream))
+        return R.OK
+
+    def grpc_cancel(self, token: int) -> WasmResult:
+        self.actions.append(("grpc_cancel", token))
+        return R.OK
+
+    def grpc_close(self, token: int) -> WasmResult:
+        self.actions.append(("grpc_close", token))
+        return R.OK
+
     # -- test helpers -----------------------------------------------------------------------
     def put(self, data: bytes) -> tuple[int, int]:
         """Write guest input at the next free input slot; returns (ptr, size)."""
@@ -293,6 +329,31 @@ VALID_CALLS: dict[str, list[Arg]] = {
     "proxy_resolve_shared_queue": [("in", b"vm"), ("in", b"q"), ("out32",)],
     "proxy_enqueue_shared_queue": [("val", 1), ("in", b"item")],
     "proxy_dequeue_shared_queue": [("val", 1), ("out32",), ("out32",)],
+    "proxy_http_call": [
+        ("in", b"auth"),
+        ("in", pairs.encode([(b":path", b"/"), (b":method", b"GET"), (b":authority", b"a")])),
+        ("in", b"body"),
+        ("in", pairs.encode([(b"t", b"1")])),
+        ("val", 100),
+        ("out32",),
+    ],
+    "proxy_grpc_call": [
+        ("in", b"g"),
+        ("in", b"svc"),
+        ("in", b"Method"),
+        ("in", pairs.encode([(b"k", b"v")])),
+        ("in", b"msg"),
+        ("val", 100),
+        ("out32",),
+    ],
+    "proxy_grpc_stream": [
+        ("in", b"g"),
+        ("in", b"svc"),
+        ("in", b"Method"),
+        ("in", pairs.encode([(b"k", b"v")])),
+        ("out32",),
+    ],
+    "proxy_grpc_send": [("val", 6), ("in", b"msg"), ("val", 1)],
 }
 OUT_SLOTS = [64, 72, 80, 88]  # 8-byte apart so a u64 fits in each
 
@@ -916,3 +977,50 @@ def test_random_arguments_never_raise(
     result = call(ProxyAbi(host), name, *args)
     assert isinstance(result, int)
     assert result in VALID_RESULTS
+
+
+# --- callouts ---------------------------------------------------------------------------------
+def test_http_call_passes_everything_and_writes_the_token(host: FakeHost, abi: ProxyAbi) -> None:
+    args, _ = build_args(host, VALID_CALLS["proxy_http_call"])
+    assert call(abi, "proxy_http_call", *args) == R.OK
+    assert host.u32(args[-1]) == 4
+    assert host.actions[-1] == (
+        "http_call",
+        b"auth",
+        [(b":path", b"/"), (b":method", b"GET"), (b":authority", b"a")],
+        b"body",
+        [(b"t", b"1")],
+        100,
+    )
+
+
+def test_http_call_refused_leaves_the_token_untouched(host: FakeHost, abi: ProxyAbi) -> None:
+    spec = [("in", b"nope"), *VALID_CALLS["proxy_http_call"][1:]]
+    args, _ = build_args(host, spec)
+    host.poison(args[-1])
+    assert call(abi, "proxy_http_call", *args) == R.BAD_ARGUMENT
+    assert host.u32(args[-1]) == SENTINEL
+
+
+def test_http_call_malformed_headers_are_bad_argument(host: FakeHost, abi: ProxyAbi) -> None:
+    spec = [("in", b"auth"), ("in", b"\x05\x00"), *VALID_CALLS["proxy_http_call"][2:]]
+    args, _ = build_args(host, spec)
+    assert call(abi, "proxy_http_call", *args) == R.BAD_ARGUMENT
+    assert host.actions == []
+
+
+def test_grpc_stream_is_a_call_without_message(host: FakeHost, abi: ProxyAbi) -> None:
+    args, _ = build_args(host, VALID_CALLS["proxy_grpc_stream"])
+    assert call(abi, "proxy_grpc_stream", *args) == R.OK
+    assert host.u32(args[-1]) == 6
+    assert host.actions[-1] == ("grpc_call", b"g", b"svc", b"Method", [(b"k", b"v")], None, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "action"), [("proxy_grpc_cancel", "grpc_cancel"), ("proxy_grpc_close", "grpc_close")]
+)
+def test_grpc_cancel_and_close_pass_the_token(
+    host: FakeHost, abi: ProxyAbi, name: str, action: str
+) -> None:
+    assert call(abi, name, 6) == R.OK
+    assert host.actions[-1] == (action, 6)

@@ -91,8 +91,8 @@ STUB_CASES = [
     # (module, name, params, results, what the stub answers)
     ("env", "proxy_unknown_call", ("i32",), ("i32",), int(R.UNIMPLEMENTED)),
     ("env", "proxy_unknown_void", ("i32",), (), None),
-    ("env", "proxy_http_call", ("i32",) * 10, ("i32",), int(R.UNIMPLEMENTED)),
-    ("env", "proxy_grpc_call", ("i32",) * 12, ("i32",), int(R.UNIMPLEMENTED)),
+    ("env", "proxy_http_call", ("i32",) * 9, ("i32",), int(R.UNIMPLEMENTED)),  # served, bad type
+    ("env", "proxy_grpc_call", ("i32",) * 11, ("i32",), int(R.UNIMPLEMENTED)),  # served, bad type
     ("env", "proxy_dispatch_http_call", ("i32",) * 10, ("i32",), int(R.UNIMPLEMENTED)),
     ("env", "proxy_log", ("i32", "i32"), ("i32",), int(R.UNIMPLEMENTED)),  # too few params
     ("env", "proxy_log", ("i32", "i64", "i32"), ("i32",), int(R.UNIMPLEMENTED)),

@@ -1,0 +1,261 @@
+"""HTTP and gRPC callouts end to end: real wasmtime, real plugins, real upstreams.
+
+Upstreams (tests/helpers/callout_upstreams.py) run in this process on 127.0.0.1 or unix
+sockets; the plugins are plugins/c/http_callout.c and plugins/c/grpc_callout.c. Most tests
+drive a ``WorkerService`` on an asyncio loop, the way a face does; one goes through the
+``wasmd try`` CLI. What Envoy does for the same cases is pinned by the differential test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tests.helpers.callout_upstreams import AuthUpstream, dead_port
+from tests.helpers.manifest import REPO_ROOT
+from tests.helpers.procs import run
+from workers.abi.types import WasmResult
+from workers.contexts.exchange import Step
+from workers.service import AsyncExchange, PluginSource, WorkerService
+from workers.trial import plugin_config
+from workers.vm.runtime import Runtime
+
+pytestmark = pytest.mark.timeout(60)
+
+HTTP_CALLOUT = REPO_ROOT / "plugins/c/build/http_callout.wasm"
+GRPC_CALLOUT = REPO_ROOT / "plugins/c/build/grpc_callout.wasm"
+Pair = tuple[bytes, bytes]
+T = TypeVar("T")
+PAUSE_TIMEOUT_S = 10.0  # a paused exchange waits this long for its plugin; tests end sooner
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[Runtime]:
+    with Runtime() as rt:
+        yield rt
+
+
+@pytest.fixture
+def auth() -> Iterator[AuthUpstream]:
+    with AuthUpstream() as upstream:
+        yield upstream
+
+
+def _service(
+    runtime: Runtime, wasm: Path, upstreams: dict[str, str], pause_timeout_s: float
+) -> WorkerService:
+    config = plugin_config("callout", upstreams=list(upstreams.items()))
+    return WorkerService(
+        runtime,
+        [PluginSource(config, wasm.read_bytes())],
+        {"default": ["callout"]},
+        "default",
+        capture_logs=True,
+        pause_timeout_s=pause_timeout_s,
+    )
+
+
+def on_loop(
+    runtime: Runtime,
+    upstreams: dict[str, str],
+    body: Callable[[WorkerService], Awaitable[T]],
+    *,
+    wasm: Path = HTTP_CALLOUT,
+    pause_timeout_s: float = PAUSE_TIMEOUT_S,
+) -> T:
+    """Start a WorkerService with the callout plugin, run ``body`` on its loop, close it."""
+
+    async def main() -> T:
+        service = _service(runtime, wasm, upstreams, pause_timeout_s)
+        try:
+            service.start(asyncio.get_running_loop())
+            return await body(service)
+        finally:
+            await service.aclose()
+
+    return asyncio.run(main())
+
+
+def _request(case: str, path: str = "/") -> list[Pair]:
+    return [
+        (b":authority", b"localhost"),
+        (b":path", path.encode()),
+        (b":method", b"GET"),
+        (b":scheme", b"http"),
+        (b"x-callout", case.encode()),
+    ]
+
+
+async def request_headers(service: WorkerService, case: str, path: str = "/") -> AsyncExchange:
+    ax = service.open()
+    ax.last_step = await ax.request_headers(_request(case, path), True)  # type: ignore[attr-defined]
+    return ax
+
+
+def added(ax: AsyncExchange) -> dict[str, str]:
+    """Headers the plugin added to the request, as text."""
+    skip = {b":authority", b":path", b":method", b":scheme", b"x-callout"}
+    return {k.decode(): v.decode() for k, v in ax.exchange.request_headers.pairs() if k not in skip}
+
+
+def one(
+    runtime: Runtime, upstreams: dict[str, str], case: str, path: str = "/"
+) -> tuple[Step, AsyncExchange]:
+    async def body(service: WorkerService) -> tuple[Step, AsyncExchange]:
+        ax = await request_headers(service, case, path)
+        ax.finish()
+        return ax.last_step, ax  # type: ignore[attr-defined]
+
+    return on_loop(runtime, upstreams, body)
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+def test_allowed_request_continues_with_the_auth_answer(
+    runtime: Runtime, auth: AuthUpstream
+) -> None:
+    step, ax = one(runtime, {"auth": auth.url}, "auth", "/account")
+    assert step is Step.CONTINUE
+    assert added(ax) == {
+        "x-auth-status": "200",
+        "x-auth-user": "user:/account",
+        "x-auth-body": "ok:/account",
+    }
+    method, path, headers, _ = auth.requests()[0]
+    assert (method, path, headers.get("Host"), headers.get("x-from")) == (
+        "GET", "/account", "auth", "http_callout",
+    )  # fmt: skip
+    assert "User-Agent" not in headers  # sent as the plugin built it, like Envoy
+
+
+def test_denied_by_auth_answers_locally_with_its_body(runtime: Runtime, auth: AuthUpstream) -> None:
+    step, ax = one(runtime, {"auth": auth.url}, "auth", "/deny-me")
+    assert step is Step.LOCAL
+    final = ax.exchange.final
+    assert final is not None and final.local
+    assert (final.status, final.body, final.details) == (403, b"no entry", "callout_denied")
+    assert (b"x-auth-reason", b"denied-by-test") in final.headers
+
+
+def test_unix_socket_upstream(runtime: Runtime, tmp_path: Path) -> None:
+    with AuthUpstream(unix_path=tmp_path / "auth.sock") as unix_auth:
+        step, ax = one(runtime, {"auth": unix_auth.url}, "auth", "/via-unix")
+    assert step is Step.CONTINUE
+    assert added(ax)["x-auth-body"] == "ok:/via-unix"
+
+
+def test_slow_upstream_times_out_as_envoys_504(runtime: Runtime, auth: AuthUpstream) -> None:
+    """Envoy's async client answers a timed-out callout itself: 504 'upstream request
+    timeout' (not the 0-header failure callback)."""
+    step, ax = one(runtime, {"auth": auth.url}, "slow")
+    assert step is Step.CONTINUE
+    assert added(ax) == {
+        "x-auth-status": "504",
+        "x-auth-user": "",
+        "x-auth-body": "upstream request timeout",
+    }
+
+
+def test_dead_upstream_reports_envoys_503(runtime: Runtime, auth: AuthUpstream) -> None:
+    upstreams = {"auth": auth.url, "dead": f"http://127.0.0.1:{dead_port()}"}
+    step, ax = one(runtime, upstreams, "dead")
+    assert step is Step.CONTINUE
+    headers = added(ax)
+    assert headers["x-auth-status"] == "503"
+    assert headers["x-auth-body"].startswith("upstream connect error or disconnect/reset")
+
+
+def test_dead_unix_socket_reports_envoys_503(runtime: Runtime, tmp_path: Path) -> None:
+    step, ax = one(runtime, {"auth": "unix:///nonexistent/x.sock", "dead": "unix:///no"}, "dead")
+    assert step is Step.CONTINUE and added(ax)["x-auth-status"] == "503"
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [("unknown", "upstream not configured"), ("nopath", "no :path header")],
+)
+def test_bad_callouts_return_bad_argument(
+    runtime: Runtime, auth: AuthUpstream, case: str, why: str
+) -> None:
+    step, ax = one(runtime, {"auth": auth.url}, case)
+    assert step is Step.CONTINUE
+    assert added(ax) == {"x-callout-result": str(int(WasmResult.BAD_ARGUMENT))}, why
+    assert auth.requests() == []
+
+
+def test_three_concurrent_callouts_on_one_stream(runtime: Runtime, auth: AuthUpstream) -> None:
+    step, ax = one(runtime, {"auth": auth.url}, "three")
+    assert step is Step.CONTINUE
+    assert added(ax) == {"x-auth-bodies": "ok:/one,ok:/two,ok:/three"}
+    assert sorted(r[1] for r in auth.requests()) == ["/one", "/three", "/two"]
+
+
+def test_many_concurrent_exchanges_each_with_three_callouts(
+    runtime: Runtime, auth: AuthUpstream
+) -> None:
+    exchanges = 40
+
+    async def body(service: WorkerService) -> list[tuple[Step, dict[str, str]]]:
+        started = [request_headers(service, "three") for _ in range(exchanges)]
+        done = await asyncio.gather(*started)
+        return [(ax.last_step, added(ax)) for ax in done]  # type: ignore[attr-defined]
+
+    results = on_loop(runtime, {"auth": auth.url}, body)
+    expected = (Step.CONTINUE, {"x-auth-bodies": "ok:/one,ok:/two,ok:/three"})
+    assert results == [expected] * exchanges
+    assert len(auth.requests()) == 3 * exchanges
+
+
+def test_response_after_the_vm_failed_is_not_delivered(
+    runtime: Runtime, auth: AuthUpstream
+) -> None:
+    """A callout in flight when its VM traps: the answer arrives and is dropped; the paused
+    exchange is not resumed by it (the VM is gone), and no callback runs on a failed VM."""
+
+    async def body(service: WorkerService) -> tuple[Step, bool]:
+        handle = service.handles["callout"]
+        vm = handle.vm
+        assert vm is not None
+        paused = asyncio.ensure_future(request_headers(service, "slow"))
+        await _until(lambda: vm.callouts.pending)  # the 50 ms callout is in flight
+        trapped = await request_headers(service, "trap")
+        assert trapped.last_step is Step.LOCAL  # type: ignore[attr-defined]  # fail_closed 503
+        assert vm.failed is not None
+        await _until(lambda: service.callouts.in_flight() == 0)  # answered (504), dropped
+        ax = await paused
+        return ax.last_step, bool(vm.callouts.pending)  # type: ignore[attr-defined]
+
+    step, still_pending = on_loop(runtime, {"auth": auth.url}, body, pause_timeout_s=0.3)
+    assert step is Step.PAUSE
+    assert still_pending  # never claimed: nothing was delivered to the failed VM
+
+
+async def _until(condition: Callable[[], object], timeout_s: float = 10.0) -> None:
+    """Yield to the loop until ``condition()`` holds (the asyncio twin of wait_for)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+# -- wasmd try --upstream ---------------------------------------------------------------------
+def _try(args: Sequence[str]) -> tuple[int, dict[str, Any]]:
+    argv = [sys.executable, "-m", "wasmd", "try", str(HTTP_CALLOUT), "--json", *args]
+    done = run(argv, timeout_s=60, cwd=REPO_ROOT)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_wasmd_try_upstream_flag(auth: AuthUpstream) -> None:
+    code, result = _try([f"--upstream=auth={auth.url}", "-H", "x-callout: auth", "--path=/cli"])
+    assert code == 0, result
+    assert ["x-auth-body", "ok:/cli"] in result["request"]["headers"]
+
+
+def test_wasmd_try_rejects_a_bad_upstream_url() -> None:
+    code, result = _try(["--upstream=auth=ftp://example.com"])
+    assert code == 2
+    assert "upstream 'auth'" in result["error"] and "scheme" in result["error"]
