@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wasmd import __version__
+from wasmd.admin import commands as admin_commands
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wasmd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_try(sub)
+    admin_commands.add_commands(sub)
     _add_serve(sub)
     return parser
 
