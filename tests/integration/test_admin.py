@@ -81,8 +81,8 @@ class FakeSupervisor:
 class LoopThread:
     """An asyncio loop on a daemon thread, standing in for the supervisor's loop."""
 
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop if loop is not None else asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
 
@@ -277,3 +277,18 @@ def test_close_removes_only_its_own_socket(
         loop.run(new.close())
     assert not path.exists()
     loop.run(new.close())  # idempotent
+
+
+def test_serves_on_uvloop(fake: FakeSupervisor, tmp_path: Path) -> None:
+    """The supervisor may run uvloop; grpc.aio must serve on it too."""
+    uvloop = pytest.importorskip("uvloop")
+    thread = LoopThread(uvloop.new_event_loop())
+    server = AdminServer(fake, tmp_path / "admin.sock")
+    try:
+        thread.run(server.start())
+        done = wasmd("status", "--json", "--admin-socket", str(server.path))
+        assert done.returncode == 0, done.describe()
+        assert json.loads(done.stdout)["pid"] == 4242
+    finally:
+        thread.run(server.close())
+        thread.close()
