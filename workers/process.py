@@ -40,6 +40,7 @@ from wasmd.config import DaemonConfig, default_config, load_config, parse_config
 from wasmd.errors import ConfigError, PluginLoadError
 from wasmd.supervisor import wire
 from workers import config_bridge
+from workers.faces.extproc import ExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
@@ -205,6 +206,7 @@ class WorkerRunner:
         self.args = args
         self.service: WorkerService | None = None
         self.server: Any = None
+        self.extproc: ExtProcServer | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._done: asyncio.Future[int] | None = None
 
@@ -236,6 +238,7 @@ class WorkerRunner:
         return remote.RemoteSharedData(sock), remote.RemoteSharedQueues(sock)
 
     async def _serve(self) -> None:
+        await self._serve_extproc()
         if self.args.native_fd is None:
             return
         try:  # imported by name: the native face is another engineer's, landing separately
@@ -249,6 +252,14 @@ class WorkerRunner:
             self.service, max_frame_bytes=self.config.daemon.max_frame_bytes
         )
         await self.server.start(sock, backlog=NATIVE_BACKLOG)
+
+    async def _serve_extproc(self) -> None:
+        """The Envoy face on this slot's public ``extproc-<slot>.sock`` (rename takeover)."""
+        assert self.service is not None
+        daemon = self.config.daemon
+        path = daemon.runtime_dir / f"{daemon.extproc_socket_prefix}{self.args.slot}.sock"
+        self.extproc = ExtProcServer(self.service, path)
+        await self.extproc.start(mode=daemon.native_socket_mode)
 
     async def _open_control(self) -> None:
         if self.args.control_fd is None:
@@ -271,8 +282,8 @@ class WorkerRunner:
                     self._finish(EXIT_OK)
 
     async def _drain(self, timeout_s: float) -> None:
-        if self.server is not None:
-            await self.server.drain(timeout_s)
+        drains = [face.drain(timeout_s) for face in (self.server, self.extproc) if face is not None]
+        await asyncio.gather(*drains)
         self._finish(EXIT_OK)
 
     def _finish(self, code: int) -> None:
@@ -305,17 +316,19 @@ class WorkerRunner:
     def _heartbeat(self) -> dict[str, Any]:
         assert self.service is not None
         stats = self.server.stats() if self.server is not None else {}
+        envoy: object = self.extproc.stats() if self.extproc is not None else {}
         return {
             "t": wire.HEARTBEAT,
-            "requests": _stat(stats, "requests"),
-            "in_flight": _stat(stats, "in_flight"),
+            "requests": _stat(stats, "requests") + _stat(envoy, "streams"),
+            "in_flight": _stat(stats, "in_flight") + _stat(envoy, "in_flight"),
             "plugins": plugin_stats(self.service),
         }
 
     async def _close(self) -> None:
-        if self.server is not None:
-            with contextlib.suppress(Exception):
-                await self.server.close()
+        for face in (self.server, self.extproc):
+            if face is not None:
+                with contextlib.suppress(Exception):
+                    await face.close()
         if self.service is not None:
             self.service.close()
             self.service.runtime.close()
