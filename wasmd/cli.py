@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wasmd import __version__
+from wasmd import __version__, envoy_config
 from wasmd.admin import commands as admin_commands
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
@@ -61,6 +61,13 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=int,
         default=1000,
         help="how long a paused exchange waits for the plugin (its timer) to resume it",
+    )
+    p.add_argument(
+        "--wait-ms",
+        type=int,
+        default=0,
+        help="keep the event loop running this long before the exchange, so ticks and "
+        "queue deliveries happen (the log says how many)",
     )
     p.add_argument(
         "--slow-path",
@@ -154,6 +161,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         request,
         fast=not args.slow_path,
         pause_timeout_ms=args.pause_timeout_ms,
+        wait_ms=max(0, args.wait_ms),
     )
     if args.json:
         print(json.dumps(result))
@@ -218,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wasmd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_try(sub)
-    admin_commands.add_commands(sub)
     _add_serve(sub)
+    admin_commands.add_commands(sub)
+    envoy_config.add_command(sub)
     return parser
 
 
