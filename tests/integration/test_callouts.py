@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.helpers.callout_upstreams import AuthUpstream, dead_port
+from tests.helpers.callout_upstreams import AuthUpstream, GrpcEcho, dead_port
 from tests.helpers.manifest import REPO_ROOT
 from tests.helpers.procs import run
 from workers.abi.types import WasmResult
@@ -82,37 +82,47 @@ def on_loop(
     return asyncio.run(main())
 
 
-def _request(case: str, path: str = "/") -> list[Pair]:
+def _request(case: str, path: str = "/", selector: bytes = b"x-callout") -> list[Pair]:
     return [
         (b":authority", b"localhost"),
         (b":path", path.encode()),
         (b":method", b"GET"),
         (b":scheme", b"http"),
-        (b"x-callout", case.encode()),
+        (selector, case.encode()),
     ]
 
 
-async def request_headers(service: WorkerService, case: str, path: str = "/") -> AsyncExchange:
+async def request_headers(
+    service: WorkerService, case: str, path: str = "/", selector: bytes = b"x-callout"
+) -> AsyncExchange:
     ax = service.open()
-    ax.last_step = await ax.request_headers(_request(case, path), True)  # type: ignore[attr-defined]
+    step = await ax.request_headers(_request(case, path, selector), True)
+    ax.last_step = step  # type: ignore[attr-defined]
     return ax
 
 
 def added(ax: AsyncExchange) -> dict[str, str]:
     """Headers the plugin added to the request, as text."""
-    skip = {b":authority", b":path", b":method", b":scheme", b"x-callout"}
+    skip = {b":authority", b":path", b":method", b":scheme", b"x-callout", b"x-grpc"}
     return {k.decode(): v.decode() for k, v in ax.exchange.request_headers.pairs() if k not in skip}
 
 
 def one(
-    runtime: Runtime, upstreams: dict[str, str], case: str, path: str = "/"
+    runtime: Runtime,
+    upstreams: dict[str, str],
+    case: str,
+    path: str = "/",
+    *,
+    wasm: Path = HTTP_CALLOUT,
 ) -> tuple[Step, AsyncExchange]:
+    selector = b"x-grpc" if wasm == GRPC_CALLOUT else b"x-callout"
+
     async def body(service: WorkerService) -> tuple[Step, AsyncExchange]:
-        ax = await request_headers(service, case, path)
+        ax = await request_headers(service, case, path, selector)
         ax.finish()
         return ax.last_step, ax  # type: ignore[attr-defined]
 
-    return on_loop(runtime, upstreams, body)
+    return on_loop(runtime, upstreams, body, wasm=wasm)
 
 
 # -- HTTP ---------------------------------------------------------------------------------
@@ -240,6 +250,60 @@ async def _until(condition: Callable[[], object], timeout_s: float = 10.0) -> No
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.005)
+
+
+# -- gRPC ---------------------------------------------------------------------------------
+@pytest.fixture
+def echo(tmp_path: Path) -> Iterator[GrpcEcho]:
+    with GrpcEcho(unix_path=tmp_path / "echo.sock") as server:
+        yield server
+
+
+def grpc_one(runtime: Runtime, url: str, case: str, path: str = "/") -> dict[str, str]:
+    step, ax = one(runtime, {"echo": url}, case, path, wasm=GRPC_CALLOUT)
+    assert step is Step.CONTINUE
+    return added(ax)
+
+
+def test_grpc_unary_reply_over_a_unix_socket(runtime: Runtime, echo: GrpcEcho) -> None:
+    assert grpc_one(runtime, echo.url, "unary", "/hello") == {"x-grpc-reply": "echo:/hello"}
+
+
+def test_grpc_unary_over_tcp(runtime: Runtime) -> None:
+    with GrpcEcho() as tcp_echo:
+        assert grpc_one(runtime, tcp_echo.url, "unary", "/t") == {"x-grpc-reply": "echo:/t"}
+
+
+def test_grpc_unary_failure_closes_with_envoys_status(runtime: Runtime, echo: GrpcEcho) -> None:
+    closed = grpc_one(runtime, echo.url, "fail")
+    assert closed == {"x-grpc-close": "5 5 no such thing{via_upstream}"}  # NOT_FOUND
+
+
+def test_grpc_stream_delivers_metadata_messages_and_close(runtime: Runtime, echo: GrpcEcho) -> None:
+    assert grpc_one(runtime, echo.url, "stream") == {
+        "x-grpc-initial": "open",
+        "x-grpc-messages": "echo:a,echo:b",
+        "x-grpc-trailer": "done",
+        "x-grpc-close": "0 0 via_upstream",
+    }
+
+
+def test_grpc_unknown_upstream_is_parse_failure(runtime: Runtime, echo: GrpcEcho) -> None:
+    assert grpc_one(runtime, echo.url, "unknown") == {
+        "x-grpc-result": str(int(WasmResult.PARSE_FAILURE))
+    }
+
+
+def test_grpc_cancel_then_cancel_again_is_not_found(runtime: Runtime, echo: GrpcEcho) -> None:
+    assert grpc_one(runtime, echo.url, "cancel") == {
+        "x-grpc-result": str(int(WasmResult.OK)),
+        "x-grpc-again": str(int(WasmResult.NOT_FOUND)),
+    }
+
+
+def test_grpc_dead_upstream_closes_unavailable(runtime: Runtime) -> None:
+    closed = grpc_one(runtime, f"grpc://127.0.0.1:{dead_port()}", "unary")
+    assert closed["x-grpc-close"].startswith("14 14 ")  # UNAVAILABLE
 
 
 # -- wasmd try --upstream ---------------------------------------------------------------------

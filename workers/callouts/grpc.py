@@ -30,6 +30,25 @@ Emit = Callable[[GrpcEvent], None]
 _END = None  # writer queue sentinel: half-close the stream
 
 
+# Codes grpcio raises for failures on our side of the wire (no status from the server).
+_LOCAL_CODES = frozenset(
+    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
+)
+
+
+def close_message(code: grpc.StatusCode, details: str) -> bytes:
+    """The proxy_get_status message Envoy 1.40 shows in proxy_on_grpc_close.
+
+    For a status sent by the server Envoy appends its response-code details to the
+    grpc-message: "no such thing{via_upstream}", or just "via_upstream" when the server
+    sent no message (measured with plugins/c/grpc_callout.c). Local failures keep
+    grpcio's text (Envoy's own wording for those was not measured).
+    """
+    if code in _LOCAL_CODES:
+        return details.encode()
+    return (f"{details}{{via_upstream}}" if details else "via_upstream").encode()
+
+
 def metadata_out(pairs: Iterable[Pair]) -> list[tuple[str, str | bytes]]:
     """Plugin pairs -> grpcio metadata (``-bin`` keys carry bytes, others text)."""
     out: list[tuple[str, str | bytes]] = []
@@ -95,7 +114,7 @@ class GrpcCallouts:
                 request.message or b"", timeout=timeout, metadata=metadata_out(request.metadata)
             )
         except grpc.aio.AioRpcError as exc:
-            emit(GrpcClose(exc.code().value[0], (exc.details() or "").encode()))
+            emit(GrpcClose(exc.code().value[0], close_message(exc.code(), exc.details() or "")))
             return
         emit(GrpcMessage(bytes(reply)))
 
@@ -165,7 +184,7 @@ class GrpcCallouts:
         code = await call.code()
         emit(GrpcTrailingMetadata(metadata_in(await call.trailing_metadata())))
         self._streams.pop(key, None)
-        emit(GrpcClose(code.value[0], (await call.details() or "").encode()))
+        emit(GrpcClose(code.value[0], close_message(code, await call.details() or "")))
 
     def forget(self, keys: Iterable[object]) -> None:
         """Cancel the given streams (their VM is gone)."""

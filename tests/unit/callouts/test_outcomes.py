@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from workers.callouts.dispatch import envoy_outcome
+from workers.callouts.grpc import close_message
 from workers.callouts.http import CallFailure, response_headers, split_headers
 from workers.callouts.messages import HttpCallResponse
 
@@ -49,3 +51,15 @@ def test_split_headers_names_what_is_missing() -> None:
 
 def test_response_headers_lead_with_status_and_lower_case() -> None:
     assert response_headers(201, ((b"X-A", b"1"),)) == ((b":status", b"201"), (b"x-a", b"1"))
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "message"),
+    [
+        (grpc.StatusCode.NOT_FOUND, "no such thing", b"no such thing{via_upstream}"),
+        (grpc.StatusCode.OK, "", b"via_upstream"),
+        (grpc.StatusCode.UNAVAILABLE, "failed to connect", b"failed to connect"),
+    ],
+)
+def test_grpc_close_message_like_envoy(code: grpc.StatusCode, details: str, message: bytes) -> None:
+    assert close_message(code, details) == message
