@@ -122,6 +122,7 @@ class WorkerService:
                 shared_data=self.shared_data,
                 shared_queues=self.shared_queues,
                 services=self,
+                call_stats=self.call_stats[config.name],
             )
             try:
                 vm.start()
