@@ -6,7 +6,7 @@ if [ ! -x node_modules/.bin/asc ]; then
     npm ci --no-audit --no-fund
 fi
 mkdir -p build
-for f in add_header local_reply body_rewrite sdk_default_config; do
+for f in add_header local_reply body_rewrite sdk_default_config http_callout; do
     echo "   as/$f"
     npx --no-install asc "assembly/$f.ts" -b "build/$f.wasm" -t "build/$f.wat" \
         --use abort=abort_proc_exit --optimize

@@ -23,13 +23,15 @@ from tests.helpers.procs import run
 from workers.abi.types import WasmResult
 from workers.contexts.exchange import Step
 from workers.service import AsyncExchange, PluginSource, WorkerService
-from workers.trial import plugin_config
+from workers.trial import TrialRequest, plugin_config
+from workers.trial import run as trial_run
 from workers.vm.runtime import Runtime
 
 pytestmark = pytest.mark.timeout(60)
 
 HTTP_CALLOUT = REPO_ROOT / "plugins/c/build/http_callout.wasm"
 GRPC_CALLOUT = REPO_ROOT / "plugins/c/build/grpc_callout.wasm"
+AS_HTTP_CALLOUT = REPO_ROOT / "plugins/as/build/http_callout.wasm"
 Pair = tuple[bytes, bytes]
 T = TypeVar("T")
 PAUSE_TIMEOUT_S = 10.0  # a paused exchange waits this long for its plugin; tests end sooner
@@ -250,6 +252,19 @@ async def _until(condition: Callable[[], object], timeout_s: float = 10.0) -> No
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.005)
+
+
+def test_assemblyscript_sdk_http_call(runtime: Runtime, auth: AuthUpstream) -> None:
+    """The AssemblyScript SDK's RootContext.httpCall keeps its own token map and routes the
+    response back with set_effective_context: tokens and root-context delivery must match
+    Envoy's for it to work at all."""
+    config = plugin_config(
+        "as_http_callout", root_id="as_http_callout", upstreams=[("auth", auth.url)]
+    )
+    request = TrialRequest(path="/as", headers=((b"x-as-callout", b"auth"),))
+    result, code = trial_run(AS_HTTP_CALLOUT, config, request)
+    assert code == 0, result
+    assert ["x-as-auth-body", "ok:/as"] in result["request"]["headers"]
 
 
 # -- gRPC ---------------------------------------------------------------------------------
