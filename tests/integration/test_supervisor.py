@@ -124,6 +124,8 @@ def test_starts_ready_and_sigterm_drains_and_exits_zero(tmp_path: Path, daemon_f
     assert len(status.workers) == 2 and status.generation == 1
     assert (tmp_path / "run" / "wasmd.sock").exists()
     assert oct((tmp_path / "run" / "wasmd.sock").stat().st_mode & 0o777) == "0o660"
+    slot_sockets = [tmp_path / "run" / f"extproc-{slot}.sock" for slot in (0, 1)]
+    assert all(path.exists() for path in slot_sockets), "each worker serves its ext_proc slot"
     pids = [w.pid for w in status.workers]
     os.kill(daemon.proc.pid, signal.SIGTERM)
     assert daemon.proc.popen.wait(timeout=30) == 0
@@ -131,6 +133,8 @@ def test_starts_ready_and_sigterm_drains_and_exits_zero(tmp_path: Path, daemon_f
         assert pid is not None
         wait_for(lambda pid=pid: not _alive(pid), 10, what=f"worker {pid} gone")
     assert not (tmp_path / "run" / "wasmd.sock").exists()
+    # Regression: stale extproc-<slot>.sock files were left behind, refusing connections.
+    assert not any(path.exists() for path in slot_sockets)
 
 
 def _alive(pid: int) -> bool:

@@ -163,8 +163,18 @@ class Supervisor:
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
+            self._remove_slot_sockets()
         self.log.info("stopped", code=code)
         return code
+
+    def _remove_slot_sockets(self) -> None:
+        """The workers' ext_proc sockets outlive them (grpcio bound a private path that was
+        renamed): on final exit nothing serves them, so a proxy must see ENOENT, not a stale
+        file that refuses connections."""
+        d = self.settings
+        for slot in range(d.workers):
+            with contextlib.suppress(FileNotFoundError):
+                (d.runtime_dir / f"{d.extproc_socket_prefix}{slot}.sock").unlink()
 
     async def _start_admin(self) -> Any:
         try:
