@@ -481,6 +481,8 @@ class Connection:
         self.last_stream_id = 0  # highest stream id opened so far
         self.goaway_id: int | None = None
         self._hello_sent = False
+        self._error_sent = False
+        self.pending_error: RemoteProtocolError | None = None
         self._buffer = bytearray()
 
     @property
@@ -496,8 +498,14 @@ class Connection:
         """The peer's complete messages in ``data`` (plus what was buffered before).
 
         Raises RemoteProtocolError when the peer broke the protocol; the connection is then
-        CLOSED and the caller should send ``Error`` and close the socket.
+        CLOSED and the caller should send ``Error`` and close the socket. If good messages
+        came before the violation in the same data, they are returned first and the error
+        is kept in ``pending_error``: it is raised by the next call (``receive_data(b"")``).
         """
+        if self.pending_error is not None:
+            error, self.pending_error = self.pending_error, None
+            self.state = ConnState.CLOSED
+            raise error
         if self.state is ConnState.CLOSED:
             return []
         self._buffer += data
@@ -507,10 +515,12 @@ class Connection:
                 msg = decode_payload(payload)
                 if self._accept(msg):
                     out.append(msg)
-        except RemoteProtocolError:
-            self.state = ConnState.CLOSED
+        except RemoteProtocolError as exc:
             self._buffer.clear()
-            raise
+            if not out:
+                self.state = ConnState.CLOSED
+                raise
+            self.pending_error = exc  # deliver the good messages first; raised next call
         return out
 
     def _next_payload(self) -> bytes | None:
@@ -622,12 +632,12 @@ class Connection:
             raise LocalProtocolError(
                 ErrorCode.OUT_OF_ORDER, f"a {self.role.value} never sends {t.name}"
             )
+        if isinstance(msg, Error) and not self._error_sent:  # rule 8, also after a violation
+            self.state, self._error_sent = ConnState.CLOSED, True
+            return encode(msg)
         if self.state is ConnState.CLOSED:
             raise LocalProtocolError(ErrorCode.OUT_OF_ORDER, "the connection is closed")
         frame = encode(msg)
-        if isinstance(msg, Error):
-            self.state = ConnState.CLOSED
-            return frame
         if len(frame) - FRAME_HEADER_BYTES > self.peer_max_frame_bytes:
             raise LocalProtocolError(
                 ErrorCode.FRAME_TOO_LARGE,

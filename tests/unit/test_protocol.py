@@ -280,6 +280,15 @@ def test_error_ends_the_connection_both_ways() -> None:
     assert client.state is p.ConnState.CLOSED and server.state is p.ConnState.CLOSED
     with pytest.raises(p.LocalProtocolError):
         server.send(p.GoAway(0))
+    with pytest.raises(p.LocalProtocolError):
+        server.send(p.Error(0, ErrorCode.INTERNAL, "twice"))
+
+
+def test_error_can_be_sent_after_the_peer_broke_a_rule() -> None:
+    _, server = handshake()
+    with pytest.raises(p.RemoteProtocolError) as info:
+        server.receive_data(frame([99, 1]))
+    assert server.send(p.Error(0, info.value.code, str(info.value)))
 
 
 def test_apply_mutation() -> None:
@@ -344,3 +353,15 @@ def test_fuzz_mutated_valid_frames(msg: p.Message, index: int, junk: bytes) -> N
     data = bytearray(p.encode(msg))
     data[index % len(data) : index % len(data) + len(junk)] = junk
     _feed_server([bytes(data)], True)
+
+
+def test_good_messages_before_a_violation_are_delivered_first() -> None:
+    """Regression: a HELLO and an oversized frame in one read lost the HELLO, so the server
+    never answered it and the client saw no HELLO before the ERROR."""
+    server = Connection(Role.SERVER, max_frame_bytes=100)
+    data = p.encode(p.Hello((1,))) + struct.pack(">I", 101)
+    assert server.receive_data(data) == [p.Hello((1,))]
+    with pytest.raises(p.RemoteProtocolError) as info:
+        server.receive_data(b"")
+    assert info.value.code is ErrorCode.FRAME_TOO_LARGE
+    assert server.receive_data(b"") == []

@@ -1,0 +1,382 @@
+"""An asyncio client for the native protocol, for proxies and tests.
+
+``await Client.connect(path)``, then ``await client.exchange(...)`` runs the phases of one
+HTTP exchange and returns every reply plus the request and response as the plugins left
+them; ``await client.open()`` gives a ``Stream`` for phase-by-phase control.
+
+Connections: one at a time, multiplexing every stream. After GOAWAY new streams go to a
+fresh connection (the kernel hands it to a worker that is not draining) while streams in
+flight finish on the old one. ``exchange`` retries, on a fresh connection, a stream that
+never got a reply because the connection died or the server refused it (GOAWAY): the
+server never ran a phase of it that produced an answer, so repeating it is safe. A stream
+that was partly answered fails with ConnectionLost instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from wasmd import protocol as p
+from wasmd.errors import ProtocolError, WorkerUnavailable
+
+DEFAULT_RETRIES = 3  # a kill -9 loop can refuse the same exchange more than once
+CONNECT_TIMEOUT_S = 5.0
+CONNECT_RETRY_S = 0.02  # the socket may be between owners for a moment during restarts
+
+
+class StreamRefused(WorkerUnavailable):
+    """The stream got no reply before its connection died or went away: safe to retry."""
+
+
+class ConnectionLost(WorkerUnavailable):
+    """The connection died after the server had answered part of this stream."""
+
+
+class ServerError(ProtocolError):
+    """The server sent ERROR (the connection is closed); ``code`` says why."""
+
+    def __init__(self, code: p.ErrorCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeResult:
+    """Every reply (phase name, reply) and the exchange as the plugins left it."""
+
+    actions: tuple[tuple[str, p.Reply], ...]
+    request_headers: tuple[p.Pair, ...]
+    request_body: bytes
+    response_headers: tuple[p.Pair, ...]
+    response_body: bytes
+    request_trailers: tuple[p.Pair, ...] = ()
+    response_trailers: tuple[p.Pair, ...] = ()
+    local_response: p.LocalResponse | None = None
+    reset: bool = False
+    attempts: int = 1
+
+
+class _Link(asyncio.Protocol):
+    """One connection: the protocol core plus a future per stream awaiting a reply."""
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self.conn = p.Connection(p.Role.CLIENT, max_frame_bytes=max_frame_bytes)
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.hello: asyncio.Future[None] = loop.create_future()
+        self.waiters: dict[int, asyncio.Future[p.Reply]] = {}
+        self.answered: set[int] = set()
+        self.dead: Exception | None = None
+        self.next_stream_id = 1
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.conn.send(p.Hello(p.PROTOCOL_VERSIONS, self.conn.max_frame_bytes)))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self.conn.receive_data(data)
+        except p.RemoteProtocolError as exc:
+            with contextlib.suppress(p.LocalProtocolError):
+                self._write(p.Error(exc.stream_id, exc.code, str(exc)))
+            self._die(ServerError(exc.code, f"the server broke the protocol: {exc}"))
+            return
+        for msg in messages:
+            self._dispatch(msg)
+        if self.conn.pending_error is not None:
+            self.data_received(b"")
+
+    def _dispatch(self, msg: p.Message) -> None:
+        if isinstance(msg, p.Hello):
+            if not self.hello.done():
+                self.hello.set_result(None)
+        elif isinstance(msg, p.GoAway):
+            for sid, fut in list(self.waiters.items()):
+                if sid > msg.last_stream_id:  # rule 7: never seen by the server
+                    self._fail(sid, fut, StreamRefused("the server went away before the stream"))
+            self._close_if_idle()
+        elif isinstance(msg, p.Error):
+            self._die(ServerError(msg.code, msg.message))
+        elif isinstance(msg, p.Continue | p.LocalResponse | p.Reset):
+            self.answered.add(msg.stream_id)
+            waiter = self.waiters.pop(msg.stream_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(msg)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._die(ConnectionLost("the connection to wasmd closed"))
+
+    def _die(self, error: Exception) -> None:
+        if self.dead is None:
+            self.dead = error
+        if not self.hello.done():
+            self.hello.set_exception(StreamRefused(f"handshake failed: {error}"))
+        for sid, fut in list(self.waiters.items()):
+            self._fail(sid, fut, error)
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, sid: int, fut: asyncio.Future[p.Reply], error: Exception) -> None:
+        self.waiters.pop(sid, None)
+        if isinstance(error, ConnectionLost) and sid not in self.answered:
+            error = StreamRefused(f"stream {sid} got no reply before the connection closed")
+        if not fut.done():
+            fut.set_exception(error)
+
+    @property
+    def usable(self) -> bool:
+        return self.dead is None and self.conn.state is p.ConnState.ACTIVE
+
+    def _write(self, msg: p.Message) -> None:
+        data = self.conn.send(msg)
+        if data and self.transport is not None:
+            self.transport.write(data)
+
+    def _close_if_idle(self) -> None:
+        idle = self.conn.state is p.ConnState.GOING_AWAY and not self.conn.streams
+        if idle and self.transport is not None:
+            self.transport.close()
+
+    # -- used by Stream -------------------------------------------------------------------
+    def open(self, chain: str, properties: Mapping[str, bytes]) -> int:
+        sid = self.next_stream_id
+        self.next_stream_id += 1
+        try:
+            self._write(p.Open(sid, chain, dict(properties)))
+        except p.LocalProtocolError as exc:
+            raise StreamRefused(f"cannot open a stream here: {exc}") from None
+        return sid
+
+    async def call(self, msg: p.PhaseMessage) -> p.Reply:
+        sid = msg.stream_id
+        if self.dead is not None:
+            raise self._error_for(sid)
+        if self.conn.goaway_id is not None and sid > self.conn.goaway_id:
+            raise StreamRefused("the server went away before the stream")
+        fut: asyncio.Future[p.Reply] = asyncio.get_running_loop().create_future()
+        self.waiters[sid] = fut
+        self._write(msg)
+        return await fut
+
+    def _error_for(self, sid: int) -> Exception:
+        if isinstance(self.dead, ConnectionLost) and sid not in self.answered:
+            return StreamRefused(f"stream {sid} got no reply before the connection closed")
+        assert self.dead is not None
+        return self.dead
+
+    def close_stream(self, sid: int) -> None:
+        self.waiters.pop(sid, None)
+        if self.dead is None and sid in self.conn.streams:
+            self._write(p.Close(sid))
+        self._close_if_idle()
+
+
+class Stream:
+    """One HTTP exchange on the wire; each phase returns the server's reply."""
+
+    def __init__(self, link: _Link, stream_id: int) -> None:
+        self._link = link
+        self.stream_id = stream_id
+
+    async def request_headers(self, headers: Sequence[p.Pair], end_of_stream: bool) -> p.Reply:
+        return await self._link.call(
+            p.RequestHeaders(self.stream_id, tuple(headers), end_of_stream)
+        )
+
+    async def request_body(self, data: bytes, end_of_stream: bool) -> p.Reply:
+        return await self._link.call(p.RequestBody(self.stream_id, data, end_of_stream))
+
+    async def request_trailers(self, trailers: Sequence[p.Pair]) -> p.Reply:
+        return await self._link.call(p.RequestTrailers(self.stream_id, tuple(trailers)))
+
+    async def response_headers(self, headers: Sequence[p.Pair], end_of_stream: bool) -> p.Reply:
+        return await self._link.call(
+            p.ResponseHeaders(self.stream_id, tuple(headers), end_of_stream)
+        )
+
+    async def response_body(self, data: bytes, end_of_stream: bool) -> p.Reply:
+        return await self._link.call(p.ResponseBody(self.stream_id, data, end_of_stream))
+
+    async def response_trailers(self, trailers: Sequence[p.Pair]) -> p.Reply:
+        return await self._link.call(p.ResponseTrailers(self.stream_id, tuple(trailers)))
+
+    def close(self) -> None:
+        """End the stream (the server runs on_log/on_done); idempotent, never raises."""
+        self._link.close_stream(self.stream_id)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one exchange looks like so far, replies applied."""
+
+    request_headers: list[p.Pair]
+    request_body: bytes = b""
+    request_trailers: list[p.Pair] = field(default_factory=list)
+    response_headers: list[p.Pair] = field(default_factory=list)
+    response_body: bytes = b""
+    response_trailers: list[p.Pair] = field(default_factory=list)
+    actions: list[tuple[str, p.Reply]] = field(default_factory=list)
+    local: p.LocalResponse | None = None
+    reset: bool = False
+
+    def apply(self, phase: str, reply: p.Reply, sent: Sequence[p.Pair] | bytes) -> bool:
+        """Record ``reply`` to ``phase``; False when the exchange ends here."""
+        self.actions.append((phase, reply))
+        if isinstance(reply, p.LocalResponse):
+            self.local = reply
+            return False
+        if isinstance(reply, p.Reset):
+            self.reset = True
+            return False
+        if isinstance(sent, bytes):
+            data = sent if reply.body is None else reply.body
+            setattr(self, phase, getattr(self, phase) + data)
+        else:
+            setattr(self, phase, p.apply_mutation(sent, reply.set_headers, reply.remove_headers))
+        return True
+
+    def result(self, attempts: int) -> ExchangeResult:
+        return ExchangeResult(
+            tuple(self.actions),
+            tuple(self.request_headers),
+            self.request_body,
+            tuple(self.response_headers),
+            self.response_body,
+            tuple(self.request_trailers),
+            tuple(self.response_trailers),
+            self.local,
+            self.reset,
+            attempts,
+        )
+
+
+class Client:
+    """Native-protocol client; one event loop owns it. Use ``async with`` or ``close()``."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_frame_bytes: int, retries: int):
+        self.path = os.fspath(path)
+        self.max_frame_bytes = max_frame_bytes
+        self.retries = retries
+        self.connections_opened = 0
+        self._link: _Link | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_frame_bytes: int = p.DEFAULT_MAX_FRAME_BYTES,
+        retries: int = DEFAULT_RETRIES,
+    ) -> Client:
+        """Connect and handshake; raises WorkerUnavailable if nobody answers in time."""
+        client = cls(path, max_frame_bytes=max_frame_bytes, retries=retries)
+        await client._current()
+        return client
+
+    async def _current(self) -> _Link:
+        link = self._link
+        if link is not None and link.usable:
+            return link
+        async with self._lock:
+            if self._link is None or not self._link.usable:
+                self._link = await self._dial()
+            return self._link
+
+    async def _dial(self) -> _Link:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECT_TIMEOUT_S
+        while True:
+            try:
+                _, link = await loop.create_unix_connection(
+                    lambda: _Link(self.max_frame_bytes), self.path
+                )
+                await asyncio.wait_for(link.hello, max(0.01, deadline - loop.time()))
+                self.connections_opened += 1
+                return link
+            except (OSError, StreamRefused, TimeoutError) as exc:
+                if loop.time() >= deadline:
+                    raise WorkerUnavailable(f"cannot reach wasmd at {self.path}: {exc}") from exc
+                await asyncio.sleep(CONNECT_RETRY_S)
+
+    async def open(self, chain: str = "", properties: Mapping[str, bytes] | None = None) -> Stream:
+        """A new stream on the current connection (a fresh one after GOAWAY)."""
+        link = await self._current()
+        return Stream(link, link.open(chain, properties or {}))
+
+    async def exchange(
+        self,
+        *,
+        chain: str = "",
+        properties: Mapping[str, bytes] | None = None,
+        request_headers: Sequence[p.Pair],
+        request_body: bytes = b"",
+        request_trailers: Sequence[p.Pair] | None = None,
+        response_headers: Sequence[p.Pair] | None = None,
+        response_body: bytes = b"",
+        response_trailers: Sequence[p.Pair] | None = None,
+    ) -> ExchangeResult:
+        """Run every given phase in order; stop at a local response or reset.
+
+        Retries (up to ``retries`` times) only a stream that got no reply at all.
+        Raises ServerError (e.g. UNKNOWN_CHAIN), ConnectionLost, or WorkerUnavailable.
+        """
+        phases: list[tuple[str, Sequence[p.Pair] | bytes, bool]] = [
+            ("request_headers", request_headers, not request_body and request_trailers is None)
+        ]
+        if request_body:
+            phases.append(("request_body", request_body, request_trailers is None))
+        if request_trailers is not None:
+            phases.append(("request_trailers", request_trailers, True))
+        if response_headers is not None:
+            last = not response_body and response_trailers is None
+            phases.append(("response_headers", response_headers, last))
+            if response_body:
+                phases.append(("response_body", response_body, response_trailers is None))
+            if response_trailers is not None:
+                phases.append(("response_trailers", response_trailers, True))
+        for attempt in range(1, self.retries + 2):
+            try:
+                outcome = await self._run(chain, properties, phases)
+            except StreamRefused:
+                if attempt > self.retries:
+                    raise
+                continue
+            return outcome.result(attempt)
+        raise AssertionError("unreachable")
+
+    async def _run(
+        self,
+        chain: str,
+        properties: Mapping[str, bytes] | None,
+        phases: list[tuple[str, Sequence[p.Pair] | bytes, bool]],
+    ) -> _Outcome:
+        stream = await self.open(chain, properties)
+        outcome = _Outcome(list(phases[0][1]))  # type: ignore[arg-type]
+        try:
+            for phase, sent, eos in phases:
+                call = getattr(stream, phase)
+                reply = await (call(sent, eos) if not phase.endswith("trailers") else call(sent))
+                if not outcome.apply(phase, reply, sent):
+                    break
+        finally:
+            stream.close()
+        return outcome
+
+    async def close(self) -> None:
+        """Close the connection; streams still open fail with ConnectionLost. Idempotent."""
+        link, self._link = self._link, None
+        if link is not None and link.transport is not None:
+            link.transport.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

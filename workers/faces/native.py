@@ -1,0 +1,381 @@
+"""The worker's native face: the msgpack protocol (wasmd/protocol.py) on a Unix socket.
+
+One ``AsyncExchange`` per stream. Each phase message runs that phase through the chain
+and answers with what the plugins decided: CONTINUE with the header mutations (by diff)
+and the body to forward, LOCAL_RESPONSE, or RESET. A stream's exchange is finished
+(on_log, on_done, on_delete) when the client closes it, and also when the connection
+drops mid-stream. Anything a client sends that breaks the protocol gets an ERROR frame
+and its connection closed; other connections and the worker carry on.
+
+Socket sharing: the supervisor binds the public path and every worker accepts on the
+inherited fd. ``start(sock, backlog=...)`` passes ``backlog`` explicitly because asyncio
+re-listens an adopted socket with its default of 100, overriding the supervisor's value.
+``drain`` closes only this process's copy of the listening socket, so queued connections
+stay with the other workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from wasmd import protocol as p
+from wasmd.errors import WasmdError
+from wasmd.logs import get_logger
+from workers.contexts.exchange import Step
+from workers.faces.mutations import diff_headers, forwarded_body
+from workers.service import AsyncExchange, UnknownChain, WorkerService
+
+DEFAULT_BACKLOG = 100  # asyncio's own default, stated so callers see it
+PAUSE_TIMEOUT_STATUS = 504  # a paused phase that no plugin resumed: the gateway timed out
+LINGER_S = 1.0  # after our last frame, how long a client gets to read it and hang up
+
+log = get_logger(face="native")
+
+
+@dataclass(frozen=True, slots=True)
+class FaceStats:
+    requests: int  # streams finished since start
+    in_flight: int  # streams open now
+    connections: int  # connections open now
+
+
+@dataclass(slots=True)
+class _Stream:
+    exchange: AsyncExchange
+    task: asyncio.Task[None] | None = None
+    closed: bool = False
+    request_offset: int = 0  # bytes of exchange.request_body already forwarded
+    response_offset: int = 0
+
+
+@dataclass(slots=True)
+class _Counters:
+    requests: int = 0
+    in_flight: int = 0
+
+
+class NativeServer:
+    """Serves the native protocol for one WorkerService. One event loop owns it."""
+
+    def __init__(
+        self, service: WorkerService, *, max_frame_bytes: int = p.DEFAULT_MAX_FRAME_BYTES
+    ) -> None:
+        self.service = service
+        self.max_frame_bytes = max_frame_bytes
+        self.draining = False
+        self._server: asyncio.AbstractServer | None = None
+        self._peers: set[_Peer] = set()
+        self._counters = _Counters()
+        self._idle: asyncio.Event | None = None
+        self._path: str | None = None
+
+    async def start(self, sock: socket.socket | str | os.PathLike[str], *, backlog: int) -> None:
+        """Serve on a listening socket (e.g. inherited from the supervisor) or bind a path."""
+        loop = asyncio.get_running_loop()
+        self._idle = asyncio.Event()
+        kwargs: dict[str, Any] = {"backlog": backlog}
+        if sys.version_info >= (3, 13):
+            kwargs["cleanup_socket"] = False  # never unlink the supervisor's public path
+        if isinstance(sock, socket.socket):
+            self._server = await loop.create_unix_server(self._new_peer, sock=sock, **kwargs)
+        else:
+            self._path = os.fspath(sock)
+            self._server = await loop.create_unix_server(self._new_peer, self._path, **kwargs)
+
+    def _new_peer(self) -> _Peer:
+        return _Peer(self)
+
+    def stats(self) -> FaceStats:
+        """Requests served, streams in flight, connections open."""
+        c = self._counters
+        return FaceStats(c.requests, c.in_flight, len(self._peers))
+
+    async def drain(self, timeout_s: float) -> None:
+        """Stop accepting, GOAWAY every connection, and wait (up to ``timeout_s``) until
+        their in-flight streams finish and they close; then close what is left."""
+        self.draining = True
+        self._stop_listening()
+        for peer in list(self._peers):
+            peer.go_away()
+        await self._wait_idle(timeout_s)
+        for peer in list(self._peers):
+            peer.abort()
+        await self._wait_idle(1.0)
+
+    async def close(self) -> None:
+        """Stop listening and drop every connection (their streams are finished); idempotent."""
+        self._stop_listening()
+        for peer in list(self._peers):
+            peer.abort()
+        await self._wait_idle(1.0)
+
+    async def __aenter__(self) -> NativeServer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _stop_listening(self) -> None:
+        if self._server is not None:
+            self._server.close()  # closes this process's fd only
+            self._server = None
+            if self._path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._path)
+
+    async def _wait_idle(self, timeout_s: float) -> None:
+        if not self._peers or self._idle is None:
+            return
+        self._idle.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+
+    def _peer_gone(self, peer: _Peer) -> None:
+        self._peers.discard(peer)
+        if not self._peers and self._idle is not None:
+            self._idle.set()
+
+
+class _Peer(asyncio.Protocol):
+    """One client connection: bytes -> protocol core -> exchanges -> replies."""
+
+    def __init__(self, server: NativeServer) -> None:
+        self.server = server
+        self.conn = p.Connection(p.Role.SERVER, max_frame_bytes=server.max_frame_bytes)
+        self.streams: dict[int, _Stream] = {}
+        self.transport: asyncio.Transport | None = None
+        self.counters = server._counters
+        self.lingering = False
+
+    # -- asyncio.Protocol -----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.server._peers.add(self)
+        if self.server.draining:  # accepted in the instant before drain closed the socket
+            transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            return  # closing: the client's frames are read only to drain the socket
+        try:
+            messages = self.conn.receive_data(data)
+        except p.RemoteProtocolError as exc:
+            self.fail(exc.code, str(exc), exc.stream_id)
+            return
+        for msg in messages:
+            try:
+                self._dispatch(msg)
+            except Exception as exc:  # a bug here must cost one connection, not the worker
+                log.exception("dispatch failed")
+                self.fail(p.ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}")
+            if self.lingering or self.transport is None or self.transport.is_closing():
+                return
+        if self.conn.pending_error is not None:
+            self.data_received(b"")
+
+    def eof_received(self) -> bool:
+        return False  # the client hung up: close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        for sid in list(self.streams):
+            self._close_stream(sid, cancel=True)
+        self.server._peer_gone(self)
+
+    # -- messages -------------------------------------------------------------------------
+    def _dispatch(self, msg: p.Message) -> None:
+        if isinstance(msg, p.Hello):
+            self._write(p.Hello((self.conn.version or 1,), self.server.max_frame_bytes))
+            if self.server.draining:
+                self.go_away()
+        elif isinstance(msg, p.Open):
+            self._open(msg)
+        elif isinstance(msg, p.Close):
+            self._close_stream(msg.stream_id, cancel=False)
+            self._maybe_done()
+        elif isinstance(msg, p.Error):
+            log.info("client sent an error", code=msg.code.name, message=msg.message)
+            self.abort()
+        else:
+            self._start_phase(msg)
+
+    def _open(self, msg: p.Open) -> None:
+        try:
+            exchange = self.server.service.open(msg.chain or None, dict(msg.properties))
+        except UnknownChain as exc:
+            self.fail(p.ErrorCode.UNKNOWN_CHAIN, str(exc), msg.stream_id)
+            return
+        self.streams[msg.stream_id] = _Stream(exchange)
+        self.counters.in_flight += 1
+
+    def _start_phase(self, msg: p.Message) -> None:
+        sid: int = getattr(msg, "stream_id")  # noqa: B009 - every phase message has one
+        stream = self.streams[sid]  # the core already checked the stream is open
+        stream.task = asyncio.get_running_loop().create_task(self._phase(sid, stream, msg))
+
+    async def _phase(self, sid: int, stream: _Stream, msg: p.Message) -> None:
+        try:
+            reply = await run_phase(sid, stream, msg)
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:  # a bug here must cost one connection, not the worker
+            log.exception("phase failed", stream=sid)
+            self.fail(p.ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}", sid)
+            return
+        finally:
+            stream.task = None
+            if stream.closed:
+                self._finish(stream)
+        if not stream.closed:
+            self._reply(reply)
+
+    def _reply(self, reply: p.Reply) -> None:
+        try:
+            self._write(reply)
+        except p.LocalProtocolError as exc:
+            if exc.code is not p.ErrorCode.FRAME_TOO_LARGE:
+                raise
+            log.warning("reply too large for the client; resetting", stream=reply.stream_id)
+            self._write(p.Reset(reply.stream_id))
+
+    # -- stream ends ----------------------------------------------------------------------
+    def _close_stream(self, sid: int, *, cancel: bool) -> None:
+        stream = self.streams.pop(sid, None)
+        if stream is None:
+            return
+        stream.closed = True
+        self.counters.in_flight -= 1
+        if stream.task is None:
+            self._finish(stream)
+        elif cancel:
+            stream.task.cancel()  # its finally runs _finish once the phase unwinds
+
+    def _finish(self, stream: _Stream) -> None:
+        """on_log, on_done, on_delete for every plugin of the stream's chain."""
+        self.counters.requests += 1
+        try:
+            stream.exchange.finish()
+        except WasmdError as exc:
+            log.warning("finishing a stream failed", error=str(exc))
+        except Exception:
+            log.exception("finishing a stream failed")
+
+    # -- connection ends ------------------------------------------------------------------
+    def go_away(self) -> None:
+        """GOAWAY (rule 7); the connection closes once its streams are finished."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.conn.state is p.ConnState.HANDSHAKE:
+            self.transport.close()  # nothing started here yet: the client reconnects elsewhere
+            return
+        if self.conn.state is p.ConnState.ACTIVE:
+            self._write(p.GoAway(self.conn.last_stream_id))
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self.conn.state is p.ConnState.GOING_AWAY and not self.streams:
+            self._linger_close()
+
+    def fail(self, code: p.ErrorCode, message: str, stream_id: int = 0) -> None:
+        """Send ERROR and close the connection (rule 8)."""
+        log.info("closing a connection for a protocol error", code=code.name, error=message)
+        with contextlib.suppress(p.LocalProtocolError):
+            self._write(p.Error(stream_id, code, message))
+        self._linger_close()
+
+    def _linger_close(self) -> None:
+        """Half-close, then close once the client does (or LINGER_S passes).
+
+        Closing a Unix socket with unread input makes the peer's next read fail with
+        ECONNRESET, which can discard our last frames (ERROR, GOAWAY) before the client
+        reads them; a client that pipelined frames after ours would lose that frame.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.lingering:
+            return
+        self.lingering = True
+        if transport.can_write_eof():
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_S, transport.close)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _write(self, msg: p.Message) -> None:
+        data = self.conn.send(msg)
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
+# -- phases: AsyncExchange results -> replies ----------------------------------------------
+
+
+async def run_phase(sid: int, stream: _Stream, msg: p.Message) -> p.Reply:
+    """Run one phase message through the stream's exchange and build the reply."""
+    ax = stream.exchange
+    ex = ax.exchange
+    if isinstance(msg, p.RequestHeaders):
+        step = await ax.request_headers(list(msg.headers), msg.end_of_stream)
+        return _headers_reply(sid, step, ax, msg.headers, ex.request_headers.pairs())
+    if isinstance(msg, p.ResponseHeaders):
+        step = await ax.response_headers(list(msg.headers), msg.end_of_stream)
+        return _headers_reply(sid, step, ax, msg.headers, ex.response_headers.pairs())
+    if isinstance(msg, p.RequestBody):
+        step = await ax.request_body(msg.data, msg.end_of_stream)
+        passed = bytes(ex.request_body[stream.request_offset :])
+        stream.request_offset = len(ex.request_body)
+        return _body_reply(sid, step, ax, msg.data, passed)
+    if isinstance(msg, p.ResponseBody):
+        step = await ax.response_body(msg.data, msg.end_of_stream)
+        passed = bytes(ex.response_body[stream.response_offset :])
+        stream.response_offset = len(ex.response_body)
+        return _body_reply(sid, step, ax, msg.data, passed)
+    if isinstance(msg, p.RequestTrailers):
+        step = await ax.request_trailers(list(msg.trailers))
+        after = ex.request_trailers.pairs() if ex.request_trailers is not None else []
+        return _headers_reply(sid, step, ax, msg.trailers, after)
+    if isinstance(msg, p.ResponseTrailers):
+        step = await ax.response_trailers(list(msg.trailers))
+        after = ex.response_trailers.pairs() if ex.response_trailers is not None else []
+        return _headers_reply(sid, step, ax, msg.trailers, after)
+    raise TypeError(f"not a phase message: {msg!r}")
+
+
+def _headers_reply(
+    sid: int, step: Step, ax: AsyncExchange, before: Any, after: list[p.Pair]
+) -> p.Reply:
+    if step is not Step.CONTINUE:
+        return _stopped(sid, step, ax)
+    mutation = diff_headers(before, after)
+    return p.Continue(sid, mutation.set, mutation.remove)
+
+
+def _body_reply(sid: int, step: Step, ax: AsyncExchange, chunk: bytes, passed: bytes) -> p.Reply:
+    if step is Step.BUFFER:
+        return p.Continue(sid, body=forwarded_body(chunk, b""))
+    if step is not Step.CONTINUE:
+        return _stopped(sid, step, ax)
+    return p.Continue(sid, body=forwarded_body(chunk, passed))
+
+
+def _stopped(sid: int, step: Step, ax: AsyncExchange) -> p.Reply:
+    """LOCAL (incl. fail_closed), RESET, or a pause nobody resumed in time."""
+    if step is Step.RESET:
+        return p.Reset(sid)
+    final = ax.exchange.final
+    if step in (Step.LOCAL, Step.FAIL) and final is not None:
+        return p.LocalResponse(sid, final.status, tuple(final.headers), final.body, final.details)
+    if step is Step.PAUSE:
+        return p.LocalResponse(sid, PAUSE_TIMEOUT_STATUS, details="wasmd_pause_timeout")
+    return p.LocalResponse(sid, 503, details="wasm_fail_stream")
+
+
+__all__ = ["DEFAULT_BACKLOG", "FaceStats", "NativeServer", "run_phase"]
