@@ -112,9 +112,12 @@ def _gated(host: LinkHost, fn: HostFn, is_wasi: bool, name: str) -> HostFn:
     refused = int(WasiErrno.NOTCAPABLE if is_wasi else WasmResult.INTERNAL_FAILURE)
     where = "wasi" if is_wasi else "env"
 
+    normal = Phase.NORMAL  # a local: this check runs on every host call
+
     def call(*args: int) -> int | None:
-        if host.phase is not Phase.NORMAL and not _allowed(host.phase, is_wasi, name):
-            host.link_warning(f"{where}.{name} is not allowed during {host.phase.value}")
+        phase = host.phase
+        if phase is not normal and not _allowed(phase, is_wasi, name):
+            host.link_warning(f"{where}.{name} is not allowed during {phase.value}")
             return refused
         return fn(*args)
 
