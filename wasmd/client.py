@@ -19,6 +19,7 @@ import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from wasmd import protocol as p
 from wasmd.errors import ProtocolError, WorkerUnavailable
@@ -74,9 +75,11 @@ class _Link(asyncio.Protocol):
         self.next_stream_id = 1
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.conn.send(p.Hello(p.PROTOCOL_VERSIONS, self.conn.max_frame_bytes)))
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(
+            self.conn.send(p.Hello(p.PROTOCOL_VERSIONS, self.conn.max_frame_bytes))
+        )
 
     def data_received(self, data: bytes) -> None:
         try:

@@ -22,7 +22,7 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from wasmd import protocol as p
 from wasmd.errors import WasmdError
@@ -155,8 +155,8 @@ class _Peer(asyncio.Protocol):
 
     # -- asyncio.Protocol -----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
         self.server._peers.add(self)
         if self.server.draining:  # accepted in the instant before drain closed the socket
             transport.close()
