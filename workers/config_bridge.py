@@ -20,12 +20,7 @@ MIB = 1 << 20
 
 
 def plugin_config(spec: PluginSpec) -> PluginConfig:
-    """The worker-side settings of one configured plugin.
-
-    TODO(callouts): ``spec.upstreams`` is not passed on yet: PluginConfig has no
-    ``upstreams`` field until the callouts work adds it; then pass
-    ``upstreams=dict(spec.upstreams)`` here.
-    """
+    """The worker-side settings of one configured plugin (callout upstreams included)."""
     return PluginConfig(
         name=spec.name,
         root_id=spec.root_id,
@@ -37,6 +32,7 @@ def plugin_config(spec: PluginSpec) -> PluginConfig:
         deadline_ms=spec.deadline_ms,
         memory_limit_bytes=spec.memory_limit_mib * MIB,
         log_level=LogLevel[spec.log_level.upper()],
+        upstreams=dict(spec.upstreams),
     )
 
 
