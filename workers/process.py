@@ -176,7 +176,7 @@ async def canary(config: DaemonConfig, names: Sequence[str]) -> int:
     try:
         service.start(asyncio.get_running_loop())
     finally:
-        service.close()
+        await service.aclose()  # also closes the callout clients' connections
         service.runtime.close()
     return EXIT_OK
 
@@ -330,7 +330,7 @@ class WorkerRunner:
                 with contextlib.suppress(Exception):
                     await face.close()
         if self.service is not None:
-            self.service.close()
+            await self.service.aclose()  # also closes the callout clients' connections
             self.service.runtime.close()
         if self._writer is not None:
             self._writer.close()
