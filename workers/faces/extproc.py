@@ -306,6 +306,26 @@ class ExtProcServicer(ep_grpc.ExternalProcessorServicer):  # type: ignore[misc]
                 stream.ax.finish()
 
 
+# grpc.health.v1.HealthCheckResponse{status: SERVING}, serialized (field 1, varint 1).
+_HEALTH_SERVING = b"\x08\x01"
+
+
+async def _health_check(request: bytes, context: Any) -> bytes:
+    return _HEALTH_SERVING
+
+
+def health_handler() -> Any:
+    """``grpc.health.v1.Health/Check`` answered from the worker's event loop.
+
+    Envoy's gRPC health check uses it: unlike a TCP connect (which the kernel accepts for a
+    stopped or stuck process), it fails when the loop cannot answer, so a hung worker's slot
+    leaves Envoy's rotation within one check instead of eating requests until its heartbeat
+    kill. Bytes in and out: no protobuf module needed for a constant answer.
+    """
+    check = grpc.unary_unary_rpc_method_handler(_health_check)
+    return grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": check})
+
+
 class ExtProcServer:
     """A grpc.aio server for one worker slot's public ``extproc-<slot>.sock``."""
 
@@ -321,6 +341,7 @@ class ExtProcServer:
         private.unlink(missing_ok=True)
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         ep_grpc.add_ExternalProcessorServicer_to_server(self.servicer, server)
+        server.add_generic_rpc_handlers((health_handler(),))
         server.add_insecure_port(f"unix:{private}")
         await server.start()
         os.chmod(private, mode)
