@@ -39,8 +39,8 @@ def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
         yield rt
 
 
-# FastVm cannot instantiate a module with no imports at all (see the xfail below), so the
-# probe modules import one function they never call.
+# The probe modules import one function they never call (a module with no imports at all
+# is covered by test_a_module_with_no_imports_loads).
 UNUSED_IMPORT = '(import "env" "unused" (func (param i32)))'
 
 
@@ -231,22 +231,13 @@ NO_IMPORTS = """
 @pytest.mark.parametrize(
     "fast",
     [
-        pytest.param(
-            True,
-            id="fast",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AttributeError,
-                reason="BUG: FastVm sets self.memory only in _define (per import), so "
-                "_bind_memory raises AttributeError 'FastVm' object has no attribute 'memory' "
-                "for a module with no imports; wasmd try crashes with a traceback (exit 1)",
-            ),
-        ),
+        pytest.param(True, id="fast"),
         pytest.param(False, id="public"),
     ],
 )
 def test_a_module_with_no_imports_loads(fast: bool) -> None:
-    """Regression: a valid Proxy-Wasm module that imports nothing must load on both paths."""
+    """Regression: FastVm created its memory object only while defining imports, so a
+    module that imports nothing crashed the load with AttributeError."""
     with Runtime(fast=fast) as rt:
         vm = PluginVm(
             rt, rt.compile(wat(NO_IMPORTS)), trial.plugin_config("bare"), logs=LogSink("bare")
@@ -443,23 +434,13 @@ def _start_phases(runtime: Runtime, via: str) -> tuple[PluginVm, LogSink]:
     return vm, logs
 
 
-START_SECTION_BUG = (
-    "BUG: a host call that touches guest memory from a module's start section (proxy_log, "
-    "WASI) fails: PluginVm.memory asserts self.vm is set, but self.vm is assigned only after "
-    "Runtime.instantiate returns, and instantiation runs the start section. proxy_log makes "
-    "the load fail ('host function env.proxy_log raised AssertionError()'); WASI calls get "
-    "EIO. The VM binding already binds memory from the caller, so these calls could work."
-)
-
-
 @pytest.mark.parametrize(
     "via",
     [
         pytest.param("initialize"),
-        pytest.param(
-            "start-section",
-            marks=pytest.mark.xfail(strict=True, raises=PluginLoadError, reason=START_SECTION_BUG),
-        ),
+        # Regression: host calls from a start section that touched guest memory failed
+        # (PluginVm had no VM until instantiation, which runs the start section, returned).
+        pytest.param("start-section"),
     ],
 )
 def test_host_calls_are_restricted_during_start_up_and_in_the_allocator(

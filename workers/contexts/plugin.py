@@ -159,6 +159,7 @@ class PluginVm:
             resolve,
             memory_limit_bytes=self.config.memory_limit_bytes,
             deadline_ms=self.config.deadline_ms,
+            on_created=self._adopt,
         )
         self._step("start-up", self._run_entry_points)
         self.phase = Phase.NORMAL
@@ -199,6 +200,9 @@ class PluginVm:
                 )
         finally:
             self._configuring = None
+
+    def _adopt(self, vm: WasmtimeVm) -> None:
+        self.vm = vm
 
     def _run_entry_points(self) -> None:
         exports = self.compiled.exports

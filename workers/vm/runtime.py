@@ -149,15 +149,18 @@ class Runtime:
         *,
         memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
         deadline_ms: int = DEFAULT_DEADLINE_MS,
+        on_created: Callable[[WasmtimeVm], None] | None = None,
     ) -> WasmtimeVm:
         """Link every declared import through ``resolve`` and instantiate.
 
-        Runs the module's start section (under the CPU deadline). Raises PluginLoadError.
+        Runs the module's start section (under the CPU deadline); ``on_created`` receives the
+        VM before that, so host calls from the start section can reach it. Raises
+        PluginLoadError.
         """
         from workers.vm.wasmtime_vm import FastVm, PublicVm
 
         cls = FastVm if self.fast else PublicVm
-        return cls(self, compiled, resolve, memory_limit_bytes, deadline_ms)
+        return cls(self, compiled, resolve, memory_limit_bytes, deadline_ms, on_created)
 
     def close(self) -> None:
         """Stop the ticker; idempotent."""

@@ -72,6 +72,7 @@ class WasmtimeVm:
         resolve: Callable[[ImportSpec], HostFn],
         memory_limit_bytes: int,
         deadline_ms: int,
+        on_created: Callable[[WasmtimeVm], None] | None = None,
     ) -> None:
         self.exports = compiled.exports
         self.deadline_ms = deadline_ms
@@ -82,6 +83,11 @@ class WasmtimeVm:
         self.store = wasmtime.Store(runtime.engine)
         self.store.set_limits(memory_size=memory_limit_bytes)
         self._ctx = self.store._context()
+        self.memory = self._new_memory()
+        if on_created is not None:
+            # Before instantiation: a start section may already make host calls that use
+            # the VM (its memory is bound from the caller on first use).
+            on_created(self)
         linker = wasmtime.Linker(runtime.engine)
         for spec in compiled.imports:
             if spec.params == ("<non-func>",):
@@ -99,6 +105,9 @@ class WasmtimeVm:
         self._bind_memory()
 
     # -- hooks of the two paths ---------------------------------------------------------
+    def _new_memory(self) -> Any:
+        raise NotImplementedError
+
     def _define(self, linker: wasmtime.Linker, spec: ImportSpec, fn: HostFn) -> None:
         raise NotImplementedError
 
@@ -142,7 +151,9 @@ class WasmtimeVm:
             return
         self._closed = True
         self.memory.release()
-        del self.instance
+        # A VM whose instantiation failed has no instance (it may still be closed by its
+        # owner, which got it through on_created).
+        self.__dict__.pop("instance", None)
         del self.store
 
     def __enter__(self) -> WasmtimeVm:
@@ -215,12 +226,12 @@ class PublicVm(WasmtimeVm):
 
     def __init__(self, *args: Any) -> None:
         self._funcs: dict[str, tuple[wasmtime.Func, tuple[str, ...]]] = {}
-        self.memory = None
         super().__init__(*args)
 
+    def _new_memory(self) -> PublicMemory:
+        return PublicMemory(self.store)
+
     def _define(self, linker: wasmtime.Linker, spec: ImportSpec, fn: HostFn) -> None:
-        if self.memory is None:
-            self.memory = PublicMemory(self.store)
         memory = self.memory
         kinds = spec.params
         has_result = bool(spec.results)
@@ -245,8 +256,6 @@ class PublicVm(WasmtimeVm):
         linker.define_func(spec.module, spec.name, _functype(spec), host, access_caller=True)
 
     def _bind_memory(self) -> None:
-        if self.memory is None:
-            self.memory = PublicMemory(self.store)
         if self.memory.mem is None:
             item = self.instance.exports(self.store).get("memory")
             if isinstance(item, wasmtime.Memory):
@@ -320,6 +329,7 @@ _VAL_RAW_BYTES = ctypes.sizeof(ffi.wasmtime_val_raw_t)  # 16: every value takes 
 # pointers and sizes), i64 signed (as ctypes' c_long field did).
 _SLOT_FORMAT = {"i32": "I" + "x" * (_VAL_RAW_BYTES - 4), "i64": "q" + "x" * (_VAL_RAW_BYTES - 8)}
 _RESULT_I32 = struct.Struct("<I")
+_EXTERN_MEMORY = int(ffi.WASMTIME_EXTERN_MEMORY.value)  # a c_ubyte in _ffi: never == an int
 
 
 class FastMemory:
@@ -447,9 +457,10 @@ class FastVm(WasmtimeVm):
     def _set_deadline(self) -> None:
         _set_epoch_deadline(self._ctx, ctypes.c_uint64(self._ticks))
 
+    def _new_memory(self) -> FastMemory:
+        return FastMemory(self._ctx)
+
     def _define(self, linker: wasmtime.Linker, spec: ImportSpec, fn: HostFn) -> None:
-        if not hasattr(self, "memory") or self.memory is None:
-            self.memory = FastMemory(self._ctx)
         raw = _RAW_CALLBACK(self._callback(spec, fn))
         callback = ctypes.cast(raw, ffi.wasmtime_func_unchecked_callback_t)
         module, name = spec.module.encode(), spec.name.encode()
@@ -501,12 +512,10 @@ class FastVm(WasmtimeVm):
         item = ffi.wasmtime_extern_t()
         pointer = ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t))
         found = ffi.wasmtime_caller_export_get(pointer, b"memory", 6, ctypes.byref(item))
-        if found and item.kind == ffi.WASMTIME_EXTERN_MEMORY:
+        if found and item.kind == _EXTERN_MEMORY:
             self.memory.bind(item.of.memory)
 
     def _bind_memory(self) -> None:
-        if self.memory is None:
-            self.memory = FastMemory(self._ctx)
         if not self.memory.bound:
             item = self.instance.exports(self.store).get("memory")
             if isinstance(item, wasmtime.Memory):
