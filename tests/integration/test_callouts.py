@@ -21,6 +21,9 @@ from tests.helpers.callout_upstreams import AuthUpstream, GrpcEcho, dead_port
 from tests.helpers.manifest import REPO_ROOT
 from tests.helpers.procs import run
 from workers.abi.types import WasmResult
+from workers.callouts.http import CallFailure, HttpCallouts
+from workers.callouts.messages import HttpCallRequest
+from workers.callouts.upstreams import parse_upstream
 from workers.contexts.exchange import Step
 from workers.service import AsyncExchange, PluginSource, WorkerService
 from workers.trial import TrialRequest, plugin_config
@@ -338,3 +341,26 @@ def test_wasmd_try_rejects_a_bad_upstream_url() -> None:
     code, result = _try(["--upstream=auth=ftp://example.com"])
     assert code == 2
     assert "upstream 'auth'" in result["error"] and "scheme" in result["error"]
+
+
+# -- the HTTP client alone ------------------------------------------------------------------
+def test_a_request_aiohttp_refuses_is_a_failure_not_a_hang(auth: AuthUpstream) -> None:
+    """Regression: a header value with CR/LF made aiohttp raise ValueError inside the task,
+    so no callback ever ran and the stream stayed paused."""
+    request = HttpCallRequest(
+        parse_upstream("auth", auth.url),
+        ((b":method", b"GET"), (b":path", b"/"), (b":authority", b"a"), (b"x-bad", b"a\r\nb")),
+        b"",
+        (),
+        1000,
+    )
+
+    async def fetch() -> object:
+        client = HttpCallouts()
+        try:
+            return await client.fetch(request)
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(fetch()) is CallFailure.RESET
+    assert auth.requests() == []

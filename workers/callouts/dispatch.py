@@ -104,7 +104,7 @@ class CalloutDispatcher:
     def grpc_stream(self, vm: PluginVm, token: int, request: GrpcCallRequest) -> WasmResult:
         try:
             self.grpc.open_stream((id(vm), token), request, self._grpc_emit(vm, token))
-        except RuntimeError:
+        except Exception:  # noqa: BLE001 - closed client or metadata grpcio refuses
             return R.INTERNAL_FAILURE
         return R.OK
 

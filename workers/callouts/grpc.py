@@ -116,6 +116,9 @@ class GrpcCallouts:
         except grpc.aio.AioRpcError as exc:
             emit(GrpcClose(exc.code().value[0], close_message(exc.code(), exc.details() or "")))
             return
+        except (grpc.aio.UsageError, ValueError, TypeError) as exc:  # e.g. bad metadata
+            emit(GrpcClose(grpc.StatusCode.INTERNAL.value[0], str(exc).encode()))
+            return
         emit(GrpcMessage(bytes(reply)))
 
     # -- streams ------------------------------------------------------------------------

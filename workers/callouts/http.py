@@ -102,7 +102,11 @@ class HttpCallouts:
         return task
 
     async def _run(self, request: HttpCallRequest, done: Callable[[HttpOutcome], None]) -> None:
-        done(await self.fetch(request))
+        try:
+            outcome = await self.fetch(request)
+        except Exception:  # noqa: BLE001 - a bug in the client must not leave a stream paused
+            outcome = CallFailure.RESET
+        done(outcome)
 
     async def fetch(self, request: HttpCallRequest) -> HttpOutcome:
         """Make one request; never raises for network trouble (returns a CallFailure)."""
@@ -131,6 +135,8 @@ class HttpCallouts:
             return CallFailure.CONNECT
         except (aiohttp.ClientError, OSError):
             return CallFailure.DISCONNECT
+        except ValueError:  # a header or path aiohttp refuses to send (e.g. a CR/LF in it)
+            return CallFailure.RESET
         async with resp:
             try:
                 body = await resp.read()
