@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -512,7 +512,8 @@ class FastVm(WasmtimeVm):
         item = ffi.wasmtime_extern_t()
         pointer = ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t))
         found = ffi.wasmtime_caller_export_get(pointer, b"memory", 6, ctypes.byref(item))
-        if found and item.kind == _EXTERN_MEMORY:
+        kind = cast(int, item.kind)  # the field reads as an int (the stub says c_ubyte)
+        if found and kind == _EXTERN_MEMORY:
             self.memory.bind(item.of.memory)
 
     def _bind_memory(self) -> None:
