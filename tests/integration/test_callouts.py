@@ -99,11 +99,11 @@ def _request(case: str, path: str = "/", selector: bytes = b"x-callout") -> list
 
 async def request_headers(
     service: WorkerService, case: str, path: str = "/", selector: bytes = b"x-callout"
-) -> AsyncExchange:
+) -> tuple[Step, AsyncExchange]:
+    """Open an exchange and run its request headers; the step they ended with."""
     ax = service.open()
     step = await ax.request_headers(_request(case, path, selector), True)
-    ax.last_step = step  # type: ignore[attr-defined]
-    return ax
+    return step, ax
 
 
 def added(ax: AsyncExchange) -> dict[str, str]:
@@ -123,9 +123,9 @@ def one(
     selector = b"x-grpc" if wasm == GRPC_CALLOUT else b"x-callout"
 
     async def body(service: WorkerService) -> tuple[Step, AsyncExchange]:
-        ax = await request_headers(service, case, path, selector)
+        step, ax = await request_headers(service, case, path, selector)
         ax.finish()
-        return ax.last_step, ax  # type: ignore[attr-defined]
+        return step, ax
 
     return on_loop(runtime, upstreams, body, wasm=wasm)
 
@@ -218,7 +218,7 @@ def test_many_concurrent_exchanges_each_with_three_callouts(
     async def body(service: WorkerService) -> list[tuple[Step, dict[str, str]]]:
         started = [request_headers(service, "three") for _ in range(exchanges)]
         done = await asyncio.gather(*started)
-        return [(ax.last_step, added(ax)) for ax in done]  # type: ignore[attr-defined]
+        return [(step, added(ax)) for step, ax in done]
 
     results = on_loop(runtime, {"auth": auth.url}, body)
     expected = (Step.CONTINUE, {"x-auth-bodies": "ok:/one,ok:/two,ok:/three"})
@@ -238,12 +238,12 @@ def test_response_after_the_vm_failed_is_not_delivered(
         assert vm is not None
         paused = asyncio.ensure_future(request_headers(service, "slow"))
         await _until(lambda: vm.callouts.pending)  # the 50 ms callout is in flight
-        trapped = await request_headers(service, "trap")
-        assert trapped.last_step is Step.LOCAL  # type: ignore[attr-defined]  # fail_closed 503
+        trapped, _ = await request_headers(service, "trap")
+        assert trapped is Step.LOCAL  # fail_closed: 503
         assert vm.failed is not None
         await _until(lambda: service.callouts.in_flight() == 0)  # answered (504), dropped
-        ax = await paused
-        return ax.last_step, bool(vm.callouts.pending)  # type: ignore[attr-defined]
+        step, _ = await paused
+        return step, bool(vm.callouts.pending)
 
     step, still_pending = on_loop(runtime, {"auth": auth.url}, body, pause_timeout_s=0.3)
     assert step is Step.PAUSE
