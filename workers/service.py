@@ -202,6 +202,7 @@ class WorkerService:
         """Run a callout callback if ``vm`` is still its plugin's live VM; a trap fails it."""
         handle = self.handles.get(vm.config.name)
         if handle is None or handle.vm is not vm or vm.failed is not None:
+            self.callouts.forget_vm(vm)  # its other calls and streams are of no use now
             return  # replaced, closed or failed: Envoy drops callbacks for it too
         try:
             deliver()

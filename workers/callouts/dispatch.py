@@ -120,6 +120,12 @@ class CalloutDispatcher:
     def grpc_close(self, vm: PluginVm, token: int) -> None:
         self.grpc.close_stream((id(vm), token))
 
+    def forget_vm(self, vm: PluginVm) -> None:
+        """Cancel every call and stream of ``vm`` (it failed or was replaced)."""
+        for key in [k for k in self._calls if k[0] == id(vm)]:
+            self._calls.pop(key).cancel()
+        self.grpc.forget(k for k in self.grpc.stream_keys() if k[0] == id(vm))
+
     def in_flight(self) -> int:
         """Unary and HTTP calls not finished yet (streams not counted)."""
         return len(self._calls)

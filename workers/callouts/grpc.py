@@ -27,6 +27,7 @@ from workers.callouts.messages import (
 )
 
 Emit = Callable[[GrpcEvent], None]
+StreamKey = tuple[int, int]  # (id of the VM, token)
 _END = None  # writer queue sentinel: half-close the stream
 
 
@@ -83,7 +84,7 @@ class GrpcCallouts:
 
     def __init__(self) -> None:
         self._channels: dict[str, grpc.aio.Channel] = {}
-        self._streams: dict[object, _Stream] = {}
+        self._streams: dict[StreamKey, _Stream] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -122,8 +123,8 @@ class GrpcCallouts:
         emit(GrpcMessage(bytes(reply)))
 
     # -- streams ------------------------------------------------------------------------
-    def open_stream(self, key: object, request: GrpcCallRequest, emit: Emit) -> None:
-        """Open a bidirectional stream known as ``key`` (e.g. (vm id, token))."""
+    def open_stream(self, key: StreamKey, request: GrpcCallRequest, emit: Emit) -> None:
+        """Open a bidirectional stream known as ``key``."""
         if self._closed:
             raise RuntimeError("GrpcCallouts is closed")
         method = self._channel(request.upstream.grpc_target).stream_stream(request.path)
@@ -132,7 +133,7 @@ class GrpcCallouts:
         stream.tasks.append(self._spawn(self._write(stream)))
         stream.tasks.append(self._spawn(self._read(key, stream, emit)))
 
-    def send(self, key: object, message: bytes, end_stream: bool) -> bool:
+    def send(self, key: StreamKey, message: bytes, end_stream: bool) -> bool:
         """Queue a message (and a half-close if ``end_stream``); False if no such stream."""
         stream = self._streams.get(key)
         if stream is None:
@@ -142,7 +143,7 @@ class GrpcCallouts:
             stream.outbox.put_nowait(_END)
         return True
 
-    def close_stream(self, key: object) -> bool:
+    def close_stream(self, key: StreamKey) -> bool:
         """Half-close (after queued sends) and forget: no more events. False if unknown."""
         stream = self._streams.pop(key, None)
         if stream is None:
@@ -151,7 +152,7 @@ class GrpcCallouts:
         stream.tasks[1].cancel()  # the reader: nothing is delivered after close
         return True
 
-    def cancel_stream(self, key: object) -> bool:
+    def cancel_stream(self, key: StreamKey) -> bool:
         """Reset the stream now; no more events. False if unknown."""
         stream = self._streams.pop(key, None)
         if stream is None:
@@ -172,7 +173,7 @@ class GrpcCallouts:
         except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
             return  # the call ended; the reader reports how
 
-    async def _read(self, key: object, stream: _Stream, emit: Emit) -> None:
+    async def _read(self, key: StreamKey, stream: _Stream, emit: Emit) -> None:
         call = stream.call
         try:
             initial = await call.initial_metadata()
@@ -189,7 +190,11 @@ class GrpcCallouts:
         self._streams.pop(key, None)
         emit(GrpcClose(code.value[0], close_message(code, await call.details() or "")))
 
-    def forget(self, keys: Iterable[object]) -> None:
+    def stream_keys(self) -> list[StreamKey]:
+        """The keys of the open streams."""
+        return list(self._streams)
+
+    def forget(self, keys: Iterable[StreamKey]) -> None:
         """Cancel the given streams (their VM is gone)."""
         for key in list(keys):
             self.cancel_stream(key)
