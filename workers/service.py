@@ -249,27 +249,29 @@ class AsyncExchange:
         self.pause_timeout_s = pause_timeout_s
 
     async def request_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
-        return await self._settle(self.exchange.on_request_headers(headers, end_of_stream))
+        return await self.settle(self.exchange.on_request_headers(headers, end_of_stream))
 
     async def request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
-        return await self._settle(self.exchange.on_request_body(chunk, end_of_stream))
+        return await self.settle(self.exchange.on_request_body(chunk, end_of_stream))
 
     async def request_trailers(self, trailers: Sequence[Pair]) -> Step:
-        return await self._settle(self.exchange.on_request_trailers(trailers))
+        return await self.settle(self.exchange.on_request_trailers(trailers))
 
     async def response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
-        return await self._settle(self.exchange.on_response_headers(headers, end_of_stream))
+        return await self.settle(self.exchange.on_response_headers(headers, end_of_stream))
 
     async def response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
-        return await self._settle(self.exchange.on_response_body(chunk, end_of_stream))
+        return await self.settle(self.exchange.on_response_body(chunk, end_of_stream))
 
     async def response_trailers(self, trailers: Sequence[Pair]) -> Step:
-        return await self._settle(self.exchange.on_response_trailers(trailers))
+        return await self.settle(self.exchange.on_response_trailers(trailers))
 
     def finish(self) -> None:
         self.exchange.finish()
 
-    async def _settle(self, step: Step) -> Step:
+    async def settle(self, step: Step) -> Step:
+        """Wait while ``step`` is PAUSE: until the plugin continues (then resume) or the
+        pause timeout passes (then PAUSE)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.pause_timeout_s
         while step is Step.PAUSE:

@@ -152,6 +152,7 @@ class _Peer(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.counters = server._counters
         self.lingering = False
+        self._batch: list[bytes] | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -162,6 +163,22 @@ class _Peer(asyncio.Protocol):
             transport.close()
 
     def data_received(self, data: bytes) -> None:
+        # Replies to the frames of one read leave in one write: one wake-up of the client.
+        self._batch = []
+        try:
+            self._receive(data)
+        finally:
+            self._flush_batch()
+            self._batch = None
+
+    def _flush_batch(self) -> None:
+        batch = self._batch
+        if batch:
+            self._batch = []
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(b"".join(batch))
+
+    def _receive(self, data: bytes) -> None:
         if self.lingering:
             return  # closing: the client's frames are read only to drain the socket
         try:
@@ -178,7 +195,7 @@ class _Peer(asyncio.Protocol):
             if self.lingering or self.transport is None or self.transport.is_closing():
                 return
         if self.conn.pending_error is not None:
-            self.data_received(b"")
+            self._receive(b"")
 
     def eof_received(self) -> bool:
         return False  # the client hung up: close our side too
@@ -216,13 +233,20 @@ class _Peer(asyncio.Protocol):
         self.counters.in_flight += 1
 
     def _start_phase(self, msg: p.Message) -> None:
+        """Run the phase at once; only a phase a plugin paused waits in a task."""
         sid: int = getattr(msg, "stream_id")  # noqa: B009 - every phase message has one
         stream = self.streams[sid]  # the core already checked the stream is open
-        stream.task = asyncio.get_running_loop().create_task(self._phase(sid, stream, msg))
+        step = begin_phase(stream, msg)
+        if step is Step.PAUSE:
+            task = asyncio.get_running_loop().create_task(self._phase(sid, stream, msg, step))
+            stream.task = task
+            return
+        self._reply(finish_phase(sid, stream, msg, step))
 
-    async def _phase(self, sid: int, stream: _Stream, msg: p.Message) -> None:
+    async def _phase(self, sid: int, stream: _Stream, msg: p.Message, step: Step) -> None:
         try:
-            reply = await run_phase(sid, stream, msg)
+            step = await stream.exchange.settle(step)
+            reply = finish_phase(sid, stream, msg, step)
         except asyncio.CancelledError:
             return
         except Exception as exc:  # a bug here must cost one connection, not the worker
@@ -297,6 +321,7 @@ class _Peer(asyncio.Protocol):
         ECONNRESET, which can discard our last frames (ERROR, GOAWAY) before the client
         reads them; a client that pipelined frames after ours would lose that frame.
         """
+        self._flush_batch()  # our last frames go out before the half-close
         transport = self.transport
         if transport is None or transport.is_closing() or self.lingering:
             return
@@ -311,42 +336,64 @@ class _Peer(asyncio.Protocol):
 
     def _write(self, msg: p.Message) -> None:
         data = self.conn.send(msg)
-        if data and self.transport is not None and not self.transport.is_closing():
+        if not data:
+            return
+        if self._batch is not None:
+            self._batch.append(data)
+        elif self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
 
 # -- phases: AsyncExchange results -> replies ----------------------------------------------
 
 
-async def run_phase(sid: int, stream: _Stream, msg: p.Message) -> p.Reply:
-    """Run one phase message through the stream's exchange and build the reply."""
+def begin_phase(stream: _Stream, msg: p.Message) -> Step:
+    """Feed one phase message to the stream's exchange (synchronous; may return PAUSE)."""
+    ex = stream.exchange.exchange
+    if isinstance(msg, p.RequestHeaders):
+        return ex.on_request_headers(list(msg.headers), msg.end_of_stream)
+    if isinstance(msg, p.ResponseHeaders):
+        return ex.on_response_headers(list(msg.headers), msg.end_of_stream)
+    if isinstance(msg, p.RequestBody):
+        return ex.on_request_body(msg.data, msg.end_of_stream)
+    if isinstance(msg, p.ResponseBody):
+        return ex.on_response_body(msg.data, msg.end_of_stream)
+    if isinstance(msg, p.RequestTrailers):
+        return ex.on_request_trailers(list(msg.trailers))
+    if isinstance(msg, p.ResponseTrailers):
+        return ex.on_response_trailers(list(msg.trailers))
+    raise TypeError(f"not a phase message: {msg!r}")
+
+
+def finish_phase(sid: int, stream: _Stream, msg: p.Message, step: Step) -> p.Reply:
+    """The reply for a phase that ended with ``step``."""
     ax = stream.exchange
     ex = ax.exchange
     if isinstance(msg, p.RequestHeaders):
-        step = await ax.request_headers(list(msg.headers), msg.end_of_stream)
         return _headers_reply(sid, step, ax, msg.headers, ex.request_headers.pairs())
     if isinstance(msg, p.ResponseHeaders):
-        step = await ax.response_headers(list(msg.headers), msg.end_of_stream)
         return _headers_reply(sid, step, ax, msg.headers, ex.response_headers.pairs())
     if isinstance(msg, p.RequestBody):
-        step = await ax.request_body(msg.data, msg.end_of_stream)
         passed = bytes(ex.request_body[stream.request_offset :])
         stream.request_offset = len(ex.request_body)
         return _body_reply(sid, step, ax, msg.data, passed)
     if isinstance(msg, p.ResponseBody):
-        step = await ax.response_body(msg.data, msg.end_of_stream)
         passed = bytes(ex.response_body[stream.response_offset :])
         stream.response_offset = len(ex.response_body)
         return _body_reply(sid, step, ax, msg.data, passed)
     if isinstance(msg, p.RequestTrailers):
-        step = await ax.request_trailers(list(msg.trailers))
         after = ex.request_trailers.pairs() if ex.request_trailers is not None else []
         return _headers_reply(sid, step, ax, msg.trailers, after)
     if isinstance(msg, p.ResponseTrailers):
-        step = await ax.response_trailers(list(msg.trailers))
         after = ex.response_trailers.pairs() if ex.response_trailers is not None else []
         return _headers_reply(sid, step, ax, msg.trailers, after)
     raise TypeError(f"not a phase message: {msg!r}")
+
+
+async def run_phase(sid: int, stream: _Stream, msg: p.Message) -> p.Reply:
+    """Run one phase message through the stream's exchange and build the reply."""
+    step = await stream.exchange.settle(begin_phase(stream, msg))
+    return finish_phase(sid, stream, msg, step)
 
 
 def _headers_reply(
