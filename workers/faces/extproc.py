@@ -32,6 +32,7 @@ from google.protobuf import wrappers_pb2
 from wasmd.errors import WasmdError
 from workers.contexts.exchange import FinalResponse, Step
 from workers.contexts.maps import Pair
+from workers.faces.mutations import diff_headers
 from workers.service import AsyncExchange, UnknownChain, WorkerService
 
 CHAIN_METADATA_KEY = "x-wasmd-chain"
@@ -49,72 +50,34 @@ def _pairs(header_map: Any) -> list[Pair]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderChanges:
-    set: list[tuple[bytes, list[bytes]]]  # key -> its complete new list of values
-    append: list[tuple[bytes, list[bytes]]]  # key -> values added after the existing ones
-    remove: list[bytes]
-
-
-def header_changes(before: Sequence[Pair], after: Sequence[Pair]) -> HeaderChanges:
-    """Per key, compare the value lists; a changed key is rewritten whole, a gone key removed.
-
-    TODO(integration): share with the native face's diff in workers/faces/mutations.py.
-    """
-    old: dict[bytes, list[bytes]] = {}
-    new: dict[bytes, list[bytes]] = {}
-    for k, v in before:
-        old.setdefault(k.lower(), []).append(v)
-    for k, v in after:
-        new.setdefault(k.lower(), []).append(v)
-    rewritten: list[tuple[bytes, list[bytes]]] = []
-    appended: list[tuple[bytes, list[bytes]]] = []
-    for key, values in new.items():
-        previous = old.get(key, [])
-        if values == previous:
-            continue
-        if values[: len(previous)] == previous:
-            appended.append((key, values[len(previous) :]))
-        else:
-            rewritten.append((key, values))
-    return HeaderChanges(rewritten, appended, [k for k in old if k not in new])
-
-
 def header_mutation(before: Sequence[Pair], after: Sequence[Pair]) -> ep.HeaderMutation:
-    """The HeaderMutation that turns ``before`` into ``after``."""
-    changes = header_changes(before, after)
+    """The HeaderMutation that turns ``before`` into ``after`` (see workers/faces/mutations)."""
+    diff = diff_headers(before, after)
     set_headers: list[Any] = []
-
-    def option(key: bytes, value: bytes, append: bool) -> core.HeaderValueOption:
-        # Envoy's ext_proc reads append_action APPEND_IF_EXISTS_OR_ADD (enum 0, the proto
-        # default) as "not set" and overwrites; only the deprecated `append` flag appends.
-        header = core.HeaderValue(key=key.decode(), raw_value=value)
-        return core.HeaderValueOption(
-            header=header,
-            append=wrappers_pb2.BoolValue(value=append),
-            append_action=_APPEND if append else _OVERWRITE,
-            keep_empty_value=True,
-        )
-
-    for key, values in changes.set:
-        set_headers.extend(option(key, value, append=i > 0) for i, value in enumerate(values))
-    for key, values in changes.append:
-        set_headers.extend(option(key, value, append=True) for value in values)
+    seen: set[bytes] = set()
+    for key, value in diff.set:
+        # The first value of a changed name replaces what Envoy holds, the rest append.
+        set_headers.append(_option(key, value, append=key in seen))
+        seen.add(key)
     return ep.HeaderMutation(
-        set_headers=set_headers, remove_headers=[k.decode() for k in changes.remove]
+        set_headers=set_headers, remove_headers=[k.decode() for k in diff.remove]
+    )
+
+
+def _option(key: bytes, value: bytes, *, append: bool) -> Any:
+    # Envoy's ext_proc reads append_action APPEND_IF_EXISTS_OR_ADD (enum 0, the proto
+    # default) as "not set" and overwrites; only the deprecated `append` flag appends.
+    header = core.HeaderValue(key=key.decode(), raw_value=value)
+    return core.HeaderValueOption(
+        header=header,
+        append=wrappers_pb2.BoolValue(value=append),
+        append_action=_APPEND if append else _OVERWRITE,
+        keep_empty_value=True,
     )
 
 
 def immediate(final: FinalResponse) -> ep.ProcessingResponse:
-    headers = [
-        core.HeaderValueOption(
-            header=core.HeaderValue(key=k.decode(), raw_value=v),
-            append=wrappers_pb2.BoolValue(value=True),
-            keep_empty_value=True,
-        )
-        for k, v in final.headers
-        if k not in _IMMEDIATE_SKIP
-    ]
+    headers = [_option(k, v, append=True) for k, v in final.headers if k not in _IMMEDIATE_SKIP]
     return ep.ProcessingResponse(
         immediate_response=ep.ImmediateResponse(
             status=http_status_pb2.HttpStatus(code=final.status),
