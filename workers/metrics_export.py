@@ -20,8 +20,9 @@ with Envoy's default buckets in the plugin's unit, the host's call time in secon
 Host stats per plugin: ``wasmd_plugin_{failed_vms,traps,deadline_hits,memory_failures,
 reloads,reload_failures,ticks,queue_ready}_total`` and ``wasmd_plugin_call_duration_seconds``.
 
-Merge rule (:func:`merge`, for the daemon aggregating its workers): series with the same
-name and labels are **summed**: counters, histogram buckets/sum/count, and gauges too.
+Merge rule (:func:`merge`, :class:`MetricSet`: ``wasmd/metrics_merge.py``, since the
+supervisor aggregates its workers with them and never imports ``workers``): series with
+the same name and labels are **summed**: counters, histogram buckets/sum/count, and gauges too.
 Envoy's stats are process-wide, so all its per-thread VMs add into one gauge; summing the
 per-worker gauges gives the same for add/sub, while a gauge *set* from several workers
 sums where Envoy would keep the last write. The first type seen for a name wins; a series
@@ -33,14 +34,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import Metric as PromMetric
-from prometheus_client.parser import text_string_to_metric_families
-
+from wasmd.metrics_merge import Labels, MetricSet
+from wasmd.metrics_merge import merge as merge  # re-exported: the rule lives in wasmd
 from workers.abi.types import MetricType
 from workers.contexts.callstats import CallStats
 from workers.contexts.metrics import HISTOGRAM_BUCKETS, Metrics
@@ -55,8 +54,6 @@ HOST_PREFIX = "wasmd_plugin_"
 _CALL_BUCKET_EXPONENTS = tuple(range(0, 27, 2))
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 _GO_SDK_TAG = re.compile(r"_([A-Za-z][A-Za-z0-9]*)=")
-
-Labels = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,86 +109,6 @@ def _label_name(tag: str) -> str:
     if not clean or clean[0].isdigit() or clean.startswith("__"):
         clean = f"tag_{clean}"
     return f"tag_{clean}" if clean in (PLUGIN_LABEL, "le") else clean
-
-
-@dataclass(slots=True)
-class _Series:
-    value: float = 0.0
-    buckets: dict[float, float] = field(default_factory=dict)  # le -> cumulative count
-    total: float = 0.0
-    count: float = 0.0
-
-
-@dataclass(slots=True)
-class _Family:
-    kind: str  # "counter" | "gauge" | "histogram"
-    doc: str
-    series: dict[Labels, _Series] = field(default_factory=dict)
-
-
-class MetricSet:
-    """Families by name; adding an existing (name, labels) sums (the merge rule above)."""
-
-    def __init__(self) -> None:
-        self._families: dict[str, _Family] = {}
-
-    def _series(self, name: str, kind: str, doc: str, labels: Mapping[str, str]) -> _Series | None:
-        family = self._families.setdefault(name, _Family(kind, doc))
-        if family.kind != kind:
-            return None  # first type wins
-        return family.series.setdefault(tuple(sorted(labels.items())), _Series())
-
-    def add_value(self, name: str, kind: str, labels: Mapping[str, str], value: float,
-                  doc: str = "") -> None:  # fmt: skip
-        """Add a counter or gauge sample."""
-        series = self._series(name, kind, doc, labels)
-        if series is not None:
-            series.value += value
-
-    def add_histogram(self, name: str, labels: Mapping[str, str],
-                      cumulative: Mapping[float, float], total: float, count: float,
-                      doc: str = "") -> None:  # fmt: skip
-        """Add a histogram: ``cumulative`` maps each upper bound (``le``, incl. +Inf) to
-        the number of samples <= it."""
-        series = self._series(name, "histogram", doc, labels)
-        if series is None:
-            return
-        for le, n in cumulative.items():
-            series.buckets[le] = series.buckets.get(le, 0.0) + n
-        series.total += total
-        series.count += count
-
-    def collect(self) -> Iterator[PromMetric]:
-        """prometheus-client's Collector protocol."""
-        for name in sorted(self._families):
-            yield _to_prometheus(name, self._families[name])
-
-    def render(self) -> str:
-        """The Prometheus text format (version 0.0.4)."""
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self)
-        return generate_latest(registry).decode()
-
-
-def _to_prometheus(name: str, family: _Family) -> PromMetric:
-    metric = PromMetric(name, family.doc or name, family.kind)
-    for labels, series in sorted(family.series.items()):
-        base = dict(labels)
-        if family.kind == "counter":
-            metric.add_sample(f"{metric.name}_total", base, series.value)
-        elif family.kind == "gauge":
-            metric.add_sample(name, base, series.value)
-        else:
-            for le in sorted(series.buckets):
-                bound = "+Inf" if math.isinf(le) else _float_text(le)
-                metric.add_sample(f"{name}_bucket", {**base, "le": bound}, series.buckets[le])
-            metric.add_sample(f"{name}_count", base, series.count)
-            metric.add_sample(f"{name}_sum", base, series.total)
-    return metric
-
-
-def _float_text(value: float) -> str:
-    return repr(float(value))
 
 
 # -- one worker ---------------------------------------------------------------------------
@@ -275,35 +192,6 @@ def render(service: WorkerService, rules: Sequence[TagRule] | None = GO_SDK_TAGS
     return worker_metrics(service, rules).render()
 
 
-# -- many workers -----------------------------------------------------------------------------
-def merge(texts: Iterable[str]) -> str:
-    """One Prometheus text from several workers' ``render`` outputs (sum; module doc)."""
-    out = MetricSet()
-    for text in texts:
-        for family in text_string_to_metric_families(text):
-            _add_parsed(out, family)
-    return out.render()
-
-
-def _add_parsed(out: MetricSet, family: PromMetric) -> None:
-    if family.type in ("counter", "gauge"):
-        for sample in family.samples:
-            if sample.name == family.name or sample.name == f"{family.name}_total":
-                out.add_value(family.name, family.type, sample.labels, sample.value,
-                              family.documentation)  # fmt: skip
-        return
-    if family.type != "histogram":
-        return
-    series: dict[Labels, tuple[dict[float, float], list[float]]] = {}
-    for sample in family.samples:
-        labels = {k: v for k, v in sample.labels.items() if k != "le"}
-        key = tuple(sorted(labels.items()))
-        buckets, sums = series.setdefault(key, ({}, [0.0, 0.0]))
-        if sample.name.endswith("_bucket"):
-            buckets[float(sample.labels["le"])] = sample.value
-        elif sample.name.endswith("_sum"):
-            sums[0] = sample.value
-        elif sample.name.endswith("_count"):
-            sums[1] = sample.value
-    for key, (buckets, (total, count)) in series.items():
-        out.add_histogram(family.name, dict(key), buckets, total, count, family.documentation)
+def snapshot(service: WorkerService, rules: Sequence[TagRule] | None = GO_SDK_TAGS) -> list[Any]:
+    """The worker's metrics as a compact snapshot for its heartbeat (see wasmd.metrics_merge)."""
+    return worker_metrics(service, rules).snapshot()

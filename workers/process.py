@@ -39,7 +39,8 @@ from typing import Any
 from wasmd.config import DaemonConfig, default_config, load_config, parse_config
 from wasmd.errors import ConfigError, PluginLoadError
 from wasmd.supervisor import wire
-from workers import config_bridge
+from workers import config_bridge, metrics_export
+from workers.contexts import shared_remote
 from workers.faces.extproc import ExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
@@ -209,6 +210,8 @@ class WorkerRunner:
         self.extproc: ExtProcServer | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._done: asyncio.Future[int] | None = None
+        self._shared: shared_remote.SharedLink | None = None
+        self._last_metrics: list[Any] | None = None
 
     async def run(self) -> int:
         """Load, serve, report READY; return the exit code once told to stop."""
@@ -230,12 +233,12 @@ class WorkerRunner:
             await self._close()
 
     def _shared_stores(self) -> tuple[Any, Any] | None:
+        """The supervisor's daemon-wide store over --shared-fd (pushes read on this loop)."""
         if self.args.shared_fd is None:
             return None
-        # Not built yet (see the issue note): imported by name so mypy passes until it lands.
-        remote = importlib.import_module("workers.contexts.shared_remote")
         sock = socket.socket(fileno=self.args.shared_fd)
-        return remote.RemoteSharedData(sock), remote.RemoteSharedQueues(sock)
+        self._shared, data, queues = shared_remote.connect(sock, asyncio.get_running_loop())
+        return data, queues
 
     async def _serve(self) -> None:
         await self._serve_extproc()
@@ -317,12 +320,18 @@ class WorkerRunner:
         assert self.service is not None
         stats = self.server.stats() if self.server is not None else {}
         envoy: object = self.extproc.stats() if self.extproc is not None else {}
-        return {
+        message = {
             "t": wire.HEARTBEAT,
             "requests": _stat(stats, "requests") + _stat(envoy, "streams"),
             "in_flight": _stat(stats, "in_flight") + _stat(envoy, "in_flight"),
             "plugins": plugin_stats(self.service),
         }
+        # Plugin metrics for `wasmd metrics`, only when they changed: an idle worker's
+        # heartbeat stays small (the supervisor keeps the last snapshot it got).
+        metrics = metrics_export.snapshot(self.service)
+        if metrics != self._last_metrics:
+            message["metrics"] = self._last_metrics = metrics
+        return message
 
     async def _close(self) -> None:
         for face in (self.server, self.extproc):
@@ -332,5 +341,7 @@ class WorkerRunner:
         if self.service is not None:
             await self.service.aclose()  # also closes the callout clients' connections
             self.service.runtime.close()
+        if self._shared is not None:
+            self._shared.close()
         if self._writer is not None:
             self._writer.close()

@@ -28,9 +28,12 @@ from wasmd.admin import model
 from wasmd.config import DaemonConfig, DaemonSettings, load_config, parse_config
 from wasmd.errors import ConfigError, WasmdError
 from wasmd.logs import get_logger
+from wasmd.metrics_merge import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.supervisor import policy as p
 from wasmd.supervisor import wire
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.shared_channel import SharedChannels
+from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
 from wasmd.systemd import Notifier
 
@@ -117,6 +120,12 @@ class Supervisor:
         self._announced_ready = False
         self._last_status_line = ""
         self.notifier = Notifier.from_environment()  # also unsets NOTIFY_SOCKET for workers
+        # Daemon-wide shared data and queues: outlive every worker and every generation.
+        self.shared = SharedChannels(SharedStore(), on_broken=self._shared_broken)
+        # Metrics snapshots from heartbeats, per live worker; counters and histograms of
+        # exited workers are kept in _retired so aggregated counters never go backwards.
+        self._worker_metrics: dict[int, list[Any]] = {}
+        self._retired = MetricSet()
 
     # -- generations ------------------------------------------------------------------------
     def _register(self, number: int, config: DaemonConfig, raw: bytes | None) -> Generation:
@@ -163,6 +172,7 @@ class Supervisor:
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
+            self.shared.close_all()
             self._remove_slot_sockets()
         self.log.info("stopped", code=code)
         return code
@@ -252,11 +262,26 @@ class Supervisor:
     def _spawn(self, wid: int, slot: int, generation: int) -> None:
         gen = self.generations[generation]
         native_fd = self._native.fileno() if self._native is not None else None
-        spec = SpawnSpec(wid, slot, generation, gen.snapshot, gen.config.path, native_fd)
-        proc = spawn_worker(spec)
+        theirs = self.shared.open(wid)
+        spec = SpawnSpec(
+            wid, slot, generation, gen.snapshot, gen.config.path, native_fd, theirs.fileno()
+        )
+        try:
+            proc = spawn_worker(spec)
+        except BaseException:
+            self.shared.close(wid)
+            raise
+        finally:
+            theirs.close()  # the child holds its own copy now
         self.procs[wid] = proc
         self.log.info("spawn", wid=wid, slot=slot, generation=generation, pid=proc.pid)
         asyncio.get_running_loop().create_task(proc.watch(self._on_message, self._on_exit))
+
+    def _shared_broken(self, wid: int, reason: str) -> None:
+        """A worker that garbles its shared channel is not trusted (as for control)."""
+        self.log.error("kill", wid=wid, pid=self._pid(wid), reason=f"shared channel: {reason}")
+        if wid in self.procs:
+            self.procs[wid].kill()
 
     def _send(self, wid: int, message: dict[str, Any]) -> None:
         if wid in self.procs:
@@ -285,6 +310,8 @@ class Supervisor:
             self._apply(self.policy.handle(p.Ready(wid), now))
         elif kind == wire.HEARTBEAT:
             proc.last_heartbeat = message
+            if isinstance(message.get("metrics"), list):
+                self._worker_metrics[wid] = message["metrics"]
             event = p.Heartbeat(
                 wid, int(message.get("requests", 0)), int(message.get("in_flight", 0))
             )
@@ -294,6 +321,8 @@ class Supervisor:
         proc = self.procs.pop(wid, None)
         if proc is not None:
             proc.close()
+        self.shared.close(wid)  # its queue registrations go; queued data stays
+        self._retire_metrics(wid)
         worker = self.policy.workers.get(wid)
         level = "info" if worker is None or worker.state is p.WorkerState.DRAINING else "warning"
         getattr(self.log, level)(
@@ -369,7 +398,39 @@ class Supervisor:
         )
 
     def metrics_text(self) -> str:
-        return daemon_metrics(self.status())
+        """Workers' plugin metrics and host stats summed (live + retired), then the
+        supervisor's own series; a supervisor family never shadows a worker's."""
+        out = MetricSet()
+        for wid, snapshot in self._worker_metrics.items():
+            self._add_snapshot(out, wid, snapshot)
+        self._add_snapshot(out, 0, self._retired.snapshot())
+        out.add_text(daemon_metrics(self.status()), only_new=True)
+        out.add_text(self._shared_metrics(), only_new=True)
+        return out.render()
+
+    def _add_snapshot(
+        self, out: MetricSet, wid: int, snapshot: list[Any], kinds: frozenset[str] = KINDS
+    ) -> None:
+        try:
+            out.add_snapshot(snapshot, kinds)
+        except ValueError as exc:
+            self.log.warning("bad_metrics_snapshot", wid=wid, error=str(exc))
+
+    def _retire_metrics(self, wid: int) -> None:
+        snapshot = self._worker_metrics.pop(wid, None)
+        if snapshot is not None:
+            self._add_snapshot(self._retired, wid, snapshot, MONOTONIC_KINDS)
+
+    def _shared_metrics(self) -> str:
+        calls, pushes = self.shared.calls, self.shared.pushes
+        return (
+            "# HELP wasmd_shared_calls_total Shared data and queue calls served to workers.\n"
+            "# TYPE wasmd_shared_calls_total counter\n"
+            f"wasmd_shared_calls_total {calls}\n"
+            "# HELP wasmd_shared_queue_pushes_total Queue-ready pushes to another worker.\n"
+            "# TYPE wasmd_shared_queue_pushes_total counter\n"
+            f"wasmd_shared_queue_pushes_total {pushes}\n"
+        )
 
     def plugins(self) -> tuple[model.PluginInfo, ...]:
         config = self.serving.config

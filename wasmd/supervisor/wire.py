@@ -20,7 +20,7 @@ HEADER = struct.Struct(">I")
 MAX_CONTROL_FRAME_BYTES = 16 << 20  # heartbeats with per-plugin histograms stay far below
 
 READY = "ready"  # {pid, generation, plugins: {name: sha256}}
-HEARTBEAT = "heartbeat"  # {requests, in_flight, plugins: {name: stats}}
+HEARTBEAT = "heartbeat"  # {requests, in_flight, plugins: {name: stats}, metrics?: snapshot}
 DRAIN = "drain"  # {timeout_s}: stop accepting, finish in-flight streams, GOAWAY, exit 0
 STOP = "stop"  # {}: exit now
 
@@ -63,3 +63,54 @@ def decode_body(body: bytes) -> dict[str, Any]:
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):
         raise ProtocolError("control frame is not a map with a string 't'")
     return message
+
+
+# -- the shared channel: a second socketpair per worker, for shared data and queues -------
+# Frames use the same 4-byte length prefix, but the body is a msgpack *array* (positional
+# fields are cheaper to pack and unpack than maps; these calls run inside guest calls).
+# Worker -> supervisor requests, each answered by one REPLY before the next is sent:
+SHARED_GET = 1  # [op, vm_id, key] -> [REPLY, OK, value, cas] | [REPLY, NOT_FOUND]
+SHARED_SET = 2  # [op, vm_id, key, value, cas] -> [REPLY, result]
+SHARED_REGISTER = 3  # [op, vm_id, name, token] -> [REPLY, queue_id]
+SHARED_RESOLVE = 4  # [op, vm_id, name] -> [REPLY, queue_id or 0]
+SHARED_ENQUEUE = 5  # [op, queue_id, value] -> [REPLY, result, own token or 0]
+SHARED_DEQUEUE = 6  # [op, queue_id] -> [REPLY, result, value]
+# Supervisor -> worker, unsolicited, read by the worker's loop between guest calls:
+SHARED_REPLY = 0  # prefixes every reply
+SHARED_QUEUE_READY = 7  # [op, queue_id, token]: deliver proxy_on_queue_ready to token's VM
+MAX_SHARED_FRAME_BYTES = 64 << 20  # a shared-data value is bounded by guest memory anyway
+
+
+def encode_shared(items: list[Any]) -> bytes:
+    """One shared-channel frame for ``items`` (a request, reply or push array)."""
+    body: bytes = msgpack.packb(items, use_bin_type=True)
+    return HEADER.pack(len(body)) + body
+
+
+class SharedFrameReader:
+    """Accumulates shared-channel bytes; ``feed`` returns the complete arrays, in order."""
+
+    def __init__(self, max_frame_bytes: int = MAX_SHARED_FRAME_BYTES) -> None:
+        self._buf = bytearray()
+        self._max = max_frame_bytes
+
+    def feed(self, data: bytes) -> list[list[Any]]:
+        """Raises ProtocolError on an oversized frame or a body that is not an array."""
+        self._buf += data
+        out: list[list[Any]] = []
+        while len(self._buf) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buf)
+            if size > self._max:
+                raise ProtocolError(f"shared frame of {size} bytes exceeds {self._max}")
+            end = HEADER.size + size
+            if len(self._buf) < end:
+                break
+            try:
+                items = msgpack.unpackb(self._buf[HEADER.size : end], raw=False)
+            except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+                raise ProtocolError(f"malformed shared frame: {exc}") from None
+            del self._buf[:end]
+            if not isinstance(items, list) or not items or not isinstance(items[0], int):
+                raise ProtocolError("shared frame is not an array starting with an op code")
+            out.append(items)
+        return out
