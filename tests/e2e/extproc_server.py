@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,9 @@ from workers.vm.runtime import Runtime
 START_TIMEOUT_S = 30.0
 
 
-def plugin_config(spec: PluginSpec) -> PluginConfig:
-    """The PluginConfig matching what the Envoy harness gives the in-process Wasm filter."""
+def plugin_config(spec: PluginSpec, upstreams: Mapping[str, str] | None = None) -> PluginConfig:
+    """The PluginConfig matching what the Envoy harness gives the in-process Wasm filter;
+    ``upstreams`` maps the plugin's callout upstream names to URLs."""
     return PluginConfig(
         name=spec.name,
         root_id=spec.root_id,
@@ -37,6 +38,7 @@ def plugin_config(spec: PluginSpec) -> PluginConfig:
         env=tuple(spec.env),
         failure_policy=FailurePolicy(spec.failure_policy),
         log_level=LogLevel.WARN,  # the harness runs Envoy with -l warn
+        upstreams=dict(upstreams or {}),
     )
 
 
@@ -60,7 +62,9 @@ def extproc_bootstrap(base: dict[str, Any], spec: PluginSpec, socket_path: Path)
 
 
 @contextmanager
-def serving(spec: PluginSpec, socket_path: Path) -> Iterator[WorkerService]:
+def serving(
+    spec: PluginSpec, socket_path: Path, upstreams: Mapping[str, str] | None = None
+) -> Iterator[WorkerService]:
     """Serve ``spec`` on ``socket_path`` from a background thread until the block exits."""
     ready = threading.Event()
     stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
@@ -72,7 +76,7 @@ def serving(spec: PluginSpec, socket_path: Path) -> Iterator[WorkerService]:
         runtime = Runtime()
         service = WorkerService(
             runtime,
-            [PluginSource(plugin_config(spec), spec.wasm.read_bytes())],
+            [PluginSource(plugin_config(spec, upstreams), spec.wasm.read_bytes())],
             {"default": [spec.name]},
             "default",
         )

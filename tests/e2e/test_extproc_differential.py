@@ -16,26 +16,19 @@ import pytest
 from tests.e2e.envoy_config import bootstrap
 from tests.e2e.envoy_harness import EnvoyHarness
 from tests.e2e.extproc_server import extproc_bootstrap, serving
+from tests.helpers import callout_upstreams
 from tests.helpers.manifest import PluginSpec, load_all, load_expected
 from tests.helpers.outcome import Outcome, diff
 
 pytestmark = [pytest.mark.envoy, pytest.mark.timeout(300)]
 
 
-def _plugins() -> list[object]:
-    specs = [s for s in load_all() if s.differential and not s.load_error and s.cases]
-    return [
-        pytest.param(
-            s,
-            id=s.name,
-            marks=pytest.mark.skip(
-                reason="callout upstreams are not wired into the ext_proc test server yet"
-            ),
-        )
-        if getattr(s, "upstreams", ())
-        else pytest.param(s, id=s.name)
-        for s in specs
-    ]
+def _plugins() -> list[PluginSpec]:
+    return [s for s in load_all() if s.differential and not s.load_error and s.cases]
+
+
+def _urls(callouts: dict[str, tuple[str, int]]) -> dict[str, str]:
+    return {name: callout_upstreams.url_of(kind, port) for name, (kind, port) in callouts.items()}
 
 
 def _without(outcome: Outcome, names: tuple[str, ...]) -> Outcome:
@@ -43,7 +36,7 @@ def _without(outcome: Outcome, names: tuple[str, ...]) -> Outcome:
     return dataclasses.replace(outcome, response_headers=kept)
 
 
-@pytest.mark.parametrize("spec", _plugins())
+@pytest.mark.parametrize("spec", _plugins(), ids=lambda s: s.name)
 def test_ext_proc_matches_envoy_in_process(spec: PluginSpec, tmp_path: Path) -> None:
     expected = load_expected(spec.manifest_path)[spec.name]
     socket_path = tmp_path / "extproc-0.sock"
@@ -52,7 +45,11 @@ def test_ext_proc_matches_envoy_in_process(spec: PluginSpec, tmp_path: Path) -> 
         return extproc_bootstrap(bootstrap(plugin, upstream_port), plugin, socket_path)
 
     problems = []
-    with serving(spec, socket_path), EnvoyHarness(spec, tmp_path / "envoy", config) as envoy:
+    with (
+        callout_upstreams.started(dict(spec.upstreams)) as callouts,
+        serving(spec, socket_path, _urls(callouts)),
+        EnvoyHarness(spec, tmp_path / "envoy", config) as envoy,
+    ):
         for case in spec.cases:
             want, got = expected.cases[case.name], envoy.run_case(case)
             if case.deviation_headers:
