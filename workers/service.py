@@ -10,6 +10,7 @@ runs concurrently with another callback of the same VM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedDa
 from workers.contexts.stream import StreamContext
 from workers.vm.runtime import CompiledModule, Runtime
 
+SHUTDOWN_TIMEOUT_S = 1.0  # how long plugins may take to call proxy_done when stopping
 DEFAULT_PAUSE_TIMEOUT_S = 15.0  # Envoy's default route timeout holds a paused stream this long
 
 
@@ -83,6 +85,8 @@ class WorkerService:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._waiters: dict[tuple[int, int], asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._shut_down = False
+        self._context_deleted = asyncio.Event()
         for chain, members in self.chains.items():
             for name in members:
                 if name not in self._sources:
@@ -234,8 +238,40 @@ class WorkerService:
         for handle in self.handles.values():
             handle.close()
 
+    def context_done(self, vm: PluginVm, context_id: int) -> None:
+        if self._loop is not None:
+            self._loop.call_soon(self._delete_context, vm, context_id)
+
+    def _delete_context(self, vm: PluginVm, context_id: int) -> None:
+        handle = self.handles.get(vm.config.name)
+        try:
+            vm.delete_context(context_id)
+        except PluginTrap as trap:
+            if handle is not None:
+                handle.report(vm, trap)
+        finally:
+            self._context_deleted.set()
+
+    async def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Root proxy_on_done for every plugin; wait (timers and callouts still running) for
+        the ones that finish later with proxy_done, up to ``timeout_s``."""
+        pending = [h.vm for h in self.handles.values() if h.vm is not None]
+        pending = [vm for vm in pending if not vm.begin_shutdown()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while any(not vm.finished for vm in pending):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._context_deleted.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._context_deleted.wait(), remaining)
+
     async def aclose(self) -> None:
-        """close(), then close the HTTP/gRPC callout clients; idempotent."""
+        """shutdown(), close(), then close the HTTP/gRPC callout clients; idempotent."""
+        if not self._shut_down:
+            self._shut_down = True
+            await self.shutdown()
         self.close()
         await self.callouts.aclose()
 

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.integration.support import config_for, spec
+from tests.integration.support import config_for, spec, wat
+from workers import trial
 from workers.contexts.exchange import Step
 from workers.service import PluginSource, UnknownChain, WorkerService
 from workers.vm.runtime import Runtime
@@ -68,3 +69,58 @@ def test_an_unknown_chain_is_refused_with_the_configured_names() -> None:
                 service.close()
 
     asyncio.run(main())
+
+
+# Root on_done returns false the first time and starts a 5 ms timer; the tick calls
+# proxy_done (logging its status) and on_delete logs "deleted".
+LATE_DONE = r"""
+(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_done" (func $done (result i32)))
+  (import "env" "proxy_set_tick_period_milliseconds" (func $tick (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "on_done")
+  (data (i32.const 120) "done=0")
+  (data (i32.const 130) "done=1")
+  (data (i32.const 140) "deleted")
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (local i32)
+    global.get $heap local.set 1
+    global.get $heap local.get 0 i32.add global.set $heap
+    local.get 1)
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_done") (param i32) (result i32)
+    (drop (call $log (i32.const 2) (i32.const 100) (i32.const 7)))
+    (drop (call $tick (i32.const 5)))
+    (i32.const 0))
+  (func (export "proxy_on_tick") (param i32)
+    (drop (call $tick (i32.const 0)))
+    (if (i32.eqz (call $done))
+      (then (drop (call $log (i32.const 2) (i32.const 120) (i32.const 6))))
+      (else (drop (call $log (i32.const 2) (i32.const 130) (i32.const 6))))))
+  (func (export "proxy_on_delete") (param i32)
+    (drop (call $log (i32.const 2) (i32.const 140) (i32.const 7))))
+)
+"""
+
+
+def test_a_plugin_finishing_later_calls_proxy_done_and_then_gets_on_delete() -> None:
+    """Root on_done returning false parks the root context until proxy_done (from a timer
+    here); on_delete follows. proxy_done used to answer NotFound in every case."""
+
+    async def main() -> list[str]:
+        with Runtime() as runtime:
+            config = trial.plugin_config("late", log_level="info")
+            service = WorkerService(
+                runtime,
+                [PluginSource(config, wat(LATE_DONE))],
+                {"d": ["late"]},
+                "d",
+                capture_logs=True,
+            )
+            service.start(asyncio.get_running_loop())
+            await service.aclose()
+            return [r.message for r in service.logs["late"].records]
+
+    assert asyncio.run(main()) == ["on_done", "done=0", "deleted"]

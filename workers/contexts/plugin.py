@@ -311,6 +311,25 @@ class PluginVm:
         finally:
             self.contexts.pop(ctx.id, None)
 
+    def begin_shutdown(self) -> bool:
+        """Root ``proxy_on_done``; True when the plugin is finished (then ``proxy_on_delete``
+        ran), False when it asked to finish later: it calls ``proxy_done`` (from a timer or
+        a callout) and ``finished`` turns True. A failed VM is finished at once."""
+        if self.vm is None or self.failed is not None:
+            return True
+        try:
+            if self.invoke(self.root, "proxy_on_done", self.root.id) == 0:
+                self.pending_done.add(self.root.id)
+                return False
+            self.invoke(self.root, "proxy_on_delete", self.root.id)
+        except PluginTrap:
+            pass  # recorded in self.failed; nothing more to run
+        return True
+
+    @property
+    def finished(self) -> bool:
+        return self.root.id not in self.pending_done
+
     def close(self) -> None:
         if self.vm is not None:
             self.vm.close()
@@ -478,11 +497,20 @@ class PluginVm:
         return R.OK
 
     def done(self) -> WasmResult:
+        """proxy_done: a context whose on_done returned false says it has finished; its
+        on_delete runs after the current call (NotFound for any other context)."""
         ctx = self.effective
         if ctx is None or ctx.id not in self.pending_done:
             return R.NOT_FOUND
         self.pending_done.discard(ctx.id)
+        self.services.context_done(self, ctx.id)
         return R.OK
+
+    def delete_context(self, context_id: int) -> None:
+        """proxy_on_delete for a context that finished with proxy_done. Raises PluginTrap."""
+        ctx = self.contexts.get(context_id)
+        if ctx is not None and self.failed is None:
+            self.invoke(ctx, "proxy_on_delete", context_id)
 
     # -- ProxyHost: properties, foreign functions --------------------------------------------
     def _prop_source(self) -> properties.PropertySource:

@@ -42,6 +42,10 @@ class HostServices(Protocol):
     def grpc_close(self, vm: PluginVm, token: int) -> None:
         """Half-close a stream; its results are dropped (Envoy forgets it)."""
 
+    def context_done(self, vm: PluginVm, context_id: int) -> None:
+        """The plugin called proxy_done for a context whose on_done returned false: run its
+        proxy_on_delete (``vm.delete_context``) after the current call, on the loop."""
+
     def queue_ready(self, queue_id: int, owner: object) -> None:
         """A shared queue registered by ``owner`` (a PluginVm, or another worker's token)
         got a value: schedule one proxy_on_queue_ready for its root context on the loop,
@@ -58,6 +62,9 @@ class NoServices:
         return None
 
     def queue_ready(self, queue_id: int, owner: object) -> None:
+        return None
+
+    def context_done(self, vm: PluginVm, context_id: int) -> None:
         return None
 
     # No loop, no I/O: a callout cannot be started (Envoy: InternalFailure when send fails).
