@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,6 +76,26 @@ def _case_args(case: CaseSpec) -> list[str]:
     return args
 
 
+def run_in_process(argv: list[str]) -> Completed:
+    """``wasmd try`` through its real CLI entry point, in this process.
+
+    The same argument parsing, loading and JSON output as the subprocess, without a Python
+    start-up per case (the corpus has ~100 cases; tests/integration/test_cli_try.py covers
+    the process itself: exit codes, one JSON object on stdout). WASMD_TRY_SUBPROCESS=1 runs
+    every case as a subprocess instead.
+    """
+    from wasmd import cli
+
+    assert argv[1:4] == ["-m", "wasmd", "try"], argv
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(argv[3:])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return Completed(tuple(argv), code, out.getvalue(), err.getvalue())
+
+
 def run_try(spec: PluginSpec, case: CaseSpec | None, timeout_s: float = TRY_TIMEOUT_S) -> TryResult:
     """Run ``wasmd try`` and parse its single JSON object.
 
@@ -80,7 +103,11 @@ def run_try(spec: PluginSpec, case: CaseSpec | None, timeout_s: float = TRY_TIME
     not one of the contract's (0, 2, 3) or stdout is not exactly one JSON object.
     """
     with callout_upstreams.started(dict(spec.upstreams)) as callouts:
-        completed = run(try_argv(spec, case, callouts), timeout_s=timeout_s, cwd=REPO_ROOT)
+        argv = try_argv(spec, case, callouts)
+        if os.environ.get("WASMD_TRY_SUBPROCESS"):
+            completed = run(argv, timeout_s=timeout_s, cwd=REPO_ROOT)
+        else:
+            completed = run_in_process(argv)
     if completed.returncode not in (EXIT_OK, EXIT_LOAD_FAILED, EXIT_RUN_FAILED):
         raise AssertionError(f"wasmd try failed unexpectedly\n{completed.describe()}")
     try:
