@@ -171,17 +171,19 @@ class Exchange:
 
     def on_request_trailers(self, trailers: Sequence[Pair]) -> Step:
         self.request_trailers = HeaderMap(trailers)
+        return self._trailers("request", self.request_trailers)
 
+    def _trailers(self, direction: str, trailers: HeaderMap) -> Step:
         def setup(ctx: StreamContext) -> None:
-            ctx.request_trailers = self.request_trailers
+            setattr(ctx, f"{direction}_trailers", trailers)
 
         return self._run(
-            "request_trailers",
-            range(len(self.filters)),
-            "proxy_on_request_trailers",
-            (len(self.request_trailers),),
+            f"{direction}_trailers",
+            self._order(direction),
+            f"proxy_on_{direction}_trailers",
+            (len(trailers),),
             setup,
-            0,
+            0 if direction == "request" else 1,
             headers=False,
         )
 
@@ -210,19 +212,7 @@ class Exchange:
 
     def on_response_trailers(self, trailers: Sequence[Pair]) -> Step:
         self.response_trailers = HeaderMap(trailers)
-
-        def setup(ctx: StreamContext) -> None:
-            ctx.response_trailers = self.response_trailers
-
-        return self._run(
-            "response_trailers",
-            reversed(range(len(self.filters))),
-            "proxy_on_response_trailers",
-            (len(self.response_trailers),),
-            setup,
-            1,
-            headers=False,
-        )
+        return self._trailers("response", self.response_trailers)
 
     def finish(self) -> None:
         """End every plugin's stream context (on_log, on_done, on_delete)."""
@@ -262,35 +252,42 @@ class Exchange:
                 return self._stopped(step, index, phase)
         return Step.CONTINUE
 
-    def _body(self, direction: str, chunk: bytes, eos: bool, start: int = 0) -> Step:
-        request = direction == "request"
+    def _order(self, direction: str) -> list[int]:
+        """Plugin indices in the order a phase of ``direction`` visits them."""
         order = list(range(len(self.filters)))
-        if not request:
-            order.reverse()
+        return order if direction == "request" else order[::-1]
+
+    def _feed(self, index: int, direction: str, data: bytes, eos: bool) -> tuple[Step, BodyBuffer]:
+        """Append ``data`` to plugin ``index``'s body buffer and run its body callback."""
+        f = self.filters[index]
+        buffer = f.buffers[direction]
+        buffer.data += data
+
+        def setup(ctx: StreamContext) -> None:
+            setattr(ctx, f"{direction}_body", buffer)
+
         export = f"proxy_on_{direction}_body"
+        direction_id = 0 if direction == "request" else 1
+        step = f.call(export, (buffer.size(), int(eos)), setup, direction_id, headers=False)
+        return step, buffer
+
+    @staticmethod
+    def _drain(buffer: BodyBuffer) -> bytes:
+        data = bytes(buffer.data)
+        buffer.data.clear()
+        return data
+
+    def _body(self, direction: str, chunk: bytes, eos: bool, start: int = 0) -> Step:
         data = chunk
-        for position, index in enumerate(order[start:], start):
-            f = self.filters[index]
-            buffer = f.buffers[direction]
-            buffer.data += data
-
-            def setup(ctx: StreamContext, buffer: BodyBuffer = buffer) -> None:
-                if request:
-                    ctx.request_body = buffer
-                else:
-                    ctx.response_body = buffer
-
-            step = f.call(
-                export, (buffer.size(), int(eos)), setup, 0 if request else 1, headers=False
-            )
+        for position, index in enumerate(self._order(direction)[start:], start):
+            step, buffer = self._feed(index, direction, data, eos)
             if step is Step.PAUSE and not eos:
                 return Step.BUFFER
             if step is Step.PAUSE:
                 self._resume = functools.partial(self._release_body, direction, position, buffer)
             if step is not Step.CONTINUE:
                 return self._stopped(step, index, f"{direction}_body")
-            data = bytes(buffer.data)
-            buffer.data.clear()
+            data = self._drain(buffer)
         (self.request_body if direction == "request" else self.response_body).extend(data)
         return Step.CONTINUE
 
@@ -366,16 +363,9 @@ class Exchange:
         self.final = FinalResponse(int(status), headers, body, reply.details, local=True)
 
     def _body_through(self, order: list[int], body: bytes) -> None:
+        """A local reply's body through plugins ``order``; what they return is not asked."""
         data = body
         for index in order:
-            f = self.filters[index]
-            buffer = f.buffers["response"]
-            buffer.data += data
-
-            def setup(ctx: StreamContext, buffer: BodyBuffer = buffer) -> None:
-                ctx.response_body = buffer
-
-            f.call("proxy_on_response_body", (buffer.size(), 1), setup, 1, headers=False)
-            data = bytes(buffer.data)
-            buffer.data.clear()
+            _, buffer = self._feed(index, "response", data, True)
+            data = self._drain(buffer)
         self.response_body.extend(data)
