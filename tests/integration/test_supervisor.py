@@ -8,117 +8,27 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.procs import Spawned, spawn, wait_for
-from wasmd.admin.client import AdminClient
-from wasmd.admin.model import DaemonStatus, ReloadOutcome, SlotState
-
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-ADD_HEADER = PLUGINS / "as" / "build" / "add_header.wasm"
-CRASH_START = PLUGINS / "c" / "build" / "crash_start.wasm"
-START_TIMEOUT_S = 60.0
+from tests.helpers.daemon import CRASH_START, DaemonFactory, daemons, write_config
+from tests.helpers.procs import wait_for
+from wasmd.admin.model import ReloadOutcome, SlotState
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def write_config(
-    tmp: Path,
-    *,
-    module: Path = ADD_HEADER,
-    configuration: str = "v1",
-    root_id: str = "as_add_header",
-    **daemon: object,
-) -> Path:
-    settings = {
-        "workers": 2,
-        "runtime_dir": str(tmp / "run"),
-        "cache_dir": str(tmp.parent / "cache"),
-        "heartbeat_interval_s": 0.2,
-        "heartbeat_timeout_s": 2.0,
-        "ready_timeout_s": 30.0,
-        "drain_timeout_s": 5.0,
-        "restart_backoff_base_s": 0.1,
-        "restart_backoff_cap_s": 0.5,
-        "crash_loop_max_restarts": 50,
-    }
-    settings.update(daemon)
-    lines = ["[daemon]"] + [f"{k} = {_toml(v)}" for k, v in settings.items()]
-    lines += [
-        "[[plugins]]",
-        'name = "add-header"',
-        f'module = "{module}"',
-        f'root_id = "{root_id}"',
-        f'configuration = "{configuration}"',
-        "[chains]",
-        'default = ["add-header"]',
-    ]
-    path = tmp / "wasmd.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _toml(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else str(value)
-
-
-class Daemon:
-    def __init__(self, proc: Spawned, runtime_dir: Path) -> None:
-        self.proc = proc
-        self.admin = AdminClient(runtime_dir / "admin.sock", timeout_s=10.0)
-
-    def status(self) -> DaemonStatus:
-        return self.admin.status()
-
-    def wait_status(
-        self, what: str, pred: object, timeout_s: float = START_TIMEOUT_S
-    ) -> DaemonStatus:
-        def check() -> DaemonStatus | None:
-            assert not self.proc.exited(), "the supervisor exited"
-            try:
-                status = self.status()
-            except Exception:
-                return None
-            return status if pred(status) else None  # type: ignore[operator]
-
-        result = wait_for(check, timeout_s, 0.05, what, diagnostics=self.proc.describe)
-        assert isinstance(result, DaemonStatus)
-        return result
-
-    def all_ready(self, timeout_s: float = START_TIMEOUT_S) -> DaemonStatus:
-        return self.wait_status(
-            "every slot ready",
-            lambda s: all(
-                w.state is SlotState.READY and w.heartbeat_age_s is not None for w in s.workers
-            ),
-            timeout_s,
-        )
-
-
 @pytest.fixture
-def daemon_factory(tmp_path: Path) -> Iterator[object]:
-    started: list[object] = []
-
-    def start(config: Path) -> Daemon:
-        cm = spawn(
-            [sys.executable, "-m", "wasmd", "serve", "--config", str(config)],
-            log_path=tmp_path / f"serve-{len(started)}.log",
-            cwd=tmp_path,
-        )
-        proc = cm.__enter__()
-        started.append(cm)
-        return Daemon(proc, tmp_path / "run")
-
-    yield start
-    for cm in reversed(started):
-        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
+def daemon_factory(tmp_path: Path) -> Iterator[DaemonFactory]:
+    with daemons(tmp_path) as start:
+        yield start
 
 
-def test_starts_ready_and_sigterm_drains_and_exits_zero(tmp_path: Path, daemon_factory) -> None:
+def test_starts_ready_and_sigterm_drains_and_exits_zero(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
     daemon = daemon_factory(write_config(tmp_path))
     status = daemon.all_ready()
     assert len(status.workers) == 2 and status.generation == 1
@@ -146,7 +56,9 @@ def _alive(pid: int) -> bool:
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_kill_9_worker_is_replaced_and_counted(tmp_path: Path, daemon_factory) -> None:
+def test_kill_9_worker_is_replaced_and_counted(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
     daemon = daemon_factory(write_config(tmp_path))
     before = daemon.all_ready()
     victim = before.workers[0].pid
@@ -162,7 +74,7 @@ def test_kill_9_worker_is_replaced_and_counted(tmp_path: Path, daemon_factory) -
 
 
 def test_sigstopped_worker_is_killed_after_heartbeat_timeout(
-    tmp_path: Path, daemon_factory
+    tmp_path: Path, daemon_factory: DaemonFactory
 ) -> None:
     daemon = daemon_factory(write_config(tmp_path))
     victim = daemon.all_ready().workers[1].pid
@@ -178,7 +90,7 @@ def test_sigstopped_worker_is_killed_after_heartbeat_timeout(
 
 
 def test_plugin_that_fails_to_load_backs_off_then_fails_the_slot(
-    tmp_path: Path, daemon_factory
+    tmp_path: Path, daemon_factory: DaemonFactory
 ) -> None:
     config = write_config(
         tmp_path, module=CRASH_START, root_id="", crash_loop_max_restarts=2, workers=1
@@ -194,7 +106,9 @@ def test_plugin_that_fails_to_load_backs_off_then_fails_the_slot(
     daemon.all_ready()
 
 
-def test_reload_rolls_every_slot_to_the_new_generation(tmp_path: Path, daemon_factory) -> None:
+def test_reload_rolls_every_slot_to_the_new_generation(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
     daemon = daemon_factory(write_config(tmp_path, configuration="v1"))
     before = daemon.all_ready()
     write_config(tmp_path, configuration="v2")
@@ -208,7 +122,7 @@ def test_reload_rolls_every_slot_to_the_new_generation(tmp_path: Path, daemon_fa
 
 
 def test_invalid_config_or_failing_canary_keeps_the_generation(
-    tmp_path: Path, daemon_factory
+    tmp_path: Path, daemon_factory: DaemonFactory
 ) -> None:
     config = write_config(tmp_path)
     daemon = daemon_factory(config)
@@ -226,7 +140,7 @@ def test_invalid_config_or_failing_canary_keeps_the_generation(
     assert "canary" in status.rollout.last_error
 
 
-def test_sighup_reloads(tmp_path: Path, daemon_factory) -> None:
+def test_sighup_reloads(tmp_path: Path, daemon_factory: DaemonFactory) -> None:
     daemon = daemon_factory(write_config(tmp_path, workers=1))
     daemon.all_ready()
     write_config(tmp_path, workers=1, configuration="v2")
