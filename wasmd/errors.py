@@ -15,7 +15,14 @@ class ConfigError(WasmdError):
 
 
 class PluginLoadError(WasmdError):
-    """A plugin could not be compiled, instantiated, started or configured."""
+    """A plugin could not be compiled, instantiated, started or configured.
+
+    ``plugin`` names it when the caller knows which configured plugin it was.
+    """
+
+    def __init__(self, message: str, plugin: str | None = None) -> None:
+        super().__init__(message)
+        self.plugin = plugin
 
 
 class PluginTrap(WasmdError):

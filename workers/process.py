@@ -65,6 +65,7 @@ class WorkerArgs:
     shared_fd: int | None
     canary: bool
     plugins: tuple[str, ...]
+    quarantine: tuple[str, ...] = ()
 
 
 def parse_args(argv: Sequence[str]) -> WorkerArgs:
@@ -83,10 +84,18 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
     p.add_argument("--shared-fd", type=int, default=None)
     p.add_argument("--canary", action="store_true")
     p.add_argument("--plugin", action="append", default=[], help="canary: only these plugins")
+    p.add_argument(
+        "--quarantine",
+        action="append",
+        default=[],
+        help="a plugin not to load (it fails at start); its chains get its failure policy",
+    )
     a = p.parse_args(list(argv))
     fds = (a.control_fd, a.native_fd, a.shared_fd)
-    plugins = tuple(a.plugin)
-    return WorkerArgs(a.config, a.config_origin, a.slot, a.generation, *fds, a.canary, plugins)
+    plugins, quarantine = tuple(a.plugin), tuple(a.quarantine)
+    return WorkerArgs(
+        a.config, a.config_origin, a.slot, a.generation, *fds, a.canary, plugins, quarantine
+    )
 
 
 def harden(data_limit_mib: int) -> None:
@@ -149,7 +158,10 @@ def plugin_sources(config: DaemonConfig, names: Sequence[str] = ()) -> list[Plug
 
 
 def build_service(
-    config: DaemonConfig, names: Sequence[str] = (), shared: tuple[Any, Any] | None = None
+    config: DaemonConfig,
+    names: Sequence[str] = (),
+    shared: tuple[Any, Any] | None = None,
+    quarantine: Sequence[str] = (),
 ) -> WorkerService:
     """A WorkerService with the configured plugins and chains (not started yet)."""
     sources = plugin_sources(config, names)
@@ -168,6 +180,7 @@ def build_service(
         shared_data=data,
         shared_queues=queues,
         pause_timeout_s=config.daemon.pause_timeout_s,
+        quarantine={name: "quarantined: it failed to load at start" for name in quarantine},
     )
 
 
@@ -219,11 +232,21 @@ class WorkerRunner:
         self._done = loop.create_future()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._finish, EXIT_OK)
-        self.service = build_service(self.config, shared=self._shared_stores())
+        self.service = build_service(
+            self.config, shared=self._shared_stores(), quarantine=self.args.quarantine
+        )
         try:
-            self.service.start(loop)
-            await self._serve()
             await self._open_control()
+            try:
+                self.service.start(loop)
+            except PluginLoadError as exc:
+                # Say which plugin, so the supervisor can quarantine it and keep serving
+                # the chains that do not need it.
+                self._send({"t": wire.LOAD_FAILED, "plugin": exc.plugin, "error": str(exc)})
+                if self._writer is not None:
+                    await self._writer.drain()
+                raise
+            await self._serve()
             self._send(self._ready())
             heartbeats = asyncio.create_task(self._heartbeats())
             code = await self._done
@@ -303,6 +326,7 @@ class WorkerRunner:
         }
         return {
             "t": wire.READY,
+            "quarantined": list(self.args.quarantine),
             "pid": os.getpid(),
             "slot": self.args.slot,
             "generation": self.args.generation,

@@ -67,8 +67,10 @@ class WorkerService:
         shared_queues: SharedQueues | None = None,
         capture_logs: bool = False,
         pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
+        quarantine: Mapping[str, str] | None = None,
     ) -> None:
         self.runtime = runtime
+        self.quarantine = dict(quarantine or {})  # plugin -> why it is not loaded
         self.chains = {name: tuple(members) for name, members in chains.items()}
         self.default_chain = default_chain
         self.pause_timeout_s = pause_timeout_s
@@ -101,19 +103,23 @@ class WorkerService:
         """Compile and start every plugin; raises PluginLoadError naming the plugin."""
         self._loop = loop
         for name, source in self._sources.items():
-            try:
-                compiled = self.runtime.compile(source.wasm)
-            except PluginLoadError as exc:
-                raise PluginLoadError(f"plugin {name}: {exc}") from exc
             self.logs[name] = LogSink(name, capture=self._capture)
             self.metrics[name] = Metrics()
             self.call_stats[name] = CallStats()
             self.callbacks[name] = LoopCallbacks()
+            policy = source.config.failure_policy
+            if name in self.quarantine:
+                self.handles[name] = PluginHandle.quarantine(name, policy, self.quarantine[name])
+                continue
+            try:
+                compiled = self.runtime.compile(source.wasm)
+            except PluginLoadError as exc:
+                raise PluginLoadError(f"plugin {name}: {exc}", plugin=name) from exc
             factory = self._factory(source.config, compiled)
             try:
-                self.handles[name] = PluginHandle(name, source.config.failure_policy, factory)
+                self.handles[name] = PluginHandle(name, policy, factory)
             except PluginLoadError as exc:
-                raise PluginLoadError(f"plugin {name} failed to load: {exc}") from exc
+                raise PluginLoadError(f"plugin {name} failed to load: {exc}", plugin=name) from exc
 
     def _factory(self, config: PluginConfig, compiled: CompiledModule):  # type: ignore[no-untyped-def]
         def make() -> PluginVm:

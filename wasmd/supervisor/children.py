@@ -41,6 +41,7 @@ class SpawnSpec:
     native_fd: int | None
     shared_fd: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
 
 
 class WorkerProcess:
@@ -147,6 +148,8 @@ def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
         argv += ["--native-fd", str(spec.native_fd)]
     if spec.shared_fd is not None:
         argv += ["--shared-fd", str(spec.shared_fd)]
+    for name in spec.quarantine:
+        argv += ["--quarantine", name]
     return argv
 
 

@@ -66,6 +66,9 @@ class Generation:
     config: DaemonConfig
     snapshot: Path | None  # a private copy of the file, so edits cannot leak into it
     module_sha256: dict[str, str]
+    # Plugins its workers must not load (they failed at start), with why: their chains get
+    # the plugin's failure policy while every other chain is served.
+    quarantine: tuple[tuple[str, str], ...] = ()
 
 
 def module_digests(config: DaemonConfig) -> dict[str, str]:
@@ -114,6 +117,7 @@ class Supervisor:
         self._native: socket.socket | None = None
         self._native_ino: tuple[int, int] | None = None
         self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
+        self._load_failures: dict[int, dict[str, str]] = {}  # generation -> plugin -> error
         self._reload_lock = asyncio.Lock()
         self._last_rss_poll = 0.0
         self._last_watchdog = 0.0
@@ -128,14 +132,20 @@ class Supervisor:
         self._retired = MetricSet()
 
     # -- generations ------------------------------------------------------------------------
-    def _register(self, number: int, config: DaemonConfig, raw: bytes | None) -> Generation:
+    def _register(
+        self,
+        number: int,
+        config: DaemonConfig,
+        raw: bytes | None,
+        quarantine: tuple[tuple[str, str], ...] = (),
+    ) -> Generation:
         snapshot = None
         if raw is not None:
             gen_dir = config.daemon.runtime_dir / "generations"
             gen_dir.mkdir(parents=True, exist_ok=True)
             snapshot = gen_dir / f"{number}.toml"
             snapshot.write_bytes(raw)
-        gen = Generation(number, config, snapshot, module_digests(config))
+        gen = Generation(number, config, snapshot, module_digests(config), quarantine)
         self.generations[number] = gen
         return gen
 
@@ -264,7 +274,14 @@ class Supervisor:
         native_fd = self._native.fileno() if self._native is not None else None
         theirs = self.shared.open(wid)
         spec = SpawnSpec(
-            wid, slot, generation, gen.snapshot, gen.config.path, native_fd, theirs.fileno()
+            wid,
+            slot,
+            generation,
+            gen.snapshot,
+            gen.config.path,
+            native_fd,
+            theirs.fileno(),
+            quarantine=tuple(name for name, _ in gen.quarantine),
         )
         try:
             proc = spawn_worker(spec)
@@ -308,6 +325,9 @@ class Supervisor:
                 "ready", wid=wid, pid=proc.pid, slot=proc.spec.slot, generation=proc.spec.generation
             )
             self._apply(self.policy.handle(p.Ready(wid), now))
+        elif kind == wire.LOAD_FAILED and isinstance(message.get("plugin"), str):
+            failures = self._load_failures.setdefault(proc.spec.generation, {})
+            failures[message["plugin"]] = str(message.get("error", ""))
         elif kind == wire.HEARTBEAT:
             proc.last_heartbeat = message
             if isinstance(message.get("metrics"), list):
@@ -330,6 +350,38 @@ class Supervisor:
         )
         self._apply(self.policy.handle(p.Exited(wid, code), self.clock()))
         self.policy.forget_exited(keep=self.procs)
+        if proc is not None:
+            self._maybe_quarantine(proc.spec.generation)
+
+    def _maybe_quarantine(self, number: int) -> None:
+        """A slot's crash-loop breaker tripped on plugins that fail at start: roll out a
+        generation that leaves them out, so the chains that do not need them are served.
+        Their own chains get each plugin's failure policy; a reload with a fixed config
+        ends the quarantine. Nothing changes when no plugin would be left to serve."""
+        gen = self.generations.get(number)
+        failures = self._load_failures.get(number)
+        if gen is None or not failures or self.rollout.state is model.RolloutState.ROLLING:
+            return
+        failed = [s for s in self.policy.slots if self.policy.slot_state(s) is p.WorkerState.FAILED]
+        if not failed:
+            return
+        quarantine = dict(gen.quarantine) | failures
+        if {spec.name for spec in gen.config.plugins} <= set(quarantine):
+            return
+        latest = self.generations[max(self.generations)]
+        if latest.config == gen.config and set(dict(latest.quarantine)) >= set(quarantine):
+            target = latest.number  # already quarantined there: roll the failed slots onto it
+            if all(slot.generation == target for slot in failed):
+                return  # they failed on the quarantine generation itself: nothing more to do
+        else:
+            target = max(self.generations) + 1
+            raw = gen.snapshot.read_bytes() if gen.snapshot is not None else None
+            self._register(target, gen.config, raw, tuple(sorted(quarantine.items())))
+        reason = quarantine_reason(quarantine)
+        self.log.error("quarantine", generation=target, plugins=sorted(quarantine), reason=reason)
+        self.rollout = model.RolloutStatus(model.RolloutState.ROLLING, target, reason)
+        self.notifier.status(f"quarantining {', '.join(sorted(quarantine))}")
+        self._apply(self.policy.handle(p.Reload(target), self.clock()))
 
     # -- native socket ----------------------------------------------------------------------
     def _bind_native(self) -> None:
@@ -564,7 +616,8 @@ class Supervisor:
             return
         if ok:
             self.serving = self.generations[generation]
-            self.rollout = model.RolloutStatus(model.RolloutState.IDLE, generation)
+            quarantined = quarantine_reason(dict(self.serving.quarantine))
+            self.rollout = model.RolloutStatus(model.RolloutState.IDLE, generation, quarantined)
             result = model.ReloadResult(model.ReloadOutcome.SUCCEEDED, generation, reason)
             self.log.info("rollout_done", generation=generation)
         else:
@@ -575,6 +628,13 @@ class Supervisor:
         future = self._rollout_waiters.pop(generation, None)
         if future is not None and not future.done():
             future.set_result(result)
+        for number in list(self._load_failures):  # slots that failed during the rollout
+            self._maybe_quarantine(number)
+
+
+def quarantine_reason(quarantine: dict[str, str]) -> str:
+    """What status says about quarantined plugins ('' when none)."""
+    return "; ".join(f"plugin {n} quarantined: {e}" for n, e in sorted(quarantine.items()))
 
 
 def _refuse_if_live(path: Path) -> None:

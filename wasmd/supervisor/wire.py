@@ -23,6 +23,7 @@ READY = "ready"  # {pid, generation, plugins: {name: sha256}}
 HEARTBEAT = "heartbeat"  # {requests, in_flight, plugins: {name: stats}, metrics?: snapshot}
 DRAIN = "drain"  # {timeout_s}: stop accepting, finish in-flight streams, GOAWAY, exit 0
 STOP = "stop"  # {}: exit now
+LOAD_FAILED = "load_failed"  # {plugin, error}: sent before exit 2 when a plugin cannot load
 
 
 def encode(message: dict[str, Any]) -> bytes:

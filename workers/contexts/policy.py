@@ -63,13 +63,36 @@ class PluginHandle:
         self._factory = factory
         self._clock = clock
         self.stats = PluginStats()
+        self.quarantined = False
         self.vm: PluginVm | None = factory()
         self._consecutive_failures = 0
         self._failed_at = 0.0
         self.last_error: str | None = None
 
+    @classmethod
+    def quarantine(cls, name: str, policy: FailurePolicy, reason: str) -> PluginHandle:
+        """A plugin the daemon found failing at start: never loaded; its streams get its
+        failure policy (fail_open skips it, anything else answers 503)."""
+
+        def refuse() -> PluginVm:
+            raise PluginLoadError(reason, plugin=name)
+
+        handle = cls.__new__(cls)
+        handle.name, handle.policy, handle._factory = name, policy, refuse
+        handle._clock = time.monotonic
+        handle.stats = PluginStats()
+        handle.quarantined = True
+        handle.vm = None
+        handle._consecutive_failures, handle._failed_at = 0, 0.0
+        handle.last_error = reason
+        return handle
+
     def admit(self) -> tuple[Admission, PluginVm | None]:
         """Decide for a new stream; may rebuild a failed VM under the reload policy."""
+        if self.quarantined:
+            return (
+                Admission.SKIP if self.policy is FailurePolicy.FAIL_OPEN else Admission.REJECT
+            ), None
         vm = self.vm
         if vm is not None and vm.failed is None:
             return Admission.RUN, vm
