@@ -28,10 +28,9 @@ def encoded_size(pairs: Iterable[Pair]) -> int:
 
 def encode(pairs: Sequence[Pair]) -> bytes:
     """Serialize pairs, keeping order and duplicates."""
-    head = [_U32.pack(len(pairs))]
-    head.extend(_U32X2.pack(len(k), len(v)) for k, v in pairs)
-    body = [b"".join((k, b"\0", v, b"\0")) for k, v in pairs]
-    return b"".join(head) + b"".join(body)
+    sizes = [n for k, v in pairs for n in (len(k), len(v))]
+    head = struct.pack(f"<{len(sizes) + 1}I", len(pairs), *sizes)
+    return head + b"".join([part for k, v in pairs for part in (k, b"\0", v, b"\0")])
 
 
 def decode(buf: bytes) -> list[Pair]:
