@@ -52,7 +52,7 @@ class HttpFilter:
         self.ctx: StreamContext | None = None
         self.skip = False
         self.failure: PluginTrap | None = None
-        self.buffers = {"request": BodyBuffer(), "response": BodyBuffer()}
+        self.buffers: dict[str, BodyBuffer] = {}  # per direction, made on first body data
 
     def _open(self) -> Step | None:
         """Create the stream context lazily (Envoy's onCreate on first use)."""
@@ -260,7 +260,9 @@ class Exchange:
     def _feed(self, index: int, direction: str, data: bytes, eos: bool) -> tuple[Step, BodyBuffer]:
         """Append ``data`` to plugin ``index``'s body buffer and run its body callback."""
         f = self.filters[index]
-        buffer = f.buffers[direction]
+        buffer = f.buffers.get(direction)
+        if buffer is None:
+            buffer = f.buffers[direction] = BodyBuffer()
         buffer.data += data
 
         def setup(ctx: StreamContext) -> None:

@@ -341,8 +341,8 @@ class PluginVm:
         return context_id
 
     def _props(self, supplied: dict[str, bytes] | None = None) -> properties.PropertySource:
-        merged = dict(self.config.properties)
-        merged.update(supplied or {})
+        # Read-only for the PropertySource: share the config's mapping when nothing is added.
+        merged = {**self.config.properties, **supplied} if supplied else self.config.properties
         return properties.PropertySource(
             self.config.name, self.config.root_id, self.config.vm_id, supplied=merged
         )

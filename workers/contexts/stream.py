@@ -40,10 +40,10 @@ class StreamContext:
     parent_id: int
     props: properties.PropertySource
     request_headers: HeaderMap | None = None
-    request_body: BodyBuffer = field(default_factory=BodyBuffer)
+    request_body: BodyBuffer | None = None  # made on first use (most exchanges have none)
     request_trailers: HeaderMap | None = None
     response_headers: HeaderMap | None = None
-    response_body: BodyBuffer = field(default_factory=BodyBuffer)
+    response_body: BodyBuffer | None = None
     response_trailers: HeaderMap | None = None
     local_response: LocalResponse | None = None
     continue_requested: set[int] = field(default_factory=set)
@@ -77,7 +77,11 @@ class StreamContext:
 
     def buffer(self, kind: BufferType) -> BodyBuffer | None:
         if kind is BufferType.HTTP_REQUEST_BODY and self.phase is Phase.REQUEST:
+            if self.request_body is None:
+                self.request_body = BodyBuffer()
             return self.request_body
         if kind is BufferType.HTTP_RESPONSE_BODY and self.phase is Phase.RESPONSE:
+            if self.response_body is None:
+                self.response_body = BodyBuffer()
             return self.response_body
         return None
