@@ -430,6 +430,17 @@ def test_log_passes_level_and_text(host: FakeHost, abi: ProxyAbi) -> None:
     assert host.logs == [(LogLevel.ERROR, "hello \ufffd world")]
 
 
+def test_log_below_the_level_is_dropped_but_a_bad_pointer_is_still_an_error(
+    host: FakeHost, abi: ProxyAbi
+) -> None:
+    """Lines below the host's level (WARN here) never reach it, as in Envoy; a bad pointer
+    still gets InvalidMemoryAccess, because Envoy reads the message before the level check."""
+    ptr, size = host.put(b"chatty")
+    assert call(abi, "proxy_log", LogLevel.DEBUG, ptr, size) == R.OK
+    assert call(abi, "proxy_log", LogLevel.INFO, 0xFFFFFFF0, 8) == R.INVALID_MEMORY_ACCESS
+    assert host.logs == []
+
+
 @pytest.mark.parametrize("level", [6, 7, 100, 0x7FFFFFFF, 0xFFFFFFFF])
 def test_log_bad_level_is_bad_argument(host: FakeHost, abi: ProxyAbi, level: int) -> None:
     ptr, size = host.put(b"x")
