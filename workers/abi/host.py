@@ -108,9 +108,13 @@ class ProxyHost(Protocol):
     def grpc_close(self, token: int) -> WasmResult: ...
 
 
-class _Fail(Exception):
+class AbiFailure(Exception):
+    """Raised inside a host function to answer the guest with ``result``; the caller
+    (``lookup``'s wrapper, or the linker's gate) turns it into the return code."""
+
     def __init__(self, result: WasmResult) -> None:
         self.result = result
+
 
 
 class ProxyAbi:
@@ -124,19 +128,19 @@ class ProxyAbi:
         try:
             return self.host.memory.read(ptr, size)
         except GuestMemoryError:
-            raise _Fail(R.INVALID_MEMORY_ACCESS) from None
+            raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
 
     def _u32_out(self, ptr: int, value: int) -> None:
         try:
             self.host.memory.write_u32(ptr, value)
         except GuestMemoryError:
-            raise _Fail(R.INVALID_MEMORY_ACCESS) from None
+            raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
 
     def _u64_out(self, ptr: int, value: int) -> None:
         try:
             self.host.memory.write_u64(ptr, value)
         except GuestMemoryError:
-            raise _Fail(R.INVALID_MEMORY_ACCESS) from None
+            raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
 
     def _copy_out(self, data: bytes, ptr_ptr: int, size_ptr: int) -> None:
         """Allocate guest memory, copy data into it, write (ptr, size); like copyToPointerSize."""
@@ -144,7 +148,7 @@ class ProxyAbi:
         if data:
             ptr = self.host.allocate(len(data))
             if ptr == 0:
-                raise _Fail(R.INVALID_MEMORY_ACCESS)
+                raise AbiFailure(R.INVALID_MEMORY_ACCESS)
         memory = self.host.memory  # after allocate(): the allocator may grow memory
         try:
             if data:
@@ -152,21 +156,21 @@ class ProxyAbi:
             memory.write_u32(ptr_ptr, ptr)
             memory.write_u32(size_ptr, len(data))
         except GuestMemoryError:
-            raise _Fail(R.INVALID_MEMORY_ACCESS) from None
+            raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
 
     def _map(self, map_type: int, *, write: bool) -> HeaderMap:
         if map_type > _MAX_MAP_TYPE:
-            raise _Fail(R.BAD_ARGUMENT)
+            raise AbiFailure(R.BAD_ARGUMENT)
         found = self.host.header_map(_MAP_TYPES[map_type], write=write)
         if isinstance(found, WasmResult):
-            raise _Fail(found)
+            raise AbiFailure(found)
         return found
 
     def _pairs(self, ptr: int, size: int) -> list[tuple[bytes, bytes]]:
         try:
             return pairs.decode(self._read(ptr, size))
         except pairs.PairsError:
-            raise _Fail(R.BAD_ARGUMENT) from None
+            raise AbiFailure(R.BAD_ARGUMENT) from None
 
     # -- logging, time, timers ----------------------------------------------------------
     def proxy_log(self, level: int, ptr: int, size: int) -> int:
@@ -513,17 +517,24 @@ class ProxyAbi:
         return int(left == right)
 
     # -- dispatch ---------------------------------------------------------------------------
-    def lookup(self, name: str) -> Callable[..., int | None] | None:
-        """The bound method serving import ``env.<name>``, wrapped to turn _Fail into a code."""
+    def method(self, name: str) -> Callable[..., int | None] | None:
+        """The bound method serving import ``env.<name>``; it may raise AbiFailure."""
         method = getattr(self, name, None)
-        if method is None or name.startswith("_") or name == "lookup":
+        if method is None or name.startswith("_") or name in ("lookup", "method"):
+            return None
+        return method  # type: ignore[no-any-return]
+
+    def lookup(self, name: str) -> Callable[..., int | None] | None:
+        """The method serving ``env.<name>``, wrapped to turn AbiFailure into its code."""
+        method = self.method(name)
+        if method is None:
             return None
 
         def served(*args: int) -> int | None:
             try:
                 result: int | None = method(*args)
                 return result
-            except _Fail as failure:
+            except AbiFailure as failure:
                 return int(failure.result)
 
         served.__name__ = name

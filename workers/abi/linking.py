@@ -16,7 +16,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
-from workers.abi.host import UNIMPLEMENTED_IMPORTS, ProxyAbi
+from workers.abi.host import UNIMPLEMENTED_IMPORTS, AbiFailure, ProxyAbi
 from workers.abi.types import WasiErrno, WasmResult
 from workers.abi.wasi import WASI_SIGNATURES, Wasi
 from workers.vm.base import HostFn, ImportSpec
@@ -109,6 +109,8 @@ def _allowed(phase: Phase, is_wasi: bool, name: str) -> bool:
 
 
 def _gated(host: LinkHost, fn: HostFn, is_wasi: bool, name: str) -> HostFn:
+    """``fn`` behind the phase gate; an AbiFailure it raises becomes its code (one Python
+    frame per host call for both jobs: this runs on every call a plugin makes)."""
     refused = int(WasiErrno.NOTCAPABLE if is_wasi else WasmResult.INTERNAL_FAILURE)
     where = "wasi" if is_wasi else "env"
 
@@ -119,7 +121,10 @@ def _gated(host: LinkHost, fn: HostFn, is_wasi: bool, name: str) -> HostFn:
         if phase is not normal and not _allowed(phase, is_wasi, name):
             host.link_warning(f"{where}.{name} is not allowed during {phase.value}")
             return refused
-        return fn(*args)
+        try:
+            return fn(*args)
+        except AbiFailure as failure:
+            return int(failure.result)
 
     return call
 
@@ -150,7 +155,7 @@ def make_resolver(host: LinkHost, abi: ProxyAbi, wasi: Wasi) -> Callable[[Import
             fn = wasi.lookup(spec.name)
         elif spec.module == "env":
             expected = PROXY_SIGNATURES.get(spec.name)
-            fn = None if spec.name in UNIMPLEMENTED_IMPORTS else abi.lookup(spec.name)
+            fn = None if spec.name in UNIMPLEMENTED_IMPORTS else abi.method(spec.name)
         else:
             return _stub(host, spec, f"wasmd does not provide module {spec.module!r}")
         if expected is None or fn is None:
