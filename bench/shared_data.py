@@ -113,9 +113,9 @@ def snapshot_cost(repeats: int) -> dict[str, Any]:
     with its metrics defined and some call stats (what an idle-ish worker carries)."""
     import msgpack
 
+    from wasmd.config import parse_config
     from workers import metrics_export
     from workers.process import build_service
-    from wasmd.config import parse_config
 
     plugin = _harness.REPO / "plugins" / "c" / "build" / "timers_queues.wasm"
     doc = {
@@ -163,7 +163,9 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"pinned to CPU 0: {a.pin}")
     for name, r in results["shared"].items():
-        cells = "  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())
+        cells = "  ".join(
+            f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
+        )
         print(f"  {name:40s} {cells}")
     print(json.dumps(results["heartbeat metrics"], indent=2))
     return 0
