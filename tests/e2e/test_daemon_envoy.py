@@ -27,10 +27,10 @@ import pytest
 
 from tests.e2e.envoy_harness import envoy_binary, unique_base_id
 from tests.helpers.callout_upstreams import AuthUpstream
+from tests.helpers.daemon import Daemon, PluginEntry, render_config
 from tests.helpers.procs import Spawned, run, spawn, wait_for
 from tests.helpers.upstream import Answer, Upstream
-from wasmd.admin.client import AdminClient
-from wasmd.admin.model import DaemonStatus, SlotState
+from wasmd.admin.model import DaemonStatus
 
 pytestmark = [pytest.mark.envoy, pytest.mark.timeout(180)]
 
@@ -46,34 +46,6 @@ REQUEST_TIMEOUT_S = 10.0
 ADMIN_TIMEOUT_S = 2.0
 LISTENER_NAME = "wasmd_ingress"
 EXTPROC_CLUSTER = "wasmd_extproc"
-# Test daemons notice a dead or hung worker fast, so fault tests stay short.
-FAST_DAEMON_SETTINGS: dict[str, object] = {
-    "workers": 2,
-    "heartbeat_interval_s": 0.2,
-    "heartbeat_timeout_s": 3.0,
-    "ready_timeout_s": 30.0,
-    "drain_timeout_s": 5.0,
-    "restart_backoff_base_s": 0.1,
-    "restart_backoff_cap_s": 0.5,
-    "crash_loop_max_restarts": 50,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class PluginEntry:
-    """One ``[[plugins]]`` table of a test config."""
-
-    name: str
-    module: Path
-    root_id: str
-    configuration: str = ""
-    upstreams: tuple[tuple[str, str], ...] = ()
-
-
-def _toml(value: object) -> str:
-    return json.dumps(value) if isinstance(value, str) else str(value)
-
-
 def write_config(
     path: Path,
     runtime_dir: Path,
@@ -82,66 +54,28 @@ def write_config(
     chains: Mapping[str, Sequence[str]],
     **daemon: object,
 ) -> Path:
-    """Write a wasmd.toml with ``FAST_DAEMON_SETTINGS`` (overridden by ``daemon``)."""
-    settings = {
-        **FAST_DAEMON_SETTINGS,
-        "runtime_dir": str(runtime_dir),
-        "cache_dir": str(cache_dir),
-    }
-    settings.update(daemon)
-    lines = ["[daemon]"] + [f"{k} = {_toml(v)}" for k, v in settings.items()]
-    for p in plugins:
-        lines += [
-            "[[plugins]]",
-            f"name = {_toml(p.name)}",
-            f"module = {_toml(str(p.module))}",
-            f"root_id = {_toml(p.root_id)}",
-            f"configuration = {_toml(p.configuration)}",
-        ]
-        if p.upstreams:
-            pairs = ", ".join(f"{k} = {_toml(v)}" for k, v in p.upstreams)
-            lines.append(f"upstreams = {{ {pairs} }}")
-    lines.append("[chains]")
-    lines += [f"{name} = {json.dumps(list(members))}" for name, members in chains.items()]
-    path.write_text("\n".join(lines) + "\n")
+    """Write a wasmd.toml with the shared fast test settings (overridden by ``daemon``)."""
+    settings = {"heartbeat_timeout_s": 3.0, **daemon}
+    text = render_config(
+        plugins, chains, runtime_dir=str(runtime_dir), cache_dir=str(cache_dir), **settings
+    )
+    path.write_text(text)
     return path
 
 
-class WasmdDaemon:
+def callout_plugin(name: str, module: Path, upstreams: Mapping[str, str]) -> PluginEntry:
+    return PluginEntry(name, module, "", settings={"upstreams": dict(upstreams)})
+
+
+class WasmdDaemon(Daemon):
     """``wasmd serve --config FILE`` in its own process group, observed over its admin socket."""
 
     def __init__(self, proc: Spawned, config: Path, runtime_dir: Path) -> None:
-        self.proc = proc
+        super().__init__(proc, runtime_dir)
         self.config = config
-        self.runtime_dir = runtime_dir
-        self.admin = AdminClient(runtime_dir / "admin.sock", timeout_s=10.0)
-
-    def status(self) -> DaemonStatus:
-        return self.admin.status()
-
-    def wait_status(self, what: str, pred: Any, timeout_s: float) -> DaemonStatus:
-        """Poll the admin status until ``pred(status)`` holds; fail if the daemon exits."""
-
-        def check() -> DaemonStatus | None:
-            assert not self.proc.exited(), "the supervisor exited"
-            try:
-                status = self.status()
-            except Exception:  # the admin socket is not up yet
-                return None
-            return status if pred(status) else None
-
-        result = wait_for(check, timeout_s, 0.05, what, diagnostics=self.proc.describe)
-        assert isinstance(result, DaemonStatus)
-        return result
 
     def all_ready(self, timeout_s: float = DAEMON_READY_TIMEOUT_S) -> DaemonStatus:
-        return self.wait_status(
-            "every slot READY",
-            lambda s: all(
-                w.state is SlotState.READY and w.heartbeat_age_s is not None for w in s.workers
-            ),
-            timeout_s,
-        )
+        return super().all_ready(timeout_s)
 
     def pid_of(self, slot: int) -> int:
         pid = self.status().workers[slot].pid
@@ -305,7 +239,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             PluginEntry("add-header", ADD_HEADER, "as_add_header", "v1"),
             PluginEntry("local-reply", LOCAL_REPLY, "as_local_reply"),
             PluginEntry("body-rewrite", BODY_REWRITE, "as_body_rewrite"),
-            PluginEntry("callout", HTTP_CALLOUT, "", upstreams=(("auth", auth.url),)),
+            callout_plugin("callout", HTTP_CALLOUT, {"auth": auth.url}),
         ]
         chains = {
             "default": ["add-header", "callout"],

@@ -19,7 +19,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +89,21 @@ def write_config(
     Without ``chains``: ``default`` = every plugin in order. ``daemon`` overrides FAST_SETTINGS.
     """
     entries = plugins or [PluginEntry("add-header", module, root_id, configuration)]
-    settings = dict(FAST_SETTINGS)
-    settings.update(runtime_dir=str(tmp / "run"), cache_dir=str(tmp.parent / "cache"))
+    settings = {"runtime_dir": str(tmp / "run"), "cache_dir": str(tmp.parent / "cache")}
     settings.update(daemon)
+    path = tmp / "wasmd.toml"
+    path.write_text(render_config(entries, chains, **settings))
+    return path
+
+
+def render_config(
+    plugins: Sequence[PluginEntry], chains: Mapping[str, Sequence[str]] | None, **daemon: Any
+) -> str:
+    """A wasmd.toml: FAST_SETTINGS overridden by ``daemon``; ``chains`` defaults to one
+    ``default`` chain of every plugin in order."""
+    settings = {**FAST_SETTINGS, **daemon}
     lines = ["[daemon]"] + [f"{k} = {_toml(v)}" for k, v in settings.items()]
-    for entry in entries:
+    for entry in plugins:
         lines += [
             "[[plugins]]",
             f"name = {_toml(entry.name)}",
@@ -103,15 +113,18 @@ def write_config(
         ]
         lines += [f"{k} = {_toml(v)}" for k, v in entry.settings.items()]
     lines.append("[chains]")
-    for chain, names in (chains or {"default": [e.name for e in entries]}).items():
+    for chain, names in (chains or {"default": [e.name for e in plugins]}).items():
         lines.append(f"{chain} = [{', '.join(_toml(n) for n in names)}]")
-    path = tmp / "wasmd.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return "\n".join(lines) + "\n"
 
 
 def _toml(value: object) -> str:
-    return json.dumps(value) if isinstance(value, str) else str(value)
+    """A TOML value: strings quoted, mappings as inline tables, the rest as Python prints."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
 
 
 class Daemon:
