@@ -151,18 +151,23 @@ class Exchange:
     # -- request phases --------------------------------------------------------------------
     def on_request_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
         self.request_headers = HeaderMap(headers)
+        return self._headers("request", self._order("request"), end_of_stream)
+
+    def _headers(self, direction: str, order: Iterable[int], eos: bool) -> Step:
+        """A header phase; the map is visible to properties (request.*/response.*) too."""
+        header_map = self.request_headers if direction == "request" else self.response_headers
 
         def setup(ctx: StreamContext) -> None:
-            ctx.request_headers = ctx.props.request_headers = self.request_headers
+            setattr(ctx, f"{direction}_headers", header_map)
+            setattr(ctx.props, f"{direction}_headers", header_map)
 
-        n = len(self.request_headers)
         return self._run(
-            "request_headers",
-            range(len(self.filters)),
-            "proxy_on_request_headers",
-            (n, int(end_of_stream)),
+            f"{direction}_headers",
+            order,
+            f"proxy_on_{direction}_headers",
+            (len(header_map), int(eos)),
             setup,
-            0,
+            0 if direction == "request" else 1,
             headers=True,
         )
 
@@ -190,22 +195,7 @@ class Exchange:
     # -- response phases -------------------------------------------------------------------
     def on_response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
         self.response_headers = HeaderMap(headers)
-        return self._response_headers(reversed(range(len(self.filters))), end_of_stream)
-
-    def _response_headers(self, order: Iterable[int], eos: bool) -> Step:
-        def setup(ctx: StreamContext) -> None:
-            ctx.response_headers = ctx.props.response_headers = self.response_headers
-
-        n = len(self.response_headers)
-        return self._run(
-            "response_headers",
-            order,
-            "proxy_on_response_headers",
-            (n, int(eos)),
-            setup,
-            1,
-            headers=True,
-        )
+        return self._headers("response", self._order("response"), end_of_stream)
 
     def on_response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
         return self._body("response", chunk, end_of_stream)
@@ -355,7 +345,7 @@ class Exchange:
         body = reply.body
         if phase.startswith("request") and last >= 0:
             order = list(reversed(range(last + 1)))
-            self._response_headers(order, not body)
+            self._headers("response", order, not body)
             if body:
                 self.response_body.clear()
                 self._body_through(order, body)
