@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable
-
-import aiohttp
-from multidict import CIMultiDict
+from typing import TYPE_CHECKING
 
 from workers.callouts.messages import HttpCallRequest, HttpCallResponse, Pair
+
+if TYPE_CHECKING:  # aiohttp is imported on the first callout: most workers never make one,
+    import aiohttp  # and it is a fifth of a worker's start-up imports
 
 # aiohttp adds these unless told not to; Envoy's async client adds none of them.
 _SKIP_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
@@ -75,6 +76,8 @@ class HttpCallouts:
         self._closed = False
 
     def _session(self, unix_path: str) -> aiohttp.ClientSession:
+        import aiohttp
+
         if unix_path:
             session = self._unix.get(unix_path)
             if session is None:
@@ -110,6 +113,9 @@ class HttpCallouts:
 
     async def fetch(self, request: HttpCallRequest) -> HttpOutcome:
         """Make one request; never raises for network trouble (returns a CallFailure)."""
+        import aiohttp
+        from multidict import CIMultiDict
+
         method, path, authority, regular = split_headers(request.headers)
         headers: CIMultiDict[str] = CIMultiDict(regular)
         headers["Host"] = authority
