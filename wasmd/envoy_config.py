@@ -93,6 +93,11 @@ def chain_phases(config: DaemonConfig, chain: str, exports: Mapping[str, frozens
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
     names = frozenset().union(*(exports[m] for m in members)) if members else frozenset()
+    return phases_for_exports(names)
+
+
+def phases_for_exports(names: frozenset[str]) -> Phases:
+    """The optional phases a set of plugins (their export names, together) handles."""
     return Phases(
         request_body="proxy_on_request_body" in names,
         response_body="proxy_on_response_body" in names,

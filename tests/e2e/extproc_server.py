@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers.manifest import PluginSpec
-from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter
+from tests.integration.support import config_for
+from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, phases_for_exports
 from wasmd.wasm_info import read_module_info
-from workers.abi.types import LogLevel
-from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.contexts.plugin import PluginConfig
 from workers.faces.extproc import ExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
@@ -27,29 +27,13 @@ START_TIMEOUT_S = 30.0
 
 
 def plugin_config(spec: PluginSpec, upstreams: Mapping[str, str] | None = None) -> PluginConfig:
-    """The PluginConfig matching what the Envoy harness gives the in-process Wasm filter;
-    ``upstreams`` maps the plugin's callout upstream names to URLs."""
-    return PluginConfig(
-        name=spec.name,
-        root_id=spec.root_id,
-        vm_id=spec.name,
-        configuration=spec.config.encode(),
-        vm_configuration=spec.vm_config.encode(),
-        env=tuple(spec.env),
-        failure_policy=FailurePolicy(spec.failure_policy),
-        log_level=LogLevel.WARN,  # the harness runs Envoy with -l warn
-        upstreams=dict(upstreams or {}),
-    )
+    """The PluginConfig matching what the Envoy harness gives the in-process Wasm filter
+    (``wasmd try``'s conventions); ``upstreams`` maps callout upstream names to URLs."""
+    return config_for(spec, upstreams=tuple((upstreams or {}).items()))
 
 
 def phases_for(spec: PluginSpec) -> Phases:
-    exports = read_module_info(spec.wasm.read_bytes()).export_names
-    return Phases(
-        request_body="proxy_on_request_body" in exports,
-        response_body="proxy_on_response_body" in exports,
-        request_trailers="proxy_on_request_trailers" in exports,
-        response_trailers="proxy_on_response_trailers" in exports,
-    )
+    return phases_for_exports(read_module_info(spec.wasm.read_bytes()).export_names)
 
 
 def extproc_bootstrap(base: dict[str, Any], spec: PluginSpec, socket_path: Path) -> dict[str, Any]:
