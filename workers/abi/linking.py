@@ -16,7 +16,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
 
-from workers.abi.host import UNIMPLEMENTED_IMPORTS, AbiFailure, ProxyAbi
+from workers.abi.host import NEVER_RAISES, UNIMPLEMENTED_IMPORTS, AbiFailure, ProxyAbi
 from workers.abi.types import WasiErrno, WasmResult
 from workers.abi.wasi import WASI_SIGNATURES, Wasi
 from workers.vm.base import HostFn, ImportSpec
@@ -108,9 +108,19 @@ def _allowed(phase: Phase, is_wasi: bool, name: str) -> bool:
     return name in (_ALLOC_WASI if is_wasi else _ALLOC_ENV)
 
 
+def _allowed_always(is_wasi: bool, name: str) -> bool:
+    return all(_allowed(phase, is_wasi, name) for phase in Phase)
+
+
 def _gated(host: LinkHost, fn: HostFn, is_wasi: bool, name: str) -> HostFn:
     """``fn`` behind the phase gate; an AbiFailure it raises becomes its code (one Python
-    frame per host call for both jobs: this runs on every call a plugin makes)."""
+    frame per host call for both jobs: this runs on every call a plugin makes).
+
+    ``fn`` itself when there is nothing to do: no phase refuses it and it never raises
+    AbiFailure (WASI functions answer errno codes; see also host.NEVER_RAISES).
+    """
+    if _allowed_always(is_wasi, name) and (is_wasi or name in NEVER_RAISES):
+        return fn
     refused = int(WasiErrno.NOTCAPABLE if is_wasi else WasmResult.INTERNAL_FAILURE)
     where = "wasi" if is_wasi else "env"
 

@@ -7,7 +7,6 @@ that is what `wasmd status` needs (p50/p99 call time) without keeping samples.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from typing import Any
 
 _BUCKETS_PER_DOUBLING = 4
@@ -29,17 +28,54 @@ def _upper_us(bucket: int) -> float:
     return float(2 ** (bucket / _BUCKETS_PER_DOUBLING))
 
 
-@dataclass(slots=True)
+_PENDING_MAX = 1024  # samples kept before they are folded into the histogram
+
+
 class CallStats:
-    count: int = 0
-    total_us: float = 0.0
-    counts: list[int] = field(default_factory=lambda: [0] * _BUCKETS)
+    """Count, total and histogram of call times.
+
+    ``record`` runs on every guest call, so it only appends; samples are folded into the
+    histogram when it is read (or every ``_PENDING_MAX`` samples).
+    """
+
+    __slots__ = ("_count", "_total_us", "_counts", "_pending")
+
+    def __init__(self, count: int = 0, total_us: float = 0.0) -> None:
+        self._count = count
+        self._total_us = total_us
+        self._counts = [0] * _BUCKETS
+        self._pending: list[int] = []
 
     def record(self, elapsed_ns: int) -> None:
-        us = elapsed_ns / 1000
-        self.count += 1
-        self.total_us += us
-        self.counts[_bucket(us)] += 1
+        pending = self._pending
+        pending.append(elapsed_ns)
+        if len(pending) >= _PENDING_MAX:
+            self._fold()
+
+    def _fold(self) -> None:
+        pending, self._pending = self._pending, []
+        counts = self._counts
+        for elapsed_ns in pending:
+            us = elapsed_ns / 1000
+            self._total_us += us
+            counts[_bucket(us)] += 1
+        self._count += len(pending)
+
+    @property
+    def count(self) -> int:
+        self._fold()
+        return self._count
+
+    @property
+    def total_us(self) -> float:
+        self._fold()
+        return self._total_us
+
+    @property
+    def counts(self) -> list[int]:
+        """Calls per bucket (bucket i: up to 2^(i/4) us)."""
+        self._fold()
+        return self._counts
 
     def quantile_us(self, q: float) -> float:
         """Upper bound of the bucket holding the q-quantile (0 when empty)."""
@@ -54,9 +90,10 @@ class CallStats:
         return _upper_us(_BUCKETS - 1)
 
     def merge(self, other: CallStats) -> None:
-        self.count += other.count
-        self.total_us += other.total_us
-        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self._fold()
+        self._count += other.count
+        self._total_us += other.total_us
+        self._counts = [a + b for a, b in zip(self._counts, other.counts, strict=True)]
 
     def to_wire(self) -> dict[str, object]:
         """Compact form for heartbeats: only non-empty buckets."""
@@ -71,5 +108,5 @@ class CallStats:
         stats = cls(int(data["count"]), float(data["total_us"]))
         buckets = data.get("buckets") or {}
         for i, n in buckets.items():
-            stats.counts[int(i)] = int(n)
+            stats._counts[int(i)] = int(n)
         return stats

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wasmd.errors import PluginTrap
@@ -22,6 +22,14 @@ from workers.contexts.policy import Admission, PluginHandle
 from workers.contexts.stream import LocalResponse, Phase, StreamContext
 
 FAIL_CLOSED = LocalResponse(503, [], b"", "wasm_fail_stream", 14)  # Envoy's failStream reply
+
+
+_PHASES = (Phase.REQUEST, Phase.RESPONSE)  # by direction id
+# A header phase per direction: (the map's attribute and phase name, export, direction id).
+_HEADER_PHASES = {
+    "request": ("request_headers", "proxy_on_request_headers", 0),
+    "response": ("response_headers", "proxy_on_response_headers", 1),
+}
 
 
 class Step(enum.Enum):
@@ -84,19 +92,22 @@ class HttpFilter:
         headers: bool,
     ) -> Step:
         """Run one callback; translate its return value and requests into a Step."""
-        opened = self._open()
-        if opened is not None:
-            return opened
+        ctx = self.ctx
+        if ctx is None:
+            opened = self._open()
+            if opened is not None:
+                return opened
+            ctx = self.ctx
         if self.skip:
             return Step.CONTINUE
-        assert self.vm is not None and self.ctx is not None
-        ctx = self.ctx
-        ctx.phase = Phase.REQUEST if direction == 0 else Phase.RESPONSE
+        vm = self.vm
+        assert vm is not None and ctx is not None
+        ctx.phase = _PHASES[direction]
         setup(ctx)
         ctx.continue_requested.clear()
         had_local = ctx.local_response is not None
         try:
-            result = self.vm.invoke(ctx, export, ctx.id, *args)
+            result = vm.invoke(ctx, export, ctx.id, *args)
         except PluginTrap as trap:
             return self._failed(trap)
         if ctx.reset_requested:
@@ -134,7 +145,8 @@ class Exchange:
     """Drives one HTTP exchange through ``handles`` (the chain, in request order)."""
 
     def __init__(self, handles: Sequence[PluginHandle], supplied: dict[str, bytes] | None = None):
-        self.filters = [HttpFilter(h, dict(supplied or {})) for h in handles]
+        shared = dict(supplied) if supplied else {}  # read-only from here on: one copy will do
+        self.filters = [HttpFilter(h, shared) for h in handles]
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None
         self.request_body = bytearray()  # what passed every plugin: goes upstream
@@ -153,23 +165,16 @@ class Exchange:
         self.request_headers = HeaderMap(headers)
         return self._headers("request", self._order("request"), end_of_stream)
 
-    def _headers(self, direction: str, order: Iterable[int], eos: bool) -> Step:
+    def _headers(self, direction: str, order: Sequence[int], eos: bool) -> Step:
         """A header phase; the map is visible to properties (request.*/response.*) too."""
-        header_map = self.request_headers if direction == "request" else self.response_headers
+        phase, export, direction_id = _HEADER_PHASES[direction]
+        header_map = self.request_headers if direction_id == 0 else self.response_headers
 
         def setup(ctx: StreamContext) -> None:
-            setattr(ctx, f"{direction}_headers", header_map)
-            setattr(ctx.props, f"{direction}_headers", header_map)
+            setattr(ctx, phase, header_map)
 
-        return self._run(
-            f"{direction}_headers",
-            order,
-            f"proxy_on_{direction}_headers",
-            (len(header_map), int(eos)),
-            setup,
-            0 if direction == "request" else 1,
-            headers=True,
-        )
+        args = (len(header_map), int(eos))
+        return self._run(phase, order, export, args, setup, direction_id, headers=True)
 
     def on_request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
         return self._body("request", chunk, end_of_stream)
@@ -208,15 +213,18 @@ class Exchange:
         """End every plugin's stream context (on_log, on_done, on_delete)."""
         for f in self.filters:
             f.finish()
-        for handle in {id(f.handle): f.handle for f in self.filters}.values():
-            if handle.vm is not None:
+        flushed: list[PluginHandle] = []  # once per plugin (a chain may name one twice)
+        for f in self.filters:
+            handle = f.handle
+            if handle.vm is not None and handle not in flushed:
+                flushed.append(handle)
                 handle.vm.logs.flush()
 
     # -- machinery -------------------------------------------------------------------------
     def _run(
         self,
         phase: str,
-        order: Iterable[int],
+        order: Sequence[int],
         export: str,
         args: tuple[int, ...],
         setup: Callable[[StreamContext], None],
@@ -224,28 +232,29 @@ class Exchange:
         *,
         headers: bool,
     ) -> Step:
-        remaining = list(order)
-        for position, index in enumerate(remaining):
-            step = self.filters[index].call(export, args, setup, direction, headers=headers)
+        filters = self.filters
+        for position, index in enumerate(order):
+            step = filters[index].call(export, args, setup, direction, headers=headers)
+            if step is Step.CONTINUE:
+                continue
             if step is Step.PAUSE:
                 self._resume = functools.partial(
                     self._run,
                     phase,
-                    remaining[position + 1 :],
+                    order[position + 1 :],
                     export,
                     args,
                     setup,
                     direction,
                     headers=headers,
                 )
-            if step is not Step.CONTINUE:
-                return self._stopped(step, index, phase)
+            return self._stopped(step, index, phase)
         return Step.CONTINUE
 
-    def _order(self, direction: str) -> list[int]:
+    def _order(self, direction: str) -> range:
         """Plugin indices in the order a phase of ``direction`` visits them."""
-        order = list(range(len(self.filters)))
-        return order if direction == "request" else order[::-1]
+        n = len(self.filters)
+        return range(n) if direction == "request" else range(n - 1, -1, -1)
 
     def _feed(self, index: int, direction: str, data: bytes, eos: bool) -> tuple[Step, BodyBuffer]:
         """Append ``data`` to plugin ``index``'s body buffer and run its body callback."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from wasmd.errors import PluginLoadError, PluginTrap
@@ -50,6 +50,7 @@ from workers.vm.wasmtime_vm import WasmtimeVm
 
 R = WasmResult
 ROOT_CONTEXT_ID = 1
+_now_ns = time.perf_counter_ns  # call times (a module global: read twice per guest call)
 
 
 class FailurePolicy(enum.Enum):
@@ -127,6 +128,7 @@ class PluginVm:
         self.shared_queues = shared_queues if shared_queues is not None else LocalSharedQueues()
         self.clock_ns = clock_ns
         self.abi = detect_abi(compiled.exports)
+        self._arity = compiled.arity
         self.phase = Phase.START
         self.failed: PluginTrap | None = None
         self.tick_period_ms = 0
@@ -232,22 +234,23 @@ class PluginVm:
 
         Raises PluginTrap; the VM is failed from then on.
         """
-        arity = self.compiled.arity.get(export)
+        arity = self._arity.get(export)
         if arity is None:
             return None
-        assert self.vm is not None
+        vm = self.vm
+        assert vm is not None
         if len(args) != arity:  # e.g. ABI 0.1.0 header callbacks take no end_of_stream
             args = (args + (0,) * arity)[:arity]
         previous = self.current, self.effective
         self.current = self.effective = ctx
-        started = time.perf_counter_ns()
+        started = _now_ns()
         try:
-            return self.vm.call(export, *args)
+            return vm.call(export, *args)
         except PluginTrap as trap:
             self.failed = self.failed or trap
             raise
         finally:
-            self.call_stats.record(time.perf_counter_ns() - started)
+            self.call_stats.record(_now_ns() - started)
             self.current, self.effective = previous
 
     def tick(self) -> None:
@@ -284,10 +287,9 @@ class PluginVm:
         """Deliver proxy_on_queue_ready(root, queue_id) to the root context. Raises PluginTrap."""
         self.invoke(self.root, "proxy_on_queue_ready", self.root.id, queue_id)
 
-    def new_stream(self, supplied: dict[str, bytes] | None = None) -> StreamContext:
+    def new_stream(self, supplied: Mapping[str, bytes] | None = None) -> StreamContext:
         """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
-        props = self._props(supplied)
-        ctx = StreamContext(self._allocate_context_id(), self.root.id, props)
+        ctx = StreamContext(self._allocate_context_id(), self.root.id, supplied or {})
         self.contexts[ctx.id] = ctx
         self.invoke(ctx, "proxy_on_context_create", ctx.id, self.root.id)
         return ctx
@@ -340,7 +342,7 @@ class PluginVm:
         self._next_context_id += 1
         return context_id
 
-    def _props(self, supplied: dict[str, bytes] | None = None) -> properties.PropertySource:
+    def _props(self, supplied: Mapping[str, bytes] | None = None) -> properties.PropertySource:
         # Read-only for the PropertySource: share the config's mapping when nothing is added.
         merged = {**self.config.properties, **supplied} if supplied else self.config.properties
         return properties.PropertySource(
@@ -395,11 +397,11 @@ class PluginVm:
         return None if stream is None else stream.buffer(kind)
 
     def header_map(self, kind: MapType, *, write: bool) -> HeaderMap | WasmResult:
-        stream = self._stream()
-        if kind >= MapType.GRPC_CALL_INITIAL_METADATA:  # callout maps live on the root
+        ctx = self.effective
+        if kind >= 4:  # GRPC_CALL_INITIAL_METADATA and after: callout maps live on the root
             found = self.callouts.map(kind)
         else:
-            found = None if stream is None else stream.header_map(kind)
+            found = ctx.header_map(kind) if isinstance(ctx, StreamContext) else None
         if found is None:
             return R.BAD_ARGUMENT
         if write and not found.writable:
@@ -515,6 +517,14 @@ class PluginVm:
     # -- ProxyHost: properties, foreign functions --------------------------------------------
     def _prop_source(self) -> properties.PropertySource:
         ctx = self.effective or self.root
+        if not isinstance(ctx, StreamContext):
+            return ctx.props
+        # Most exchanges never read a property: a stream's source is made on first use,
+        # and sees the maps of the phase that is running.
+        if ctx.props is None:
+            ctx.props = self._props(ctx.supplied)
+        ctx.props.request_headers = ctx.request_headers
+        ctx.props.response_headers = ctx.response_headers
         return ctx.props
 
     def get_property(self, path: list[bytes]) -> bytes | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,8 @@ class StreamContext:
 
     id: int
     parent_id: int
-    props: properties.PropertySource
+    supplied: Mapping[str, bytes]  # properties the proxy sent for this exchange
+    props: properties.PropertySource | None = None  # made on the first property access
     request_headers: HeaderMap | None = None
     request_body: BodyBuffer | None = None  # made on first use (most exchanges have none)
     request_trailers: HeaderMap | None = None
@@ -53,26 +55,15 @@ class StreamContext:
     def header_map(self, kind: MapType) -> HeaderMap | None:
         """The map ``kind`` if the current phase can see it (Envoy: request maps in request
         callbacks, response maps in response callbacks, both read-only in on_log)."""
-        if kind <= MapType.HTTP_REQUEST_TRAILERS and (
-            self.phase is Phase.RESPONSE or 0 in self.continue_requested
-        ):
-            return None
-        if MapType.HTTP_RESPONSE_HEADERS <= kind <= MapType.HTTP_RESPONSE_TRAILERS and (
-            1 in self.continue_requested
-        ):
-            return None
-        if MapType.HTTP_RESPONSE_HEADERS <= kind <= MapType.HTTP_RESPONSE_TRAILERS and (
-            self.phase is Phase.REQUEST
-        ):
-            return None
-        if kind is MapType.HTTP_REQUEST_HEADERS:
-            return self.request_headers
-        if kind is MapType.HTTP_REQUEST_TRAILERS:
-            return self.request_trailers
-        if kind is MapType.HTTP_RESPONSE_HEADERS:
-            return self.response_headers
-        if kind is MapType.HTTP_RESPONSE_TRAILERS:
-            return self.response_trailers
+        # Plain int comparisons: this runs on every header-map host call.
+        if kind <= 1:  # HTTP_REQUEST_HEADERS, HTTP_REQUEST_TRAILERS
+            if self.phase is Phase.RESPONSE or 0 in self.continue_requested:
+                return None
+            return self.request_headers if kind == 0 else self.request_trailers
+        if kind <= 3:  # HTTP_RESPONSE_HEADERS, HTTP_RESPONSE_TRAILERS
+            if self.phase is Phase.REQUEST or 1 in self.continue_requested:
+                return None
+            return self.response_headers if kind == 2 else self.response_trailers
         return None
 
     def buffer(self, kind: BufferType) -> BodyBuffer | None:

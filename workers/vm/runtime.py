@@ -70,6 +70,10 @@ class Runtime:
         self.fast = fast
         self.tick_ms = tick_ms
         self.cache_dir = cache_dir
+        # Ticks so far, written by the ticker right after each increment of the engine's
+        # epoch (so epoch <= engine epoch <= epoch + 1): FastVm renews a store's deadline
+        # only when this moved since it last did (see FastVm.call).
+        self.epoch = 0
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="wasmd-epoch", daemon=True)
         self._ticker.start()
@@ -78,6 +82,7 @@ class Runtime:
         period_s = self.tick_ms / 1000
         while not self._stop.wait(period_s):
             self.engine.increment_epoch()
+            self.epoch += 1
 
     def deadline_ticks(self, deadline_ms: int) -> int:
         """Epoch ticks for a call budget: trips after deadline_ms, before deadline_ms + 1 tick."""
