@@ -21,6 +21,7 @@ import contextlib
 import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -208,20 +209,20 @@ class _Peer(asyncio.Protocol):
 
     # -- messages -------------------------------------------------------------------------
     def _dispatch(self, msg: p.Message) -> None:
-        if isinstance(msg, p.Hello):
-            self._write(p.Hello((self.conn.version or 1,), self.server.max_frame_bytes))
-            if self.server.draining:
-                self.go_away()
-        elif isinstance(msg, p.Open):
-            self._open(msg)
-        elif isinstance(msg, p.Close):
-            self._close_stream(msg.stream_id, cancel=False)
-            self._maybe_done()
-        elif isinstance(msg, p.Error):
-            log.info("client sent an error", code=msg.code.name, message=msg.message)
-            self.abort()
-        else:
-            self._start_phase(msg)
+        _HANDLERS.get(type(msg), _Peer._start_phase)(self, msg)
+
+    def _hello(self, msg: p.Hello) -> None:
+        self._write(p.Hello((self.conn.version or 1,), self.server.max_frame_bytes))
+        if self.server.draining:
+            self.go_away()
+
+    def _close(self, msg: p.Close) -> None:
+        self._close_stream(msg.stream_id, cancel=False)
+        self._maybe_done()
+
+    def _error(self, msg: p.Error) -> None:
+        log.info("client sent an error", code=msg.code.name, message=msg.message)
+        self.abort()
 
     def _open(self, msg: p.Open) -> None:
         try:
@@ -232,9 +233,9 @@ class _Peer(asyncio.Protocol):
         self.streams[msg.stream_id] = _Stream(exchange)
         self.counters.in_flight += 1
 
-    def _start_phase(self, msg: p.Message) -> None:
+    def _start_phase(self, msg: p.PhaseMessage) -> None:
         """Run the phase at once; only a phase a plugin paused waits in a task."""
-        sid: int = getattr(msg, "stream_id")  # noqa: B009 - every phase message has one
+        sid = msg.stream_id
         stream = self.streams[sid]  # the core already checked the stream is open
         step = begin_phase(stream, msg)
         if step is Step.PAUSE:
@@ -348,20 +349,22 @@ class _Peer(asyncio.Protocol):
 
 
 def begin_phase(stream: _Stream, msg: p.Message) -> Step:
-    """Feed one phase message to the stream's exchange (synchronous; may return PAUSE)."""
+    """Feed one phase message to the stream's exchange (synchronous; may return PAUSE).
+
+    The message's tuples go as they are: the exchange copies them into its HeaderMap."""
     ex = stream.exchange.exchange
     if isinstance(msg, p.RequestHeaders):
-        return ex.on_request_headers(list(msg.headers), msg.end_of_stream)
+        return ex.on_request_headers(msg.headers, msg.end_of_stream)
     if isinstance(msg, p.ResponseHeaders):
-        return ex.on_response_headers(list(msg.headers), msg.end_of_stream)
+        return ex.on_response_headers(msg.headers, msg.end_of_stream)
     if isinstance(msg, p.RequestBody):
         return ex.on_request_body(msg.data, msg.end_of_stream)
     if isinstance(msg, p.ResponseBody):
         return ex.on_response_body(msg.data, msg.end_of_stream)
     if isinstance(msg, p.RequestTrailers):
-        return ex.on_request_trailers(list(msg.trailers))
+        return ex.on_request_trailers(msg.trailers)
     if isinstance(msg, p.ResponseTrailers):
-        return ex.on_response_trailers(list(msg.trailers))
+        return ex.on_response_trailers(msg.trailers)
     raise TypeError(f"not a phase message: {msg!r}")
 
 
@@ -388,6 +391,15 @@ def finish_phase(sid: int, stream: _Stream, msg: p.Message, step: Step) -> p.Rep
         after = ex.response_trailers.pairs() if ex.response_trailers is not None else []
         return _headers_reply(sid, step, ax, msg.trailers, after)
     raise TypeError(f"not a phase message: {msg!r}")
+
+
+# What _Peer does with each client message; phase messages go to _Peer._start_phase.
+_HANDLERS: dict[type[Any], Callable[[_Peer, Any], None]] = {
+    p.Hello: _Peer._hello,
+    p.Open: _Peer._open,
+    p.Close: _Peer._close,
+    p.Error: _Peer._error,
+}
 
 
 async def run_phase(sid: int, stream: _Stream, msg: p.Message) -> p.Reply:
