@@ -60,6 +60,7 @@ class DaemonSettings:
     pause_timeout_s: float
     log_level: str
     default_chain: str
+    extproc_transport: str = "wasmd"
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
@@ -148,7 +149,10 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "pause_timeout_s": 15.0,
     "log_level": "info",
     "default_chain": "default",
+    "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
 }
+
+EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
 
 _PLUGIN_KEYS = (
     "name",
@@ -463,4 +467,5 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "pause_timeout_s": _Reader.seconds,
     "log_level": lambda r, key, value: r.choice(key, value, LOG_LEVELS),
     "default_chain": _non_empty,
+    "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
 }

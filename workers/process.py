@@ -34,7 +34,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wasmd.config import DaemonConfig, default_config, load_config, parse_config
 from wasmd.errors import ConfigError, PluginLoadError
@@ -44,6 +44,9 @@ from workers.contexts import shared_remote
 from workers.faces.extproc import ExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
+
+if TYPE_CHECKING:
+    from workers.faces.extproc_grpcio import GrpcioExtProcServer
 
 EXIT_OK = 0
 EXIT_LOAD_ERROR = 2
@@ -220,7 +223,7 @@ class WorkerRunner:
         self.args = args
         self.service: WorkerService | None = None
         self.server: Any = None
-        self.extproc: ExtProcServer | None = None
+        self.extproc: ExtProcServer | GrpcioExtProcServer | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._done: asyncio.Future[int] | None = None
         self._shared: shared_remote.SharedLink | None = None
@@ -284,7 +287,12 @@ class WorkerRunner:
         assert self.service is not None
         daemon = self.config.daemon
         path = daemon.runtime_dir / f"{daemon.extproc_socket_prefix}{self.args.slot}.sock"
-        self.extproc = ExtProcServer(self.service, path)
+        if daemon.extproc_transport == "grpcio":
+            from workers.faces.extproc_grpcio import GrpcioExtProcServer
+
+            self.extproc = GrpcioExtProcServer(self.service, path)
+        else:
+            self.extproc = ExtProcServer(self.service, path)
         await self.extproc.start(mode=daemon.native_socket_mode)
 
     async def _open_control(self) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, phases_for_
 from wasmd.wasm_info import read_module_info
 from workers.contexts.plugin import PluginConfig
 from workers.faces.extproc import ExtProcServer
+from workers.faces.extproc_grpcio import GrpcioExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
@@ -45,15 +47,26 @@ def extproc_bootstrap(base: dict[str, Any], spec: PluginSpec, socket_path: Path)
     return base
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    service: WorkerService
+    server: ExtProcServer | GrpcioExtProcServer
+    loop: asyncio.AbstractEventLoop  # the server's; use run_coroutine_threadsafe
+
+
 @contextmanager
 def serving(
-    spec: PluginSpec, socket_path: Path, upstreams: Mapping[str, str] | None = None
-) -> Iterator[WorkerService]:
-    """Serve ``spec`` on ``socket_path`` from a background thread until the block exits."""
+    spec: PluginSpec,
+    socket_path: Path,
+    upstreams: Mapping[str, str] | None = None,
+    transport: str = "wasmd",
+) -> Iterator[Served]:
+    """Serve ``spec`` on ``socket_path`` from a background thread until the block exits,
+    on the ``transport`` a worker's ``daemon.extproc_transport`` would pick."""
     ready = threading.Event()
     stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
     failure: list[BaseException] = []
-    holder: list[WorkerService] = []
+    holder: list[Served] = []
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -64,11 +77,15 @@ def serving(
             {"default": [spec.name]},
             "default",
         )
-        server = ExtProcServer(service, socket_path)
+        server: ExtProcServer | GrpcioExtProcServer
+        if transport == "grpcio":
+            server = GrpcioExtProcServer(service, socket_path)
+        else:
+            server = ExtProcServer(service, socket_path)
         try:
             service.start(loop)
             await server.start()
-            holder.append(service)
+            holder.append(Served(service, server, loop))
             done: asyncio.Future[None] = loop.create_future()
             stop.append((loop, done))
             ready.set()

@@ -36,8 +36,25 @@ def _without(outcome: Outcome, names: tuple[str, ...]) -> Outcome:
     return dataclasses.replace(outcome, response_headers=kept)
 
 
-@pytest.mark.parametrize("spec", _plugins(), ids=lambda s: s.name)
-def test_ext_proc_matches_envoy_in_process(spec: PluginSpec, tmp_path: Path) -> None:
+# The grpcio fallback transport maps through the same code; a few plugins cover its wiring
+# (local replies, body rewrites, callouts) without doubling the run.
+GRPCIO_PLUGINS = ("as_add_header", "as_local_reply", "as_body_rewrite", "c_http_callout")
+
+
+def _cases() -> list[object]:
+    cases = [pytest.param(spec, "wasmd", id=spec.name) for spec in _plugins()]
+    cases += [
+        pytest.param(spec, "grpcio", id=f"{spec.name}-grpcio")
+        for spec in _plugins()
+        if spec.name in GRPCIO_PLUGINS
+    ]
+    return cases
+
+
+@pytest.mark.parametrize(("spec", "transport"), _cases())
+def test_ext_proc_matches_envoy_in_process(
+    spec: PluginSpec, transport: str, tmp_path: Path
+) -> None:
     expected = load_expected(spec.manifest_path)[spec.name]
     socket_path = tmp_path / "extproc-0.sock"
 
@@ -47,7 +64,7 @@ def test_ext_proc_matches_envoy_in_process(spec: PluginSpec, tmp_path: Path) -> 
     problems = []
     with (
         callout_upstreams.started(dict(spec.upstreams)) as callouts,
-        serving(spec, socket_path, _urls(callouts)),
+        serving(spec, socket_path, _urls(callouts), transport),
         EnvoyHarness(spec, tmp_path / "envoy", config) as envoy,
     ):
         for case in spec.cases:

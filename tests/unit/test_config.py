@@ -38,6 +38,7 @@ def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
     assert d.native_socket_mode == 0o660 and d.admin_socket_mode == 0o600
     assert d.max_frame_bytes == 1 << 20 and d.pause_timeout_s == 15.0
     assert d.extproc_socket(3) == d.runtime_dir / "extproc-3.sock"
+    assert d.extproc_transport == "wasmd"
     assert cfg.chains == {"default": ("add-header",)}
     assert cfg.plugin("add-header").failure_policy == "fail_closed"
 
@@ -135,6 +136,12 @@ ERRORS: list[tuple[str, str, str, str]] = [
     ("frame-tiny", "[daemon]\nmax_frame_bytes = 8\n" + PLUGIN, "max_frame_bytes", "at least 64"),
     ("max-req-neg", "[daemon]\nmax_requests = -1\n" + PLUGIN, "max_requests", "at least 0"),
     ("level", '[daemon]\nlog_level = "loud"\n' + PLUGIN, "daemon.log_level", "one of trace"),
+    (
+        "extproc-transport",
+        '[daemon]\nextproc_transport = "h2"\n' + PLUGIN,
+        "daemon.extproc_transport",
+        "one of wasmd, grpcio; got 'h2'",
+    ),
     (
         "heartbeat-order",
         "[daemon]\nheartbeat_interval_s = 5.0\nheartbeat_timeout_s = 2.0\n" + PLUGIN,

@@ -1,4 +1,4 @@
-"""The Envoy face: an ``envoy.service.ext_proc.v3.ExternalProcessor`` servicer per worker.
+"""The Envoy face: an ``envoy.service.ext_proc.v3.ExternalProcessor`` server per worker.
 
 One gRPC stream is one HTTP exchange. Each ProcessingRequest phase is fed to the chain's
 ``AsyncExchange``; the reply carries what the plugins did: header mutations computed as a
@@ -7,35 +7,45 @@ for a local reply. A paused plugin holds the reply until it continues (a callout
 a timer fired) or the pause timeout passes. ``on_log``/``on_done``/``on_delete`` run when
 the gRPC stream ends, however it ends.
 
-grpcio cannot serve an inherited socket and unlinks the path it bound when it stops, so the
-server binds a private temporary path and renames it onto the slot's public path: the
-takeover is atomic, old connections stay with the old server, and the old server's stop
-removes nothing public (/work/shared/reference/wasmtime-and-ipc.md §5.2-5.3).
+Two transports serve it: ``ExtProcServer`` (the default) on wasmd's own HTTP/2 layer
+(``h2server``), which runs a phase straight from the socket read, and
+``extproc_grpcio.GrpcioExtProcServer`` on grpcio's aio server, kept as a fallback
+(``daemon.extproc_transport = "grpcio"``). Both bind a private temporary path and rename it
+onto the slot's public path: the takeover is atomic, old connections stay with the old
+server, and the old server's stop removes nothing public
+(/work/shared/reference/wasmtime-and-ipc.md §5.2-5.3).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import struct
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 from envoy.config.core.v3 import base_pb2 as core
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ep
-from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
 from envoy.type.v3 import http_status_pb2
 from google.protobuf import wrappers_pb2
+from google.protobuf.message import DecodeError
 
 from wasmd.errors import WasmdError
+from wasmd.logs import get_logger
 from workers.contexts.exchange import FinalResponse, Step
 from workers.contexts.maps import Pair
+from workers.faces.h2server import GrpcServer, GrpcStatus, GrpcStream, HandlerFactory, Headers
 from workers.faces.mutations import diff_headers
 from workers.service import AsyncExchange, UnknownChain, WorkerService
 
+log = get_logger(face="extproc")
+
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+PROCESS_PATH = b"/envoy.service.ext_proc.v3.ExternalProcessor/Process"
+HEALTH_CHECK_PATH = b"/grpc.health.v1.Health/Check"
 _OVERWRITE = core.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
 _APPEND = core.HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD
 _I64 = struct.Struct("<q")
@@ -119,60 +129,70 @@ class FaceStats:
     errors: int = 0
 
 
-class _Stream:
-    """One gRPC stream = one HTTP exchange; keeps what Envoy currently holds, to diff against."""
+class ExtProcStream:
+    """One gRPC stream = one HTTP exchange; keeps what Envoy currently holds, to diff against.
+
+    A phase is ``begin`` (synchronous: runs the plugins, may return PAUSE), then, once the
+    step is settled, ``reply``. Phases of one stream never overlap.
+    """
 
     def __init__(self, ax: AsyncExchange) -> None:
         self.ax = ax
         self.request_headers: list[Pair] = []
         self.response_headers: list[Pair] = []
         self.answered_locally = False
+        self._mark = 0  # body length before the phase
+        self._trailers: list[Pair] = []
 
-    async def handle(self, req: ep.ProcessingRequest) -> ep.ProcessingResponse | None:
-        """The reply for one message, or None when the plugin reset the stream."""
-        kind = req.WhichOneof("request")
+    def begin(self, kind: str, req: ep.ProcessingRequest) -> Step:
+        """Feed one message to the chain; ``kind`` is ``req.WhichOneof("request")``."""
         ex = self.ax.exchange
         if kind == "request_headers":
             self.request_headers = _pairs(req.request_headers.headers)
-            step = await self.ax.request_headers(
-                self.request_headers, req.request_headers.end_of_stream
-            )
-            return self._headers_reply(
-                step, "request_headers", self.request_headers, ex.request_headers.pairs()
-            )
+            return ex.on_request_headers(self.request_headers, req.request_headers.end_of_stream)
         if kind == "response_headers":
             self.response_headers = _pairs(req.response_headers.headers)
-            step = await self.ax.response_headers(
-                self.response_headers, req.response_headers.end_of_stream
-            )
-            return self._headers_reply(
-                step, "response_headers", self.response_headers, ex.response_headers.pairs()
-            )
+            msg = req.response_headers
+            return ex.on_response_headers(self.response_headers, msg.end_of_stream)
         if kind == "request_body":
-            before = len(ex.request_body)
-            step = await self.ax.request_body(req.request_body.body, req.request_body.end_of_stream)
-            return self._body_reply(
-                step, "request_body", req.request_body.body, bytes(ex.request_body[before:])
-            )
+            self._mark = len(ex.request_body)
+            return ex.on_request_body(req.request_body.body, req.request_body.end_of_stream)
         if kind == "response_body":
-            before = len(ex.response_body)
-            step = await self.ax.response_body(
-                req.response_body.body, req.response_body.end_of_stream
-            )
-            return self._body_reply(
-                step, "response_body", req.response_body.body, bytes(ex.response_body[before:])
-            )
+            self._mark = len(ex.response_body)
+            return ex.on_response_body(req.response_body.body, req.response_body.end_of_stream)
         if kind == "request_trailers":
-            pairs = _pairs(req.request_trailers.trailers)
-            step = await self.ax.request_trailers(pairs)
-            after = ex.request_trailers.pairs() if ex.request_trailers is not None else pairs
-            return self._trailers_reply(step, "request_trailers", pairs, after)
+            self._trailers = _pairs(req.request_trailers.trailers)
+            return ex.on_request_trailers(self._trailers)
         if kind == "response_trailers":
-            pairs = _pairs(req.response_trailers.trailers)
-            step = await self.ax.response_trailers(pairs)
-            after = ex.response_trailers.pairs() if ex.response_trailers is not None else pairs
-            return self._trailers_reply(step, "response_trailers", pairs, after)
+            self._trailers = _pairs(req.response_trailers.trailers)
+            return ex.on_response_trailers(self._trailers)
         raise WasmdError(f"unexpected ext_proc message {kind!r}")
+
+    def reply(
+        self, kind: str, req: ep.ProcessingRequest, step: Step
+    ) -> ep.ProcessingResponse | None:
+        """The reply for the phase ``begin`` started, or None when the plugin reset."""
+        ex = self.ax.exchange
+        if kind == "request_headers":
+            return self._headers_reply(step, kind, self.request_headers, ex.request_headers.pairs())
+        if kind == "response_headers":
+            after = ex.response_headers.pairs()
+            return self._headers_reply(step, kind, self.response_headers, after)
+        if kind == "request_body":
+            passed = bytes(ex.request_body[self._mark :])
+            return self._body_reply(step, kind, req.request_body.body, passed)
+        if kind == "response_body":
+            passed = bytes(ex.response_body[self._mark :])
+            return self._body_reply(step, kind, req.response_body.body, passed)
+        trailers = ex.request_trailers if kind == "request_trailers" else ex.response_trailers
+        after = trailers.pairs() if trailers is not None else self._trailers
+        return self._trailers_reply(step, kind, self._trailers, after)
+
+    async def handle(self, req: ep.ProcessingRequest) -> ep.ProcessingResponse | None:
+        """``begin``, wait out a pause, ``reply``."""
+        kind = str(req.WhichOneof("request"))
+        step = await self.ax.settle(self.begin(kind, req))
+        return self.reply(kind, req, step)
 
     def _special(self, step: Step) -> tuple[bool, ep.ProcessingResponse | None]:
         """(True, reply) for LOCAL/PAUSE/RESET (None: reset); (False, None) to continue."""
@@ -232,93 +252,195 @@ class _Stream:
         return ep.ProcessingResponse(**{field: reply})
 
 
-class ExtProcServicer(ep_grpc.ExternalProcessorServicer):  # type: ignore[misc]
-    """Serves ext_proc streams from a WorkerService on the worker's event loop."""
+class ExtProcHandler:
+    """One ext_proc stream on the h2server transport.
 
-    def __init__(self, service: WorkerService) -> None:
-        self.service = service
-        self.stats = FaceStats()
+    A phase runs synchronously from the socket read; only a phase a plugin paused moves to a
+    task, and the messages Envoy sends meanwhile wait in ``backlog`` so phases stay in order.
+    """
 
-    async def Process(  # noqa: N802 (the gRPC method name)
-        self, request_iterator: AsyncIterator[ep.ProcessingRequest], context: Any
-    ) -> AsyncIterator[ep.ProcessingResponse]:
-        chain = dict(context.invocation_metadata() or ()).get(CHAIN_METADATA_KEY)
-        stream: _Stream | None = None
-        self.stats.streams += 1
-        self.stats.in_flight += 1
+    def __init__(self, face: ExtProcServer, out: GrpcStream, chain: str | None) -> None:
+        self.face = face
+        self.out = out
+        self.chain = chain
+        self.stream: ExtProcStream | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.backlog: deque[bytes] = deque()
+        self.ended = False
+        self.closed = False
+        face.counters.streams += 1
+        face.counters.in_flight += 1
+
+    # -- Handler ------------------------------------------------------------------------------
+    def on_message(self, message: bytes) -> None:
+        if self.task is not None or self.backlog:
+            self.backlog.append(message)
+            return
+        self._guarded(message)
+
+    def on_end(self) -> None:
+        self.ended = True
+        if self.task is None and not self.backlog:
+            self._finish(GrpcStatus.OK)
+
+    def on_reset(self) -> None:
+        if self.task is not None:
+            self.task.cancel()  # the task closes the exchange once it unwinds
+        else:
+            self._close()
+
+    # -- phases -------------------------------------------------------------------------------
+    def _guarded(self, message: bytes) -> None:
         try:
-            async for req in request_iterator:
-                if stream is None:
-                    try:
-                        ax = self.service.open(chain, properties_from(req))
-                    except UnknownChain as exc:
-                        self.stats.errors += 1
-                        await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-                        return
-                    stream = _Stream(ax)
-                if stream.answered_locally:
-                    continue  # Envoy ignores anything after an ImmediateResponse
-                reply = await stream.handle(req)
-                if reply is None:
-                    await context.abort(grpc.StatusCode.ABORTED, "the plugin reset the stream")
-                    return
-                yield reply
-        finally:
-            self.stats.in_flight -= 1
-            if stream is not None:
-                stream.ax.finish()
+            self._process(message)
+        except Exception as exc:  # a bug here must cost one stream, not the connection
+            log.exception("ext_proc phase failed")
+            self._finish(GrpcStatus.INTERNAL, f"internal error: {type(exc).__name__}")
+
+    def _process(self, message: bytes) -> None:
+        if self.closed:
+            return
+        try:
+            req = ep.ProcessingRequest.FromString(message)
+        except DecodeError:
+            self._finish(GrpcStatus.INVALID_ARGUMENT, "not a ProcessingRequest")
+            return
+        stream = self.stream
+        if stream is None:
+            try:
+                ax = self.face.service.open(self.chain, properties_from(req))
+            except UnknownChain as exc:
+                self.face.counters.errors += 1
+                self._finish(GrpcStatus.NOT_FOUND, str(exc))
+                return
+            stream = self.stream = ExtProcStream(ax)
+        if stream.answered_locally:
+            return  # Envoy ignores anything after an ImmediateResponse
+        kind = req.WhichOneof("request")
+        if kind is None:
+            self._finish(GrpcStatus.INVALID_ARGUMENT, "a ProcessingRequest without a phase")
+            return
+        step = stream.begin(kind, req)
+        if step is Step.PAUSE:
+            self.task = asyncio.get_running_loop().create_task(self._settle(kind, req, step))
+            return
+        self._answer(stream.reply(kind, req, step))
+
+    async def _settle(self, kind: str, req: ep.ProcessingRequest, step: Step) -> None:
+        assert self.stream is not None
+        try:
+            step = await self.stream.ax.settle(step)
+            reply = self.stream.reply(kind, req, step)
+        except asyncio.CancelledError:
+            self.task = None
+            self._close()
+            return
+        except Exception as exc:
+            self.task = None
+            log.exception("ext_proc phase failed")
+            self._finish(GrpcStatus.INTERNAL, f"internal error: {type(exc).__name__}")
+            return
+        self.task = None
+        self._answer(reply)
+        while self.backlog and self.task is None and not self.closed:
+            self._guarded(self.backlog.popleft())
+        if self.ended and self.task is None and not self.backlog:
+            self._finish(GrpcStatus.OK)
+
+    def _answer(self, reply: ep.ProcessingResponse | None) -> None:
+        if reply is None:
+            self._finish(GrpcStatus.ABORTED, "the plugin reset the stream")
+            return
+        self.out.send(reply.SerializeToString())
+
+    # -- ends ---------------------------------------------------------------------------------
+    def _finish(self, status: int, message: str = "") -> None:
+        self.out.finish(status, message)
+        self._close()
+
+    def _close(self) -> None:
+        """on_log/on_done/on_delete, once, however the stream ended."""
+        if self.closed:
+            return
+        self.closed = True
+        self.backlog.clear()
+        self.face.counters.in_flight -= 1
+        if self.stream is not None:
+            self.stream.ax.finish()
 
 
 # grpc.health.v1.HealthCheckResponse{status: SERVING}, serialized (field 1, varint 1).
-_HEALTH_SERVING = b"\x08\x01"
+HEALTH_SERVING = b"\x08\x01"
 
 
-async def _health_check(request: bytes, context: Any) -> bytes:
-    return _HEALTH_SERVING
-
-
-def health_handler() -> Any:
-    """``grpc.health.v1.Health/Check`` answered from the worker's event loop.
+class HealthHandler:
+    """``grpc.health.v1.Health/Check``, answered from the worker's event loop.
 
     Envoy's gRPC health check uses it: unlike a TCP connect (which the kernel accepts for a
     stopped or stuck process), it fails when the loop cannot answer, so a hung worker's slot
     leaves Envoy's rotation within one check instead of eating requests until its heartbeat
-    kill. Bytes in and out: no protobuf module needed for a constant answer.
+    kill.
     """
-    check = grpc.unary_unary_rpc_method_handler(_health_check)
-    return grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": check})
+
+    def __init__(self, out: GrpcStream, headers: Headers) -> None:
+        self.out = out
+
+    def on_message(self, message: bytes) -> None:
+        self.out.send(HEALTH_SERVING)
+        self.out.finish(GrpcStatus.OK)
+
+    def on_end(self) -> None:
+        self.out.finish(GrpcStatus.OK)
+
+    def on_reset(self) -> None:
+        pass
 
 
 class ExtProcServer:
-    """A grpc.aio server for one worker slot's public ``extproc-<slot>.sock``."""
+    """The ext_proc face on one worker slot's public ``extproc-<slot>.sock``."""
 
     def __init__(self, service: WorkerService, public_path: Path) -> None:
+        self.service = service
         self.public_path = public_path
-        self.servicer = ExtProcServicer(service)
-        self._server: Any = None
+        self.counters = FaceStats()
+        self._server: GrpcServer | None = None
+
+    def _open(self, out: GrpcStream, headers: Headers) -> ExtProcHandler:
+        chain = next((v for k, v in headers if k == CHAIN_METADATA_KEY_BYTES), None)
+        return ExtProcHandler(self, out, chain.decode() if chain is not None else None)
 
     async def start(self, mode: int = 0o660) -> None:
         """Bind a private path, then rename it onto the public path (atomic takeover)."""
-        self.public_path.parent.mkdir(parents=True, exist_ok=True)
-        private = self.public_path.with_name(f".{self.public_path.name}.{os.getpid()}.tmp")
-        private.unlink(missing_ok=True)
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        ep_grpc.add_ExternalProcessorServicer_to_server(self.servicer, server)
-        server.add_generic_rpc_handlers((health_handler(),))
-        server.add_insecure_port(f"unix:{private}")
-        await server.start()
+        routes: dict[bytes, HandlerFactory] = {
+            PROCESS_PATH: self._open,
+            HEALTH_CHECK_PATH: HealthHandler,
+        }
+        server = GrpcServer(routes)
+        private = private_path(self.public_path)
+        await server.start(str(private))
         os.chmod(private, mode)
         os.rename(private, self.public_path)
         self._server = server
 
     def stats(self) -> FaceStats:
-        return self.servicer.stats
+        return self.counters
 
     async def drain(self, timeout_s: float) -> None:
-        """Stop taking new streams, let in-flight ones finish up to ``timeout_s`` (GOAWAY)."""
+        """Stop taking new streams (GOAWAY), let in-flight ones finish up to ``timeout_s``."""
         if self._server is not None:
-            await self._server.stop(grace=timeout_s)
-            self._server = None
+            server, self._server = self._server, None
+            await server.drain(timeout_s)
 
     async def close(self) -> None:
         await self.drain(0)
+
+
+CHAIN_METADATA_KEY_BYTES = CHAIN_METADATA_KEY.encode()
+
+
+def private_path(public_path: Path) -> Path:
+    """The per-process path a server binds before renaming it onto ``public_path``."""
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    private = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
+    private.unlink(missing_ok=True)
+    return private

@@ -1,0 +1,170 @@
+"""The ext_proc face against a real gRPC client (grpcio's C-core) over a Unix socket.
+
+Envoy is the production client (tests/e2e cover it); grpcio is a second, independent
+HTTP/2 + gRPC implementation, and lets a test drive the edges Envoy never shows on demand:
+unknown methods, unknown chains, oversized messages, a drain with a stream in flight. Both
+transports (wasmd's own HTTP/2 layer and the grpcio fallback) must answer alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from envoy.config.core.v3 import base_pb2 as core
+from envoy.service.ext_proc.v3 import external_processor_pb2 as ep
+from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
+
+from tests.e2e.extproc_server import serving
+from tests.helpers.manifest import PluginSpec, load_all
+
+pytestmark = pytest.mark.timeout(60)
+
+TRANSPORTS = ("wasmd", "grpcio")
+RPC_TIMEOUT_S = 10.0
+
+
+def _spec(name: str) -> PluginSpec:
+    return next(s for s in load_all() if s.name == name)
+
+
+def _headers(pairs: list[tuple[str, str]], *, end_of_stream: bool) -> ep.HttpHeaders:
+    values = [core.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
+    return ep.HttpHeaders(headers=core.HeaderMap(headers=values), end_of_stream=end_of_stream)
+
+
+REQUEST = ep.ProcessingRequest(
+    request_headers=_headers(
+        [(":method", "GET"), (":path", "/"), (":authority", "x"), (":scheme", "http")],
+        end_of_stream=True,
+    )
+)
+RESPONSE = ep.ProcessingRequest(response_headers=_headers([(":status", "200")], end_of_stream=True))
+
+
+@pytest.fixture(params=TRANSPORTS)
+def add_header(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """The AS add_header plugin served on a socket by the parametrized transport."""
+    path = tmp_path / "extproc-0.sock"
+    with serving(_spec("as_add_header"), path, transport=request.param):
+        yield path
+
+
+@pytest.fixture
+def channel(add_header: Path) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"unix:{add_header}") as ch:
+        yield ch
+
+
+def _set_headers(reply: ep.ProcessingResponse, field: str) -> dict[str, bytes]:
+    common = getattr(reply, field).response
+    return {o.header.key: o.header.raw_value for o in common.header_mutation.set_headers}
+
+
+def test_a_stream_runs_the_plugin_on_both_header_phases(channel: grpc.Channel) -> None:
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
+    assert [r.WhichOneof("response") for r in replies] == ["request_headers", "response_headers"]
+    assert _set_headers(replies[1], "response_headers").get("x-as-resp") == b"added"
+
+
+def test_many_streams_on_one_connection_each_get_their_own_exchange(
+    channel: grpc.Channel,
+) -> None:
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    for _ in range(30):
+        replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
+        assert _set_headers(replies[1], "response_headers").get("x-as-resp") == b"added"
+
+
+def test_concurrent_streams_are_answered_in_order_per_stream(add_header: Path) -> None:
+    async def main() -> None:
+        async with grpc.aio.insecure_channel(f"unix:{add_header}") as ch:
+            stub = ep_grpc.ExternalProcessorStub(ch)
+
+            async def one() -> list[str | None]:
+                call = stub.Process(timeout=RPC_TIMEOUT_S)
+                await call.write(REQUEST)
+                first = await call.read()
+                await call.write(RESPONSE)
+                second = await call.read()
+                await call.done_writing()
+                assert await call.read() is grpc.aio.EOF
+                return [first.WhichOneof("response"), second.WhichOneof("response")]
+
+            results = await asyncio.gather(*(one() for _ in range(20)))
+            assert all(r == ["request_headers", "response_headers"] for r in results)
+
+    asyncio.run(main())
+
+
+def test_health_check_answers_serving(channel: grpc.Channel) -> None:
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    assert check(b"", timeout=RPC_TIMEOUT_S) == b"\x08\x01"
+
+
+def test_an_unknown_method_is_unimplemented(channel: grpc.Channel) -> None:
+    call = channel.unary_unary("/wasmd.Nothing/Here")
+    with pytest.raises(grpc.RpcError) as info:
+        call(b"", timeout=RPC_TIMEOUT_S)
+    assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_an_unknown_chain_is_not_found(channel: grpc.Channel) -> None:
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    metadata = (("x-wasmd-chain", "no-such-chain"),)
+    with pytest.raises(grpc.RpcError) as info:
+        list(stub.Process(iter([REQUEST]), metadata=metadata, timeout=RPC_TIMEOUT_S))
+    assert info.value.code() is grpc.StatusCode.NOT_FOUND
+    assert "no-such-chain" in str(info.value.details())
+
+
+def test_a_message_over_4_mib_is_refused_and_the_connection_keeps_serving(
+    channel: grpc.Channel,
+) -> None:
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    big = ep.ProcessingRequest(request_body=ep.HttpBody(body=b"x" * (5 << 20)))
+    with pytest.raises(grpc.RpcError) as info:
+        list(stub.Process(iter([REQUEST, big]), timeout=RPC_TIMEOUT_S))
+    assert info.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
+    assert len(replies) == 2
+
+
+def test_garbage_instead_of_a_processing_request_costs_only_that_stream(
+    channel: grpc.Channel,
+) -> None:
+    raw = channel.stream_stream("/envoy.service.ext_proc.v3.ExternalProcessor/Process")
+    with pytest.raises(grpc.RpcError) as info:
+        list(raw(iter([b"\xff\xff\xff\xff"]), timeout=RPC_TIMEOUT_S))
+    assert info.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNKNOWN)
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    assert len(list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))) == 2
+
+
+def test_drain_lets_the_stream_in_flight_finish(tmp_path: Path) -> None:
+    """A drain that starts between two phases of a stream: the stream still completes."""
+    path = tmp_path / "extproc-0.sock"
+    drained = threading.Event()
+    with serving(_spec("as_add_header"), path) as served:
+
+        async def main() -> None:
+            async with grpc.aio.insecure_channel(f"unix:{path}") as ch:
+                call = ep_grpc.ExternalProcessorStub(ch).Process(timeout=RPC_TIMEOUT_S)
+                await call.write(REQUEST)
+                await call.read()
+                drain = asyncio.run_coroutine_threadsafe(served.server.drain(10.0), served.loop)
+                await call.write(RESPONSE)
+                reply = await call.read()
+                await call.done_writing()
+                assert await call.code() is grpc.StatusCode.OK
+                await asyncio.wrap_future(drain)
+                drained.set()
+                assert _set_headers(reply, "response_headers").get("x-as-resp") == b"added"
+
+        asyncio.run(main())
+    assert drained.is_set()
