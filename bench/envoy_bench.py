@@ -46,6 +46,7 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
 from wasmd import envoy_config as ec  # noqa: E402
+from wasmd.wasm_info import read_module_info  # noqa: E402
 
 PLUGIN = REPO / "plugins" / "as" / "build" / "add_header.wasm"
 ROOT_ID = "as_add_header"
@@ -151,7 +152,10 @@ def floor_config(socket_path: Path, port: int) -> dict[str, Any]:
     """The filter wasmd's generator emits for this plugin, pointed at the bare server."""
     cluster = ec.cluster_for([socket_path])
     cluster.pop("health_checks")  # the bare server does not serve grpc.health.v1
-    return proxy_config([ec.ext_proc_filter("default", ec.Phases())], port, [cluster])
+    # The same processing mode wasmd derives from the plugin's exports, so the floor
+    # answers as many messages per request as wasmd does.
+    phases = ec.phases_for_exports(read_module_info(PLUGIN.read_bytes()).export_names)
+    return proxy_config([ec.ext_proc_filter("default", phases)], port, [cluster])
 
 
 def wasmd_toml(work: Path, workers: int) -> Path:
