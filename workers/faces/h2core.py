@@ -420,13 +420,14 @@ class H2ServerConnection:
             self._remote_close(sid, self._streams[sid], events)
 
     def _decode(self, block: bytes) -> list[tuple[bytes, bytes]]:
-        """HPACK-decode; a block of indexed fields only leaves the table as it was, so
-        its result is cached until a block that may change the table arrives."""
+        """HPACK-decode; a block that leaves the table as it was (``_table_neutral``) is
+        cached until a block that may change the table arrives. Envoy sends the same block
+        for every ext_proc stream once its first one has filled the table."""
         cached = self._indexed_blocks.get(block)
         if cached is not None:
             return cached
         headers = [(bytes(k), bytes(v)) for k, v in self._decoder.decode(block, raw=True)]
-        if _only_indexed(block):
+        if _table_neutral(block):
             if len(self._indexed_blocks) >= 64:
                 self._indexed_blocks.clear()
             self._indexed_blocks[block] = headers
@@ -579,18 +580,55 @@ def _unpad(flags: int, payload: bytes) -> bytes:
     return payload[1 : len(payload) - payload[0]]
 
 
-def _only_indexed(block: bytes) -> bool:
-    """True if every field of the HPACK block is an indexed field (RFC 7541 6.1)."""
-    i, n = 0, len(block)
-    while i < n:
-        if not block[i] & 0x80:
-            return False
-        if block[i] & 0x7F == 0x7F:  # the index continues in 7-bit groups
-            i += 1
-            while i < n and block[i] & 0x80:
-                i += 1
+def _table_neutral(block: bytes) -> bool:
+    """True if no field of the HPACK block changes the dynamic table: only indexed fields
+    and literals without indexing or never indexed (RFC 7541 6.1, 6.2.2, 6.2.3). Such a
+    block decodes the same for as long as the table does not change."""
+    try:
+        i, n = 0, len(block)
+        while i < n:
+            first = block[i]
+            if first & 0x80:  # indexed field
+                i = _skip_int(block, i, 7)
+            elif first & 0xE0 == 0:  # literal without indexing / never indexed
+                name_index_zero = first & 0x0F == 0
+                i = _skip_int(block, i, 4)
+                if name_index_zero:
+                    i = _skip_string(block, i)
+                i = _skip_string(block, i)
+            else:  # incremental indexing or a table size update
+                return False
+        return i == n
+    except IndexError:
+        return False
+
+
+def _skip_int(block: bytes, i: int, prefix_bits: int) -> int:
+    """The offset after the HPACK integer at ``i``."""
+    return _read_int(block, i, prefix_bits)[1]
+
+
+def _read_int(block: bytes, i: int, prefix_bits: int) -> tuple[int, int]:
+    limit = (1 << prefix_bits) - 1
+    value = block[i] & limit
+    i += 1
+    if value < limit:
+        return value, i
+    shift = 0
+    while True:
+        byte = block[i]
         i += 1
-    return True
+        value += (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, i
+
+
+def _skip_string(block: bytes, i: int) -> int:
+    length, i = _read_int(block, i, 7)
+    if i + length > len(block):
+        raise IndexError("string past the block")
+    return i + length
 
 
 def encode_literal(headers: list[tuple[bytes, bytes]]) -> bytes:

@@ -323,3 +323,28 @@ def _frames(data: bytes) -> list[tuple[int, int, int, bytes]]:
         out.append((ftype, flags, sid, data[pos + 9 : pos + 9 + n]))
         pos += 9 + n
     return out
+
+
+def test_blocks_with_unindexed_literals_are_cached_and_decode_the_same() -> None:
+    """Envoy sends ``:path`` as a literal without indexing on every ext_proc stream: such a
+    block leaves the table alone, so its decoding may be reused; one that indexes may not."""
+    import hpack
+
+    encoder = hpack.Encoder()
+    server = core.H2ServerConnection()
+    server.receive(core.PREFACE)
+    plain = [(b":method", b"POST"), hpack.NeverIndexedHeaderTuple(b":path", PATH)]
+    results = []
+    for sid, fields in [(1, plain), (3, plain), (5, [(b"x-new", b"1")]), (7, plain)]:
+        block = encoder.encode(fields)
+        assert core._table_neutral(block) is (sid != 5)
+        frame = _frame(core.FrameType.HEADERS, core.Flag.END_HEADERS, sid, block)
+        (opened,) = [e for e in server.receive(frame) if isinstance(e, core.StreamOpened)]
+        results.append(opened.headers)
+    assert results[0] == results[1] == results[3] == [(b":method", b"POST"), (b":path", PATH)]
+    assert results[2] == [(b"x-new", b"1")]
+
+
+def test_a_table_size_update_is_never_cached() -> None:
+    assert not core._table_neutral(b"\x20\x82")  # size update to 0, then :method GET
+    assert not core._table_neutral(b"\x82\x04")  # truncated literal
