@@ -19,7 +19,11 @@ from tests.integration.support import run_case, specs
 # Cases whose result depends on wall time. The deadline is enforced by wall-clock epoch
 # ticks: touching 64 MiB (c_membomb "mem", default limit) takes ~90 ms of the 100 ms budget,
 # so on a loaded machine one path may finish and the other hit the deadline.
-EXCLUDED: frozenset[tuple[str, str]] = frozenset({("c_membomb", "mem")})
+# c_logflood "logs" makes 100000 proxy_log calls below the level in one callback: ~80 ms
+# on the fast path, which answers them in the ctypes callback, several seconds on the
+# public path, so only the public path is sure to hit the deadline (test_vm_binding's
+# proxy_log test compares the answers themselves on both paths).
+EXCLUDED: frozenset[tuple[str, str]] = frozenset({("c_membomb", "mem"), ("c_logflood", "logs")})
 
 
 def _params() -> list[object]:

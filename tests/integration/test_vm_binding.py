@@ -275,6 +275,26 @@ def test_deadline_interrupts_a_loop(runtime: Runtime, deadline_ms: int) -> None:
         assert vm.call("quick") == 7
 
 
+@pytest.mark.parametrize("quick_calls", [1, 50])
+def test_a_call_after_quick_calls_still_gets_its_whole_budget(
+    runtime: Runtime, quick_calls: int
+) -> None:
+    """The fast path reuses a deadline set within the same epoch tick; it must never leave
+    a later call less than the budget a fresh deadline gives."""
+    deadline_ms = 30
+    compiled = runtime.compile(wat(SPIN))
+    with runtime.instantiate(compiled, no_imports, deadline_ms=deadline_ms) as vm:
+        for _ in range(quick_calls):
+            assert vm.call("quick") == 7
+        started = time.monotonic()
+        with pytest.raises(PluginTrap) as info:
+            vm.call("spin")
+        elapsed_s = time.monotonic() - started
+        assert info.value.kind == "deadline"
+        assert elapsed_s >= deadline_ms / 1000 * 0.9
+        assert elapsed_s < (deadline_ms + 2 * EPOCH_TICK_MS) / 1000 + SLACK_S
+
+
 def test_deadline_ticks_cover_the_deadline() -> None:
     with Runtime() as rt:
         assert rt.deadline_ticks(100) == 100 // EPOCH_TICK_MS + 1
@@ -633,5 +653,53 @@ def test_allocator_returning_zero_is_an_invalid_memory_access(runtime: Runtime) 
     vm.start()
     try:
         assert vm.memory.read_u32(0) == 6
+    finally:
+        vm.close()
+
+
+# -- proxy_log below the level (the fast path answers it in the callback) -------------------
+
+LOGGER = """
+(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "hello")
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 4096))
+  (func (export "log") (param i32 i32 i32) (result i32)
+    (call $log (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+"""
+DEBUG, WARN, BEYOND = 1, 3, 6  # log levels; 6 is past CRITICAL
+PAGE = 65536
+# (level, ptr, size, result, logged) in order; "grow" adds a page before the last three.
+LOG_CASES = [
+    (DEBUG, 64, 5, WasmResult.OK, False),
+    (DEBUG, PAGE - 2, 5, WasmResult.INVALID_MEMORY_ACCESS, False),
+    (DEBUG, 0xFFFFFFF0, 0x20, WasmResult.INVALID_MEMORY_ACCESS, False),
+    (WARN, 64, 5, WasmResult.OK, True),
+    (WARN, PAGE - 2, 5, WasmResult.INVALID_MEMORY_ACCESS, False),
+    (BEYOND, 64, 5, WasmResult.BAD_ARGUMENT, False),
+    ("grow", 0, 0, 1, False),
+    (DEBUG, PAGE + 10, 5, WasmResult.OK, False),  # in the new page: the view was stale
+    (DEBUG, 2 * PAGE - 2, 5, WasmResult.INVALID_MEMORY_ACCESS, False),
+    (DEBUG, 0, 0, WasmResult.OK, False),
+]
+
+
+def test_proxy_log_answers_the_same_below_and_above_the_level(runtime: Runtime) -> None:
+    config = trial.plugin_config("logger", log_level="warn")
+    logs = LogSink("logger", capture=True)
+    vm = PluginVm(runtime, runtime.compile(wat(LOGGER)), config, logs=logs)
+    vm.start()
+    try:
+        for level, ptr, size, expected, logged in LOG_CASES:
+            before = len(logs.records)
+            if level == "grow":
+                assert vm.invoke(vm.root, "grow") == expected
+                continue
+            assert vm.invoke(vm.root, "log", level, ptr, size) == expected, (level, ptr, size)
+            assert len(logs.records) - before == int(logged), (level, ptr, size)
+        assert [r.message for r in logs.records] == ["hello"]
     finally:
         vm.close()

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from workers.abi import pairs
 from workers.abi.types import AbiVersion, BufferType, LogLevel, MapType, MetricType, WasmResult
-from workers.vm.base import GuestMemory, GuestMemoryError
+from workers.vm.base import GuestMemory, GuestMemoryError, Shortcut
 
 R = WasmResult
 _LOG_LEVELS = tuple(LogLevel)  # by value: an index instead of an enum lookup per line
@@ -53,7 +53,10 @@ class ProxyHost(Protocol):
 
     def allocate(self, size: int) -> int: ...
     def log(self, level: LogLevel, message: str) -> None: ...
-    def log_level(self) -> LogLevel: ...
+    def log_level(self) -> LogLevel:
+        """The plugin's log level; fixed for the VM's life (see ProxyAbi.shortcuts)."""
+        ...
+
     def now_ns(self) -> int: ...
     def set_tick_period(self, period_ms: int) -> WasmResult: ...
     def configuration(self) -> bytes | None: ...
@@ -524,9 +527,15 @@ class ProxyAbi:
     def method(self, name: str) -> Callable[..., int | None] | None:
         """The bound method serving import ``env.<name>``; it may raise AbiFailure."""
         method = getattr(self, name, None)
-        if method is None or name.startswith("_") or name in ("lookup", "method"):
+        if method is None or name.startswith("_") or name in _NOT_IMPORTS:
             return None
         return method  # type: ignore[no-any-return]
+
+    def shortcuts(self) -> dict[str, Shortcut]:
+        """Imports whose calls the VM binding may answer itself: a proxy_log line below
+        the plugin's level whose text lies inside memory is dropped with OK (what
+        proxy_log does with it, minus ~1 us of Python per line)."""
+        return {"proxy_log": Shortcut(below=int(self.host.log_level()), result=int(R.OK))}
 
     def lookup(self, name: str) -> Callable[..., int | None] | None:
         """The method serving ``env.<name>``, wrapped to turn AbiFailure into its code."""
@@ -544,6 +553,8 @@ class ProxyAbi:
         served.__name__ = name
         return served
 
+
+_NOT_IMPORTS = frozenset({"lookup", "method", "shortcuts"})  # public, but serve no import
 
 # Methods that answer every guest mistake with a code and never raise AbiFailure: the
 # linker need not wrap them when no phase refuses them (proxy_log: ten calls per request

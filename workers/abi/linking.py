@@ -19,7 +19,7 @@ from typing import Protocol
 from workers.abi.host import NEVER_RAISES, UNIMPLEMENTED_IMPORTS, AbiFailure, ProxyAbi
 from workers.abi.types import WasiErrno, WasmResult
 from workers.abi.wasi import WASI_SIGNATURES, Wasi
-from workers.vm.base import HostFn, ImportSpec
+from workers.vm.base import HostFn, ImportSpec, ShortcutFn
 
 WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
 
@@ -157,6 +157,7 @@ def _stub(host: LinkHost, spec: ImportSpec, why: str) -> HostFn:
 
 def make_resolver(host: LinkHost, abi: ProxyAbi, wasi: Wasi) -> Callable[[ImportSpec], HostFn]:
     """Return the function that picks the host function for each declared import."""
+    shortcuts = abi.shortcuts()
 
     def resolve(spec: ImportSpec) -> HostFn:
         is_wasi = spec.module in WASI_MODULES
@@ -179,6 +180,11 @@ def make_resolver(host: LinkHost, abi: ProxyAbi, wasi: Wasi) -> Callable[[Import
                 spec,
                 f"its declared type {spec.params}->{spec.results} is not {params}->{results}",
             )
-        return _gated(host, fn, is_wasi, spec.name)
+        gated = _gated(host, fn, is_wasi, spec.name)
+        # A shortcut skips the gate too: only for imports no phase refuses.
+        shortcut = None if is_wasi else shortcuts.get(spec.name)
+        if shortcut is not None and not _allowed_always(is_wasi, spec.name):
+            shortcut = None
+        return gated if shortcut is None else ShortcutFn(gated, shortcut)
 
     return resolve

@@ -29,6 +29,31 @@ HostFn = Callable[..., int | None]
 """A host function: called with the guest's arguments as ints, returns the result (or None)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    """What a host function of type (i32, i32, i32) -> i32 answers without doing anything.
+
+    A call whose first argument is below ``below`` and whose second and third arguments
+    are a (pointer, size) span inside linear memory returns ``result`` and has no other
+    effect, so a VM binding may answer it without calling the function. It exists for
+    proxy_log below the plugin's level: SDKs log debug lines on every request.
+    """
+
+    below: int
+    result: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShortcutFn:
+    """A host function with the ``Shortcut`` its VM binding may take; calls ``fn``."""
+
+    fn: HostFn
+    shortcut: Shortcut
+
+    def __call__(self, *args: int) -> int | None:
+        return self.fn(*args)
+
+
 class GuestMemoryError(Exception):
     """A guest pointer/size pair falls outside linear memory."""
 
