@@ -60,9 +60,12 @@ def _pairs(header_map: Any) -> list[Pair]:
     ]
 
 
-def header_mutation(before: Sequence[Pair], after: Sequence[Pair]) -> ep.HeaderMutation:
-    """The HeaderMutation that turns ``before`` into ``after`` (see workers/faces/mutations)."""
+def header_mutation(before: Sequence[Pair], after: Sequence[Pair]) -> ep.HeaderMutation | None:
+    """The HeaderMutation that turns ``before`` into ``after`` (see workers/faces/mutations),
+    or None when nothing changed (Envoy treats a missing mutation as an empty one)."""
     diff = diff_headers(before, after)
+    if not diff:
+        return None
     set_headers: list[Any] = []
     seen: set[bytes] = set()
     for key, value in diff.set:
@@ -72,6 +75,17 @@ def header_mutation(before: Sequence[Pair], after: Sequence[Pair]) -> ep.HeaderM
     return ep.HeaderMutation(
         set_headers=set_headers, remove_headers=[k.decode() for k in diff.remove]
     )
+
+
+# The reply for a phase the plugins left as it was, per phase; shared, never mutated.
+_UNCHANGED = {
+    "request_headers": ep.ProcessingResponse(request_headers=ep.HeadersResponse()),
+    "response_headers": ep.ProcessingResponse(response_headers=ep.HeadersResponse()),
+    "request_body": ep.ProcessingResponse(request_body=ep.BodyResponse()),
+    "response_body": ep.ProcessingResponse(response_body=ep.BodyResponse()),
+    "request_trailers": ep.ProcessingResponse(request_trailers=ep.TrailersResponse()),
+    "response_trailers": ep.ProcessingResponse(response_trailers=ep.TrailersResponse()),
+}
 
 
 def _option(key: bytes, value: bytes, *, append: bool) -> Any:
@@ -213,11 +227,14 @@ class ExtProcStream:
         handled, reply = self._special(step)
         if handled:
             return reply
-        common = ep.CommonResponse(header_mutation=header_mutation(before, after))
+        mutation = header_mutation(before, after)
         if field == "request_headers":
             self.request_headers = after
         else:
             self.response_headers = after
+        if mutation is None:
+            return _UNCHANGED[field]
+        common = ep.CommonResponse(header_mutation=mutation)
         return ep.ProcessingResponse(**{field: ep.HeadersResponse(response=common)})
 
     def _body_reply(
@@ -237,6 +254,8 @@ class ExtProcStream:
             current = ex.response_headers.pairs()
             mutation = header_mutation(self.response_headers, current)
             self.response_headers = current
+        if mutation is None and passed == original:
+            return _UNCHANGED[field]
         common = ep.CommonResponse(header_mutation=mutation)
         if passed != original:
             common.body_mutation.CopyFrom(ep.BodyMutation(body=passed))
@@ -248,8 +267,10 @@ class ExtProcStream:
         handled, reply = self._special(step)
         if handled:
             return reply
-        reply = ep.TrailersResponse(header_mutation=header_mutation(before, after))
-        return ep.ProcessingResponse(**{field: reply})
+        mutation = header_mutation(before, after)
+        if mutation is None:
+            return _UNCHANGED[field]
+        return ep.ProcessingResponse(**{field: ep.TrailersResponse(header_mutation=mutation)})
 
 
 class ExtProcHandler:
