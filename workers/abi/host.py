@@ -133,6 +133,14 @@ class ProxyAbi:
         except GuestMemoryError:
             raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
 
+    def _read2(self, ptr: int, size: int, ptr2: int, size2: int) -> tuple[bytes, bytes]:
+        """Two reads in one frame (key and value of the header-map calls), in order."""
+        memory = self.host.memory
+        try:
+            return memory.read(ptr, size), memory.read(ptr2, size2)
+        except GuestMemoryError:
+            raise AbiFailure(R.INVALID_MEMORY_ACCESS) from None
+
     def _u32_out(self, ptr: int, value: int) -> None:
         try:
             self.host.memory.write_u32(ptr, value)
@@ -271,14 +279,14 @@ class ProxyAbi:
     def proxy_add_header_map_value(
         self, map_type: int, key_ptr: int, key_size: int, value_ptr: int, value_size: int
     ) -> int:
-        key, value = self._read(key_ptr, key_size), self._read(value_ptr, value_size)
+        key, value = self._read2(key_ptr, key_size, value_ptr, value_size)
         self._map(map_type, write=True).add(key, value)
         return R.OK
 
     def proxy_replace_header_map_value(
         self, map_type: int, key_ptr: int, key_size: int, value_ptr: int, value_size: int
     ) -> int:
-        key, value = self._read(key_ptr, key_size), self._read(value_ptr, value_size)
+        key, value = self._read2(key_ptr, key_size, value_ptr, value_size)
         self._map(map_type, write=True).replace(key, value)
         return R.OK
 
