@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -67,10 +67,10 @@ class _Link(asyncio.Protocol):
     def __init__(self, max_frame_bytes: int) -> None:
         self.conn = p.Connection(p.Role.CLIENT, max_frame_bytes=max_frame_bytes)
         self.transport: asyncio.Transport | None = None
-        loop = asyncio.get_running_loop()
-        self.hello: asyncio.Future[None] = loop.create_future()
+        self.loop = asyncio.get_running_loop()
+        self.hello: asyncio.Future[None] = self.loop.create_future()
         self.waiters: dict[int, asyncio.Future[p.Reply]] = {}
-        self.answered: set[int] = set()
+        self.answered: set[int] = set()  # open streams that got a reply (for StreamRefused)
         self.dead: Exception | None = None
         self.next_stream_id = 1
         self._outbox: list[bytes] = []
@@ -96,7 +96,12 @@ class _Link(asyncio.Protocol):
             self.data_received(b"")
 
     def _dispatch(self, msg: p.Message) -> None:
-        if isinstance(msg, p.Hello):
+        if isinstance(msg, p.Continue | p.LocalResponse | p.Reset):  # the common case first
+            self.answered.add(msg.stream_id)
+            waiter = self.waiters.pop(msg.stream_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(msg)
+        elif isinstance(msg, p.Hello):
             if not self.hello.done():
                 self.hello.set_result(None)
         elif isinstance(msg, p.GoAway):
@@ -106,11 +111,6 @@ class _Link(asyncio.Protocol):
             self._close_if_idle()
         elif isinstance(msg, p.Error):
             self._die(ServerError(msg.code, msg.message))
-        elif isinstance(msg, p.Continue | p.LocalResponse | p.Reset):
-            self.answered.add(msg.stream_id)
-            waiter = self.waiters.pop(msg.stream_id, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(msg)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -147,7 +147,7 @@ class _Link(asyncio.Protocol):
         if not data or self.transport is None:
             return
         if not self._outbox:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.loop.call_soon(self._flush)
         self._outbox.append(data)
 
     def _flush(self) -> None:
@@ -177,7 +177,7 @@ class _Link(asyncio.Protocol):
             raise self._error_for(sid)
         if self.conn.goaway_id is not None and sid > self.conn.goaway_id:
             raise StreamRefused("the server went away before the stream")
-        fut: asyncio.Future[p.Reply] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[p.Reply] = self.loop.create_future()
         self.waiters[sid] = fut
         self._write(msg)
         return await fut
@@ -190,6 +190,7 @@ class _Link(asyncio.Protocol):
 
     def close_stream(self, sid: int) -> None:
         self.waiters.pop(sid, None)
+        self.answered.discard(sid)  # a closed stream is never retried: forget it
         if self.dead is None and sid in self.conn.streams:
             self._write(p.Close(sid))
         self._close_if_idle()
@@ -274,6 +275,57 @@ class _Outcome:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Phase:
+    """One phase of a planned exchange: its name, what is sent, the message for a stream id."""
+
+    name: str  # an _Outcome field
+    sent: Sequence[p.Pair] | bytes
+    message: Callable[[int], p.PhaseMessage]
+
+
+def _plan(
+    request_headers: Sequence[p.Pair],
+    request_body: bytes,
+    request_trailers: Sequence[p.Pair] | None,
+    response_headers: Sequence[p.Pair] | None,
+    response_body: bytes,
+    response_trailers: Sequence[p.Pair] | None,
+) -> list[_Phase]:
+    """The phases ``Client.exchange`` sends, in order, end_of_stream set on each direction's
+    last one (messages are built per attempt: a retry uses a new stream id)."""
+    req_h, req_t = tuple(request_headers), request_trailers
+    eos = not request_body and req_t is None
+    phases = [_Phase("request_headers", req_h, lambda sid: p.RequestHeaders(sid, req_h, eos))]
+    if request_body:
+        end = req_t is None
+        phases.append(
+            _Phase("request_body", request_body, lambda sid: p.RequestBody(sid, request_body, end))
+        )
+    if req_t is not None:
+        trailers = tuple(req_t)
+        phases.append(
+            _Phase("request_trailers", trailers, lambda sid: p.RequestTrailers(sid, trailers))
+        )
+    if response_headers is not None:
+        phases += _plan_response(tuple(response_headers), response_body, response_trailers)
+    return phases
+
+
+def _plan_response(
+    headers: tuple[p.Pair, ...], body: bytes, trailers: Sequence[p.Pair] | None
+) -> list[_Phase]:
+    eos = not body and trailers is None
+    phases = [_Phase("response_headers", headers, lambda sid: p.ResponseHeaders(sid, headers, eos))]
+    if body:
+        end = trailers is None
+        phases.append(_Phase("response_body", body, lambda sid: p.ResponseBody(sid, body, end)))
+    if trailers is not None:
+        rt = tuple(trailers)
+        phases.append(_Phase("response_trailers", rt, lambda sid: p.ResponseTrailers(sid, rt)))
+    return phases
+
+
 class Client:
     """Native-protocol client; one event loop owns it. Use ``async with`` or ``close()``."""
 
@@ -325,7 +377,9 @@ class Client:
 
     async def open(self, chain: str = "", properties: Mapping[str, bytes] | None = None) -> Stream:
         """A new stream on the current connection (a fresh one after GOAWAY)."""
-        link = await self._current()
+        link = self._link
+        if link is None or not link.usable:
+            link = await self._current()
         return Stream(link, link.open(chain, properties or {}))
 
     async def exchange(
@@ -345,20 +399,14 @@ class Client:
         Retries (up to ``retries`` times) only a stream that got no reply at all.
         Raises ServerError (e.g. UNKNOWN_CHAIN), ConnectionLost, or WorkerUnavailable.
         """
-        phases: list[tuple[str, Sequence[p.Pair] | bytes, bool]] = [
-            ("request_headers", request_headers, not request_body and request_trailers is None)
-        ]
-        if request_body:
-            phases.append(("request_body", request_body, request_trailers is None))
-        if request_trailers is not None:
-            phases.append(("request_trailers", request_trailers, True))
-        if response_headers is not None:
-            last = not response_body and response_trailers is None
-            phases.append(("response_headers", response_headers, last))
-            if response_body:
-                phases.append(("response_body", response_body, response_trailers is None))
-            if response_trailers is not None:
-                phases.append(("response_trailers", response_trailers, True))
+        phases = _plan(
+            request_headers,
+            request_body,
+            request_trailers,
+            response_headers,
+            response_body,
+            response_trailers,
+        )
         for attempt in range(1, self.retries + 2):
             try:
                 outcome = await self._run(chain, properties, phases)
@@ -370,21 +418,20 @@ class Client:
         raise AssertionError("unreachable")
 
     async def _run(
-        self,
-        chain: str,
-        properties: Mapping[str, bytes] | None,
-        phases: list[tuple[str, Sequence[p.Pair] | bytes, bool]],
+        self, chain: str, properties: Mapping[str, bytes] | None, phases: list[_Phase]
     ) -> _Outcome:
-        stream = await self.open(chain, properties)
-        outcome = _Outcome(list(phases[0][1]))  # type: ignore[arg-type]
+        link = self._link
+        if link is None or not link.usable:
+            link = await self._current()
+        sid = link.open(chain, properties or {})
+        outcome = _Outcome(list(phases[0].sent))  # type: ignore[arg-type]
         try:
-            for phase, sent, eos in phases:
-                call = getattr(stream, phase)
-                reply = await (call(sent, eos) if not phase.endswith("trailers") else call(sent))
-                if not outcome.apply(phase, reply, sent):
+            for phase in phases:
+                reply = await link.call(phase.message(sid))
+                if not outcome.apply(phase.name, reply, phase.sent):
                     break
         finally:
-            stream.close()
+            link.close_stream(sid)
         return outcome
 
     async def close(self) -> None:
