@@ -15,7 +15,8 @@ class HeaderMap:
     __slots__ = ("_items", "writable")
 
     def __init__(self, items: Iterable[Pair] = (), *, writable: bool = True) -> None:
-        self._items: list[Pair] = [(k.lower(), v) for k, v in items]
+        # An empty map is made for every exchange: skip the comprehension's frame for it.
+        self._items: list[Pair] = [(k.lower(), v) for k, v in items] if items else []
         self.writable = writable
 
     def get(self, key: bytes) -> bytes | None:
