@@ -218,6 +218,21 @@ def test_many_concurrent_streams(worker: Worker) -> None:
     assert server.stats().requests == count
 
 
+def test_the_client_keeps_nothing_per_finished_exchange(worker: Worker) -> None:
+    """Regression: the client's link remembered the id of every stream that got a reply,
+    one more int per exchange for the life of the connection."""
+
+    async def go() -> None:
+        async with await Client.connect(worker.path) as client:
+            for _ in range(5):
+                await client.exchange(request_headers=REQUEST, response_headers=RESPONSE)
+            link = client._link
+            assert link is not None
+            assert not link.answered and not link.waiters and not link.conn.streams
+
+    run(go())
+
+
 def test_unknown_chain_is_an_error(worker: Worker) -> None:
     async def go() -> None:
         async with await Client.connect(worker.path, retries=0) as client:

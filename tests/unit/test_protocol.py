@@ -129,6 +129,18 @@ def test_frames_split_at_every_byte_boundary() -> None:
     assert got == [p.Open(1, "", {}), p.RequestHeaders(1, HEADERS, True)]
 
 
+def test_a_big_frame_in_many_reads_arrives_whole_once_complete() -> None:
+    """The receiver buffers an incomplete frame and parses it only when its last byte came."""
+    client, server = handshake()
+    relay(client, server, p.Open(1), p.RequestHeaders(1, HEADERS, False))
+    relay(server, client, p.Continue(1))
+    body = p.RequestBody(1, bytes(range(256)) * 256, True)
+    data = client.send(body) + client.send(p.Close(1))
+    got = [server.receive_data(data[i : i + 1000]) for i in range(0, len(data), 1000)]
+    assert [m for out in got for m in out] == [body, p.Close(1)]
+    assert all(out == [] for out in got[:-1])
+
+
 def test_sending_a_frame_bigger_than_the_peer_accepts_raises_and_changes_nothing() -> None:
     client, server = handshake(max_frame_bytes=100)
     relay(client, server, p.Open(1), p.RequestHeaders(1, HEADERS, False))
