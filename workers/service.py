@@ -314,6 +314,8 @@ class AsyncExchange:
     async def settle(self, step: Step) -> Step:
         """Wait while ``step`` is PAUSE: until the plugin continues (then resume) or the
         pause timeout passes (then PAUSE)."""
+        if step is not Step.PAUSE:  # nearly every phase: no clock, no loop lookup
+            return step
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.pause_timeout_s
         while step is Step.PAUSE:
