@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import NamedTuple, cast
 
 from wasmd import protocol as p
 from wasmd.errors import ProtocolError, WorkerUnavailable
@@ -275,8 +275,7 @@ class _Outcome:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Phase:
+class _Phase(NamedTuple):  # a tuple: built twice per exchange, ~3x cheaper than a dataclass
     """One phase of a planned exchange: its name, what is sent, the message for a stream id."""
 
     name: str  # an _Outcome field

@@ -465,6 +465,8 @@ def apply_mutation(
 ) -> list[Pair]:
     """Headers after a CONTINUE: names in ``remove_headers`` go; every name in ``set_headers``
     gets exactly the values listed there (appended in order). Names compare case-insensitively."""
+    if not set_headers and not remove_headers:
+        return list(headers)
     gone = {n.lower() for n in remove_headers} | {n.lower() for n, _ in set_headers}
     kept = [(n, v) for n, v in headers if n.lower() not in gone]
     return kept + [(n.lower(), v) for n, v in set_headers]
