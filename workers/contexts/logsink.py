@@ -18,6 +18,17 @@ MAX_LINES_PER_S = 1000  # a healthy plugin logs far less; a flood is cut here
 MAX_CAPTURED_LINES = 1000  # kept in memory for `wasmd try`
 
 
+# Per level: the name records carry and the structlog method that writes it (an enum's
+# .name costs more than the rest of a captured line).
+_NAMES = {
+    level: (
+        level.name.lower(),
+        {"trace": "debug", "warn": "warning"}.get(level.name.lower(), level.name.lower()),
+    )
+    for level in LogLevel
+}
+
+
 @dataclass(slots=True)
 class LogRecord:
     level: str
@@ -53,13 +64,12 @@ class LogSink:
         self._write(level, message, source)
 
     def _write(self, level: LogLevel, message: str, source: str) -> None:
-        name = level.name.lower()
+        name, method = _NAMES[level]
         if self.capture:
             # Host lines (the drop summary above all) are kept even past the cap.
             if len(self.records) < MAX_CAPTURED_LINES or source == "host":
                 self.records.append(LogRecord(name, message))
             return
-        method = {"trace": "debug", "critical": "critical", "warn": "warning"}.get(name, name)
         getattr(self._logger, method)(message, source=source)
 
     def flush(self) -> None:
