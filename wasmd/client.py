@@ -349,6 +349,11 @@ class Client:
         await client._current()
         return client
 
+    def _ready_link(self) -> _Link | None:
+        """The connection, if it takes new streams (checked without a coroutine per stream)."""
+        link = self._link
+        return link if link is not None and link.usable else None
+
     async def _current(self) -> _Link:
         link = self._link
         if link is not None and link.usable:
@@ -376,9 +381,7 @@ class Client:
 
     async def open(self, chain: str = "", properties: Mapping[str, bytes] | None = None) -> Stream:
         """A new stream on the current connection (a fresh one after GOAWAY)."""
-        link = self._link
-        if link is None or not link.usable:
-            link = await self._current()
+        link = self._ready_link() or await self._current()
         return Stream(link, link.open(chain, properties or {}))
 
     async def exchange(
@@ -419,9 +422,7 @@ class Client:
     async def _run(
         self, chain: str, properties: Mapping[str, bytes] | None, phases: list[_Phase]
     ) -> _Outcome:
-        link = self._link
-        if link is None or not link.usable:
-            link = await self._current()
+        link = self._ready_link() or await self._current()
         sid = link.open(chain, properties or {})
         outcome = _Outcome(list(phases[0].sent))  # type: ignore[arg-type]
         try:
