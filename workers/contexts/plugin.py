@@ -129,6 +129,10 @@ class PluginVm:
         self.clock_ns = clock_ns
         self.abi = detect_abi(compiled.exports)
         self._arity = compiled.arity
+        # Envoy's end order; only what the module exports (a miss still costs a call).
+        self._end_exports = tuple(
+            e for e in ("proxy_on_log", "proxy_on_done", "proxy_on_delete") if e in self._arity
+        )
         self.phase = Phase.START
         self.failed: PluginTrap | None = None
         self.tick_period_ms = 0
@@ -307,9 +311,8 @@ class PluginVm:
                 header_map.writable = False
         try:
             if self.failed is None:
-                self.invoke(ctx, "proxy_on_log", ctx.id)
-                self.invoke(ctx, "proxy_on_done", ctx.id)
-                self.invoke(ctx, "proxy_on_delete", ctx.id)
+                for export in self._end_exports:
+                    self.invoke(ctx, export, ctx.id)
         finally:
             self.contexts.pop(ctx.id, None)
 
