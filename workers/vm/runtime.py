@@ -85,7 +85,8 @@ class Runtime:
             self.epoch += 1
 
     def deadline_ticks(self, deadline_ms: int) -> int:
-        """Epoch ticks for a call budget: trips after deadline_ms, before deadline_ms + 1 tick."""
+        """Epoch ticks for a call budget: trips after deadline_ms, before deadline_ms + 1 tick
+        (+ 2 ticks on the fast path, which may reuse a deadline set within the same tick)."""
         return max(1, math.ceil(deadline_ms / self.tick_ms)) + 1
 
     def compile(self, wasm: bytes) -> CompiledModule:
