@@ -37,8 +37,9 @@ from wasmd.errors import WasmdError
 from wasmd.logs import get_logger
 from workers.contexts.exchange import FinalResponse, Step
 from workers.contexts.maps import Pair
+from workers.faces import extproc_wire as wire
 from workers.faces.h2server import GrpcServer, GrpcStatus, GrpcStream, HandlerFactory, Headers
-from workers.faces.mutations import diff_headers
+from workers.faces.mutations import HeaderMutation, diff_headers
 from workers.service import AsyncExchange, UnknownChain, WorkerService
 
 log = get_logger(face="extproc")
@@ -60,37 +61,15 @@ def _pairs(header_map: Any) -> list[Pair]:
     ]
 
 
-def header_mutation(before: Sequence[Pair], after: Sequence[Pair]) -> ep.HeaderMutation | None:
-    """The HeaderMutation that turns ``before`` into ``after`` (see workers/faces/mutations),
-    or None when nothing changed (Envoy treats a missing mutation as an empty one)."""
+def _changes(before: Sequence[Pair], after: Sequence[Pair]) -> HeaderMutation | None:
+    """The mutation turning ``before`` into ``after``, or None when nothing changed (Envoy
+    treats a missing mutation as an empty one)."""
     diff = diff_headers(before, after)
-    if not diff:
-        return None
-    set_headers: list[Any] = []
-    seen: set[bytes] = set()
-    for key, value in diff.set:
-        # The first value of a changed name replaces what Envoy holds, the rest append.
-        set_headers.append(_option(key, value, append=key in seen))
-        seen.add(key)
-    return ep.HeaderMutation(
-        set_headers=set_headers, remove_headers=[k.decode() for k in diff.remove]
-    )
-
-
-# The reply for a phase the plugins left as it was, per phase; shared, never mutated.
-_UNCHANGED = {
-    "request_headers": ep.ProcessingResponse(request_headers=ep.HeadersResponse()),
-    "response_headers": ep.ProcessingResponse(response_headers=ep.HeadersResponse()),
-    "request_body": ep.ProcessingResponse(request_body=ep.BodyResponse()),
-    "response_body": ep.ProcessingResponse(response_body=ep.BodyResponse()),
-    "request_trailers": ep.ProcessingResponse(request_trailers=ep.TrailersResponse()),
-    "response_trailers": ep.ProcessingResponse(response_trailers=ep.TrailersResponse()),
-}
+    return diff if diff else None
 
 
 def _option(key: bytes, value: bytes, *, append: bool) -> Any:
-    # Envoy's ext_proc reads append_action APPEND_IF_EXISTS_OR_ADD (enum 0, the proto
-    # default) as "not set" and overwrites; only the deprecated `append` flag appends.
+    # As extproc_wire._option: only the deprecated `append` flag appends in Envoy 1.40.
     header = core.HeaderValue(key=key.decode(), raw_value=value)
     return core.HeaderValueOption(
         header=header,
@@ -182,10 +161,9 @@ class ExtProcStream:
             return ex.on_response_trailers(self._trailers)
         raise WasmdError(f"unexpected ext_proc message {kind!r}")
 
-    def reply(
-        self, kind: str, req: ep.ProcessingRequest, step: Step
-    ) -> ep.ProcessingResponse | None:
-        """The reply for the phase ``begin`` started, or None when the plugin reset."""
+    def reply(self, kind: str, req: ep.ProcessingRequest, step: Step) -> bytes | None:
+        """The serialized reply for the phase ``begin`` started, or None when the plugin
+        reset the stream."""
         ex = self.ax.exchange
         if kind == "request_headers":
             return self._headers_reply(step, kind, self.request_headers, ex.request_headers.pairs())
@@ -202,44 +180,38 @@ class ExtProcStream:
         after = trailers.pairs() if trailers is not None else self._trailers
         return self._trailers_reply(step, kind, self._trailers, after)
 
-    async def handle(self, req: ep.ProcessingRequest) -> ep.ProcessingResponse | None:
+    async def handle(self, req: ep.ProcessingRequest) -> bytes | None:
         """``begin``, wait out a pause, ``reply``."""
         kind = str(req.WhichOneof("request"))
         step = await self.ax.settle(self.begin(kind, req))
         return self.reply(kind, req, step)
 
-    def _special(self, step: Step) -> tuple[bool, ep.ProcessingResponse | None]:
+    def _special(self, step: Step) -> tuple[bool, bytes | None]:
         """(True, reply) for LOCAL/PAUSE/RESET (None: reset); (False, None) to continue."""
         if step is Step.LOCAL and self.ax.exchange.final is not None:
             self.answered_locally = True
-            return True, immediate(self.ax.exchange.final)
+            return True, immediate(self.ax.exchange.final).SerializeToString()
         if step is Step.RESET:
             return True, None
         if step in (Step.PAUSE, Step.BUFFER):
             self.answered_locally = True
             timeout = FinalResponse(504, [], b"", "wasmd_plugin_pause_timeout", local=True)
-            return True, immediate(timeout)
+            return True, immediate(timeout).SerializeToString()
         return False, None
 
     def _headers_reply(
         self, step: Step, field: str, before: list[Pair], after: list[Pair]
-    ) -> ep.ProcessingResponse | None:
+    ) -> bytes | None:
         handled, reply = self._special(step)
         if handled:
             return reply
-        mutation = header_mutation(before, after)
         if field == "request_headers":
             self.request_headers = after
         else:
             self.response_headers = after
-        if mutation is None:
-            return _UNCHANGED[field]
-        common = ep.CommonResponse(header_mutation=mutation)
-        return ep.ProcessingResponse(**{field: ep.HeadersResponse(response=common)})
+        return wire.phase_reply(field, _changes(before, after))
 
-    def _body_reply(
-        self, step: Step, field: str, original: bytes, passed: bytes
-    ) -> ep.ProcessingResponse | None:
+    def _body_reply(self, step: Step, field: str, original: bytes, passed: bytes) -> bytes | None:
         handled, reply = self._special(step)
         if handled:
             return reply
@@ -248,29 +220,21 @@ class ExtProcStream:
         # body (content-length above all) apply too.
         if field == "request_body":
             current = ex.request_headers.pairs()
-            mutation = header_mutation(self.request_headers, current)
+            mutation = _changes(self.request_headers, current)
             self.request_headers = current
         else:
             current = ex.response_headers.pairs()
-            mutation = header_mutation(self.response_headers, current)
+            mutation = _changes(self.response_headers, current)
             self.response_headers = current
-        if mutation is None and passed == original:
-            return _UNCHANGED[field]
-        common = ep.CommonResponse(header_mutation=mutation)
-        if passed != original:
-            common.body_mutation.CopyFrom(ep.BodyMutation(body=passed))
-        return ep.ProcessingResponse(**{field: ep.BodyResponse(response=common)})
+        return wire.phase_reply(field, mutation, None if passed == original else passed)
 
     def _trailers_reply(
         self, step: Step, field: str, before: list[Pair], after: list[Pair]
-    ) -> ep.ProcessingResponse | None:
+    ) -> bytes | None:
         handled, reply = self._special(step)
         if handled:
             return reply
-        mutation = header_mutation(before, after)
-        if mutation is None:
-            return _UNCHANGED[field]
-        return ep.ProcessingResponse(**{field: ep.TrailersResponse(header_mutation=mutation)})
+        return wire.phase_reply(field, _changes(before, after))
 
 
 class ExtProcHandler:
@@ -368,11 +332,11 @@ class ExtProcHandler:
         if self.ended and self.task is None and not self.backlog:
             self._finish(GrpcStatus.OK)
 
-    def _answer(self, reply: ep.ProcessingResponse | None) -> None:
+    def _answer(self, reply: bytes | None) -> None:
         if reply is None:
             self._finish(GrpcStatus.ABORTED, "the plugin reset the stream")
             return
-        self.out.send(reply.SerializeToString())
+        self.out.send(reply)
 
     # -- ends ---------------------------------------------------------------------------------
     def _finish(self, status: int, message: str = "") -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import grpc
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ep
-from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
 
 from workers.faces.extproc import (
     CHAIN_METADATA_KEY,
@@ -27,8 +26,9 @@ from workers.faces.extproc import (
 from workers.service import UnknownChain, WorkerService
 
 
-class ExtProcServicer(ep_grpc.ExternalProcessorServicer):  # type: ignore[misc]
-    """Serves ext_proc streams from a WorkerService on the worker's event loop."""
+class ExtProcServicer:
+    """Serves ext_proc streams from a WorkerService on the worker's event loop; replies
+    are already serialized (``ExtProcStream.reply``), so grpc sends them as they are."""
 
     def __init__(self, service: WorkerService) -> None:
         self.service = service
@@ -36,7 +36,7 @@ class ExtProcServicer(ep_grpc.ExternalProcessorServicer):  # type: ignore[misc]
 
     async def Process(  # noqa: N802 (the gRPC method name)
         self, request_iterator: AsyncIterator[ep.ProcessingRequest], context: Any
-    ) -> AsyncIterator[ep.ProcessingResponse]:
+    ) -> AsyncIterator[bytes]:
         chain = dict(context.invocation_metadata() or ()).get(CHAIN_METADATA_KEY)
         stream: ExtProcStream | None = None
         self.stats.streams += 1
@@ -64,6 +64,18 @@ class ExtProcServicer(ep_grpc.ExternalProcessorServicer):  # type: ignore[misc]
                 stream.ax.finish()
 
 
+def process_handler(servicer: ExtProcServicer) -> Any:
+    """``ExternalProcessor/Process``: requests parsed by protobuf, replies sent as bytes."""
+    process = grpc.stream_stream_rpc_method_handler(
+        servicer.Process,
+        request_deserializer=ep.ProcessingRequest.FromString,
+        response_serializer=bytes,
+    )
+    return grpc.method_handlers_generic_handler(
+        "envoy.service.ext_proc.v3.ExternalProcessor", {"Process": process}
+    )
+
+
 async def _health_check(request: bytes, context: Any) -> bytes:
     return HEALTH_SERVING
 
@@ -86,7 +98,7 @@ class GrpcioExtProcServer:
         """Bind a private path, then rename it onto the public path (atomic takeover)."""
         private = private_path(self.public_path)
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        ep_grpc.add_ExternalProcessorServicer_to_server(self.servicer, server)
+        server.add_generic_rpc_handlers((process_handler(self.servicer),))
         server.add_generic_rpc_handlers((health_handler(),))
         server.add_insecure_port(f"unix:{private}")
         await server.start()
