@@ -278,7 +278,11 @@ def main() -> None:
         import uvloop
 
         result = uvloop.run(client_main(args.client, args.connections, args.seconds))
-        print(json.dumps(result))
+        # One os.write per chunk: after uvloop.run a blocking write to a pipe came back
+        # short (65536 of 200000 bytes) and print() dropped the rest of the result.
+        data = memoryview(json.dumps(result).encode() + b"\n")
+        while data:
+            data = data[os.write(sys.stdout.fileno(), data) :]
         return
     report = run(args.seconds, args.workers, args.clients or args.workers, args.connections)
     print(json.dumps(report, indent=2) if args.json else render(report))
