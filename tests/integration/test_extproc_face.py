@@ -168,3 +168,30 @@ def test_drain_lets_the_stream_in_flight_finish(tmp_path: Path) -> None:
 
         asyncio.run(main())
     assert drained.is_set()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", id="http1"),
+        pytest.param(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 64, id="bad-frames"),
+        pytest.param(
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x03\x01\x05\x00\x00\x00\x01\xff\xff\xff",
+            id="bad-hpack",
+        ),
+    ],
+)
+def test_garbage_on_the_socket_closes_that_connection_only(
+    add_header: Path, channel: grpc.Channel, garbage: bytes
+) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+        raw.settimeout(RPC_TIMEOUT_S)
+        raw.connect(str(add_header))
+        raw.sendall(garbage)
+        received = b""
+        while chunk := raw.recv(65536):  # the server closes: recv returns b""
+            received += chunk
+    stub = ep_grpc.ExternalProcessorStub(channel)
+    assert len(list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))) == 2

@@ -14,6 +14,8 @@ import h2.connection
 import h2.events
 import h2.settings
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workers.faces import h2core as core
 
@@ -348,3 +350,42 @@ def test_blocks_with_unindexed_literals_are_cached_and_decode_the_same() -> None
 def test_a_table_size_update_is_never_cached() -> None:
     assert not core._table_neutral(b"\x20\x82")  # size update to 0, then :method GET
     assert not core._table_neutral(b"\x82\x04")  # truncated literal
+
+
+# -- fuzzing: nothing a client sends makes the core raise ----------------------------------
+
+_frame_types = st.integers(min_value=0, max_value=12)
+_flags = st.sampled_from([0, 0x1, 0x4, 0x5, 0x8, 0x9, 0x20, 0x24, 0x2D, 0xFF])
+_stream_ids = st.sampled_from([0, 1, 2, 3, 5, 7, 2**31 - 1])
+_payloads = st.one_of(
+    st.binary(max_size=64),
+    st.just(core.encode_literal([(b":path", PATH)])),
+    st.just(struct.pack(">BI", 0, 3) + b"abc"),
+    st.just(struct.pack(">HI", 4, 2**31)),  # SETTINGS: a window too large
+    st.just(struct.pack(">HI", 5, 1)),  # SETTINGS: a frame size too small
+    st.just(struct.pack(">I", 0)),  # WINDOW_UPDATE of 0
+)
+_frames_st = st.lists(st.tuples(_frame_types, _flags, _stream_ids, _payloads), max_size=12)
+
+
+@given(_frames_st, st.integers(min_value=1, max_value=40))
+def test_random_frames_never_raise_and_a_failure_closes(frames: list, chunk: int) -> None:
+    """Any frame sequence, delivered in any chunking: events or a ConnectionFailed, never
+    an exception; after a failure the connection reads nothing more."""
+    server = core.H2ServerConnection(max_message_bytes=1024)
+    data = core.PREFACE + b"".join(_frame(t, f, s, p) for t, f, s, p in frames)
+    failed = False
+    for i in range(0, len(data), chunk):
+        events = server.receive(data[i : i + chunk])
+        if failed:
+            assert events == []
+        failed = failed or any(isinstance(e, core.ConnectionFailed) for e in events)
+        server.data_to_send()
+    assert failed == server.closed
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes_after_the_preface_never_raise(data: bytes) -> None:
+    server = core.H2ServerConnection()
+    server.receive(core.PREFACE + data)
+    server.data_to_send()
