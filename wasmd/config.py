@@ -61,6 +61,7 @@ class DaemonSettings:
     log_level: str
     default_chain: str
     extproc_transport: str = "wasmd"
+    extproc_body_mode: str = "buffered"
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
@@ -150,9 +151,11 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "log_level": "info",
     "default_chain": "default",
     "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
+    "extproc_body_mode": "buffered",  # how Envoy sends bodies: whole (buffered) or streamed
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
+EXTPROC_BODY_MODES = ("buffered", "streamed")
 
 _PLUGIN_KEYS = (
     "name",
@@ -468,4 +471,5 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "log_level": lambda r, key, value: r.choice(key, value, LOG_LEVELS),
     "default_chain": _non_empty,
     "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
+    "extproc_body_mode": lambda r, key, value: r.choice(key, value, EXTPROC_BODY_MODES),
 }

@@ -10,6 +10,7 @@ the output is JSON, which Envoy also accepts as YAML.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ class Phases:
     response_body: bool = False
     request_trailers: bool = False
     response_trailers: bool = False
+    streamed_bodies: bool = False  # daemon.extproc_body_mode = "streamed"
 
 
 def slot_socket_paths(config: DaemonConfig) -> list[Path]:
@@ -93,7 +95,10 @@ def chain_phases(config: DaemonConfig, chain: str, exports: Mapping[str, frozens
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
     names = frozenset().union(*(exports[m] for m in members)) if members else frozenset()
-    return phases_for_exports(names)
+    phases = phases_for_exports(names)
+    if config.daemon.extproc_body_mode == "streamed":
+        phases = dataclasses.replace(phases, streamed_bodies=True)
+    return phases
 
 
 def phases_for_exports(names: frozenset[str]) -> Phases:
@@ -168,12 +173,14 @@ def cluster_for(socket_paths: list[Path]) -> dict[str, Any]:
 
 
 def processing_mode(phases: Phases) -> dict[str, str]:
-    """Headers always; bodies (BUFFERED) and trailers only where a plugin handles them."""
+    """Headers always; bodies (BUFFERED, or STREAMED) and trailers only where a plugin
+    handles them."""
+    body = "STREAMED" if phases.streamed_bodies else "BUFFERED"
     return {
         "request_header_mode": "SEND",
         "response_header_mode": "SEND",
-        "request_body_mode": "BUFFERED" if phases.request_body else "NONE",
-        "response_body_mode": "BUFFERED" if phases.response_body else "NONE",
+        "request_body_mode": body if phases.request_body else "NONE",
+        "response_body_mode": body if phases.response_body else "NONE",
         "request_trailer_mode": "SEND" if phases.request_trailers else "SKIP",
         "response_trailer_mode": "SEND" if phases.response_trailers else "SKIP",
     }

@@ -287,12 +287,13 @@ class WorkerRunner:
         assert self.service is not None
         daemon = self.config.daemon
         path = daemon.runtime_dir / f"{daemon.extproc_socket_prefix}{self.args.slot}.sock"
+        streamed = daemon.extproc_body_mode == "streamed"
         if daemon.extproc_transport == "grpcio":
             from workers.faces.extproc_grpcio import GrpcioExtProcServer
 
-            self.extproc = GrpcioExtProcServer(self.service, path)
+            self.extproc = GrpcioExtProcServer(self.service, path, streamed_bodies=streamed)
         else:
-            self.extproc = ExtProcServer(self.service, path)
+            self.extproc = ExtProcServer(self.service, path, streamed_bodies=streamed)
         await self.extproc.start(mode=daemon.native_socket_mode)
 
     async def _open_control(self) -> None:

@@ -8,6 +8,7 @@ the same classes; tests/integration exercise those through the supervisor.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,11 +39,14 @@ def phases_for(spec: PluginSpec) -> Phases:
     return phases_for_exports(read_module_info(spec.wasm.read_bytes()).export_names)
 
 
-def extproc_bootstrap(base: dict[str, Any], spec: PluginSpec, socket_path: Path) -> dict[str, Any]:
+def extproc_bootstrap(
+    base: dict[str, Any], spec: PluginSpec, socket_path: Path, *, streamed_bodies: bool = False
+) -> dict[str, Any]:
     """The harness's bootstrap with its Wasm filter swapped for ext_proc -> ``socket_path``."""
     resources = base["static_resources"]
     hcm = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    hcm["http_filters"][0] = ext_proc_filter("default", phases_for(spec))
+    phases = dataclasses.replace(phases_for(spec), streamed_bodies=streamed_bodies)
+    hcm["http_filters"][0] = ext_proc_filter("default", phases)
     resources["clusters"].append(cluster_for([socket_path]))
     return base
 
@@ -60,6 +64,7 @@ def serving(
     socket_path: Path,
     upstreams: Mapping[str, str] | None = None,
     transport: str = "wasmd",
+    streamed_bodies: bool = False,
 ) -> Iterator[Served]:
     """Serve ``spec`` on ``socket_path`` from a background thread until the block exits,
     on the ``transport`` a worker's ``daemon.extproc_transport`` would pick."""
@@ -79,9 +84,9 @@ def serving(
         )
         server: ExtProcServer | GrpcioExtProcServer
         if transport == "grpcio":
-            server = GrpcioExtProcServer(service, socket_path)
+            server = GrpcioExtProcServer(service, socket_path, streamed_bodies=streamed_bodies)
         else:
-            server = ExtProcServer(service, socket_path)
+            server = ExtProcServer(service, socket_path, streamed_bodies=streamed_bodies)
         try:
             service.start(loop)
             await server.start()

@@ -46,6 +46,8 @@ REQUEST_TIMEOUT_S = 10.0
 ADMIN_TIMEOUT_S = 2.0
 LISTENER_NAME = "wasmd_ingress"
 EXTPROC_CLUSTER = "wasmd_extproc"
+
+
 def write_config(
     path: Path,
     runtime_dir: Path,

@@ -39,32 +39,41 @@ def _without(outcome: Outcome, names: tuple[str, ...]) -> Outcome:
 # The grpcio fallback transport maps through the same code; a few plugins cover its wiring
 # (local replies, body rewrites, callouts) without doubling the run.
 GRPCIO_PLUGINS = ("as_add_header", "as_local_reply", "as_body_rewrite", "c_http_callout")
+# daemon.extproc_body_mode = "streamed": the plugins whose cases carry bodies.
+STREAMED_PLUGINS = ("as_body_rewrite", "c_conformance", "as_local_reply", "as_http_callout")
 
 
 def _cases() -> list[object]:
-    cases = [pytest.param(spec, "wasmd", id=spec.name) for spec in _plugins()]
+    plugins = _plugins()
+    cases = [pytest.param(spec, "wasmd", False, id=spec.name) for spec in plugins]
     cases += [
-        pytest.param(spec, "grpcio", id=f"{spec.name}-grpcio")
-        for spec in _plugins()
+        pytest.param(spec, "grpcio", False, id=f"{spec.name}-grpcio")
+        for spec in plugins
         if spec.name in GRPCIO_PLUGINS
+    ]
+    cases += [
+        pytest.param(spec, "wasmd", True, id=f"{spec.name}-streamed")
+        for spec in plugins
+        if spec.name in STREAMED_PLUGINS
     ]
     return cases
 
 
-@pytest.mark.parametrize(("spec", "transport"), _cases())
+@pytest.mark.parametrize(("spec", "transport", "streamed"), _cases())
 def test_ext_proc_matches_envoy_in_process(
-    spec: PluginSpec, transport: str, tmp_path: Path
+    spec: PluginSpec, transport: str, streamed: bool, tmp_path: Path
 ) -> None:
     expected = load_expected(spec.manifest_path)[spec.name]
     socket_path = tmp_path / "extproc-0.sock"
 
     def config(plugin: PluginSpec, upstream_port: int) -> dict[str, object]:
-        return extproc_bootstrap(bootstrap(plugin, upstream_port), plugin, socket_path)
+        base = bootstrap(plugin, upstream_port)
+        return extproc_bootstrap(base, plugin, socket_path, streamed_bodies=streamed)
 
     problems = []
     with (
         callout_upstreams.started(dict(spec.upstreams)) as callouts,
-        serving(spec, socket_path, _urls(callouts), transport),
+        serving(spec, socket_path, _urls(callouts), transport, streamed),
         EnvoyHarness(spec, tmp_path / "envoy", config) as envoy,
     ):
         for case in spec.cases:

@@ -120,6 +120,7 @@ class FaceStats:
     streams: int = 0
     in_flight: int = 0
     errors: int = 0
+    messages: int = 0  # ProcessingRequests received
 
 
 class ExtProcStream:
@@ -129,12 +130,13 @@ class ExtProcStream:
     step is settled, ``reply``. Phases of one stream never overlap.
     """
 
-    def __init__(self, ax: AsyncExchange) -> None:
+    def __init__(self, ax: AsyncExchange, *, streamed: bool = False) -> None:
         self.ax = ax
+        self.streamed = streamed  # Envoy sends bodies in STREAMED mode, chunk by chunk
         self.request_headers: list[Pair] = []
         self.response_headers: list[Pair] = []
         self.answered_locally = False
-        self._mark = 0  # body length before the phase
+        self._forwarded = {"request_body": 0, "response_body": 0}  # body bytes passed on
         self._trailers: list[Pair] = []
 
     def begin(self, kind: str, req: ep.ProcessingRequest) -> Step:
@@ -148,10 +150,8 @@ class ExtProcStream:
             msg = req.response_headers
             return ex.on_response_headers(self.response_headers, msg.end_of_stream)
         if kind == "request_body":
-            self._mark = len(ex.request_body)
             return ex.on_request_body(req.request_body.body, req.request_body.end_of_stream)
         if kind == "response_body":
-            self._mark = len(ex.response_body)
             return ex.on_response_body(req.response_body.body, req.response_body.end_of_stream)
         if kind == "request_trailers":
             self._trailers = _pairs(req.request_trailers.trailers)
@@ -171,11 +171,9 @@ class ExtProcStream:
             after = ex.response_headers.pairs()
             return self._headers_reply(step, kind, self.response_headers, after)
         if kind == "request_body":
-            passed = bytes(ex.request_body[self._mark :])
-            return self._body_reply(step, kind, req.request_body.body, passed)
+            return self._body_reply(step, kind, req.request_body, ex.request_body)
         if kind == "response_body":
-            passed = bytes(ex.response_body[self._mark :])
-            return self._body_reply(step, kind, req.response_body.body, passed)
+            return self._body_reply(step, kind, req.response_body, ex.response_body)
         trailers = ex.request_trailers if kind == "request_trailers" else ex.response_trailers
         after = trailers.pairs() if trailers is not None else self._trailers
         return self._trailers_reply(step, kind, self._trailers, after)
@@ -211,10 +209,19 @@ class ExtProcStream:
             self.response_headers = after
         return wire.phase_reply(field, _changes(before, after))
 
-    def _body_reply(self, step: Step, field: str, original: bytes, passed: bytes) -> bytes | None:
+    def _body_reply(self, step: Step, field: str, msg: Any, body: Any) -> bytes | None:
+        """``msg``: the HttpBody Envoy sent; ``body``: the exchange's buffer for it."""
+        chunk: bytes = msg.body
+        if step is Step.BUFFER and self.streamed and not msg.end_of_stream:
+            # STREAMED: hold the chunk back (Envoy injects nothing for an emptied chunk);
+            # what the plugin buffered goes out with the chunk on which it continues.
+            return wire.phase_reply(field, None, b"" if chunk else None)
         handled, reply = self._special(step)
         if handled:
             return reply
+        start = self._forwarded[field]
+        passed = bytes(body[start:])
+        self._forwarded[field] = len(body)
         ex = self.ax.exchange
         # In BUFFERED mode the headers are still held: mutations made while handling the
         # body (content-length above all) apply too.
@@ -226,7 +233,7 @@ class ExtProcStream:
             current = ex.response_headers.pairs()
             mutation = _changes(self.response_headers, current)
             self.response_headers = current
-        return wire.phase_reply(field, mutation, None if passed == original else passed)
+        return wire.phase_reply(field, mutation, None if passed == chunk else passed)
 
     def _trailers_reply(
         self, step: Step, field: str, before: list[Pair], after: list[Pair]
@@ -258,6 +265,7 @@ class ExtProcHandler:
 
     # -- Handler ------------------------------------------------------------------------------
     def on_message(self, message: bytes) -> None:
+        self.face.counters.messages += 1
         if self.task is not None or self.backlog:
             self.backlog.append(message)
             return
@@ -298,7 +306,7 @@ class ExtProcHandler:
                 self.face.counters.errors += 1
                 self._finish(GrpcStatus.NOT_FOUND, str(exc))
                 return
-            stream = self.stream = ExtProcStream(ax)
+            stream = self.stream = ExtProcStream(ax, streamed=self.face.streamed_bodies)
         if stream.answered_locally:
             return  # Envoy ignores anything after an ImmediateResponse
         kind = req.WhichOneof("request")
@@ -384,9 +392,12 @@ class HealthHandler:
 class ExtProcServer:
     """The ext_proc face on one worker slot's public ``extproc-<slot>.sock``."""
 
-    def __init__(self, service: WorkerService, public_path: Path) -> None:
+    def __init__(
+        self, service: WorkerService, public_path: Path, *, streamed_bodies: bool = False
+    ) -> None:
         self.service = service
         self.public_path = public_path
+        self.streamed_bodies = streamed_bodies  # daemon.extproc_body_mode = "streamed"
         self.counters = FaceStats()
         self._server: GrpcServer | None = None
 

@@ -30,8 +30,9 @@ class ExtProcServicer:
     """Serves ext_proc streams from a WorkerService on the worker's event loop; replies
     are already serialized (``ExtProcStream.reply``), so grpc sends them as they are."""
 
-    def __init__(self, service: WorkerService) -> None:
+    def __init__(self, service: WorkerService, *, streamed_bodies: bool = False) -> None:
         self.service = service
+        self.streamed_bodies = streamed_bodies
         self.stats = FaceStats()
 
     async def Process(  # noqa: N802 (the gRPC method name)
@@ -43,6 +44,7 @@ class ExtProcServicer:
         self.stats.in_flight += 1
         try:
             async for req in request_iterator:
+                self.stats.messages += 1
                 if stream is None:
                     try:
                         ax = self.service.open(chain, properties_from(req))
@@ -50,7 +52,7 @@ class ExtProcServicer:
                         self.stats.errors += 1
                         await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
                         return
-                    stream = ExtProcStream(ax)
+                    stream = ExtProcStream(ax, streamed=self.streamed_bodies)
                 if stream.answered_locally:
                     continue  # Envoy ignores anything after an ImmediateResponse
                 reply = await stream.handle(req)
@@ -89,9 +91,11 @@ def health_handler() -> Any:
 class GrpcioExtProcServer:
     """The ext_proc face on grpcio's aio server (the fallback transport)."""
 
-    def __init__(self, service: WorkerService, public_path: Path) -> None:
+    def __init__(
+        self, service: WorkerService, public_path: Path, *, streamed_bodies: bool = False
+    ) -> None:
         self.public_path = public_path
-        self.servicer = ExtProcServicer(service)
+        self.servicer = ExtProcServicer(service, streamed_bodies=streamed_bodies)
         self._server: Any = None
 
     async def start(self, mode: int = 0o660) -> None:

@@ -1,0 +1,41 @@
+"""wasmd/envoy_config.py: the processing mode Envoy is told to use for a chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wasmd import envoy_config as ec
+from wasmd.config import REPO_PLUGINS_DIR, load_config
+
+BODY_REWRITE = REPO_PLUGINS_DIR / "as" / "build" / "body_rewrite.wasm"
+RUST_HEADERS = REPO_PLUGINS_DIR / "rust" / "build" / "headers.wasm"
+
+
+def _config(tmp_path: Path, module: Path, body_mode: str | None) -> Path:
+    daemon = f'[daemon]\nextproc_body_mode = "{body_mode}"\n' if body_mode else ""
+    path = tmp_path / "wasmd.toml"
+    path.write_text(
+        f'{daemon}[[plugins]]\nname = "p"\nmodule = "{module}"\n[chains]\ndefault = ["p"]\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("module", "body_mode", "want_body"),
+    [
+        (BODY_REWRITE, None, "BUFFERED"),
+        (BODY_REWRITE, "buffered", "BUFFERED"),
+        (BODY_REWRITE, "streamed", "STREAMED"),
+        (RUST_HEADERS, "streamed", "NONE"),  # no body callbacks: no body phase at all
+    ],
+)
+def test_body_mode_follows_the_config_and_the_exports(
+    tmp_path: Path, module: Path, body_mode: str | None, want_body: str
+) -> None:
+    config = load_config(_config(tmp_path, module, body_mode))
+    phases = ec.chain_phases(config, "default", ec.plugin_exports(config))
+    mode = ec.ext_proc_filter("default", phases)["typed_config"]["processing_mode"]
+    assert mode["request_body_mode"] == mode["response_body_mode"] == want_body
+    assert mode["request_header_mode"] == mode["response_header_mode"] == "SEND"
