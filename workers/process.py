@@ -295,6 +295,14 @@ class WorkerRunner:
         else:
             self.extproc = ExtProcServer(self.service, path, streamed_bodies=streamed)
         await self.extproc.start(mode=daemon.native_socket_mode)
+        from wasmd.logs import get_logger
+
+        get_logger(component="worker", slot=self.args.slot).info(
+            "extproc_serving",
+            socket=str(path),
+            transport=daemon.extproc_transport,
+            body_mode=daemon.extproc_body_mode,
+        )
 
     async def _open_control(self) -> None:
         if self.args.control_fd is None:

@@ -22,7 +22,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
 from tests.e2e.extproc_server import serving
 from tests.helpers.manifest import PluginSpec, load_all
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(120)
 
 TRANSPORTS = ("wasmd", "grpcio")
 RPC_TIMEOUT_S = 10.0
@@ -195,3 +195,30 @@ def test_garbage_on_the_socket_closes_that_connection_only(
             received += chunk
     stub = ep_grpc.ExternalProcessorStub(channel)
     assert len(list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))) == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_daemon_serves_ext_proc_on_the_configured_transport(
+    tmp_path: Path, transport: str
+) -> None:
+    """``daemon.extproc_transport`` picks what each worker serves ext_proc with; both answer
+    health checks and streams on every slot's public socket."""
+    from tests.helpers.daemon import daemons, write_config
+
+    config = write_config(tmp_path, workers=2, extproc_transport=transport)
+    with daemons(tmp_path) as start:
+        daemon = start(config)
+        daemon.all_ready()
+        # Each worker logs what it serves ext_proc with before it reports READY.
+        lines = [ln for ln in daemon.proc.log_tail(200).splitlines() if "extproc_serving" in ln]
+        assert len(lines) == 2 and all(f'"transport": "{transport}"' in ln for ln in lines), (
+            daemon.proc.describe()
+        )
+        for slot in range(2):
+            path = daemon.runtime_dir / f"extproc-{slot}.sock"
+            with grpc.insecure_channel(f"unix:{path}") as ch:
+                check = ch.unary_unary("/grpc.health.v1.Health/Check")
+                assert check(b"", timeout=RPC_TIMEOUT_S) == b"\x08\x01"
+                stub = ep_grpc.ExternalProcessorStub(ch)
+                replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
+                assert _set_headers(replies[0], "request_headers").get("x-as-req") == b"v1"
