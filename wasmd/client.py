@@ -137,14 +137,20 @@ class _Link(asyncio.Protocol):
     def usable(self) -> bool:
         return self.dead is None and self.conn.state is p.ConnState.ACTIVE
 
-    def _write(self, msg: p.Message) -> None:
+    def _write(self, msg: p.Message, *, now: bool = False) -> None:
         """Queue a frame; frames queued in one loop iteration go out in one write.
 
         An exchange's CLOSE, the next one's OPEN and its REQUEST_HEADERS then cost the
-        worker one wake-up instead of three.
+        worker one wake-up instead of three. ``now`` writes at once, with whatever is
+        queued: for a phase on a connection with no other stream open, whose frame no
+        other stream's could join (saves the loop iteration that would run the flush).
         """
         data = self.conn.send(msg)
         if not data or self.transport is None:
+            return
+        if now:
+            self._outbox.append(data)
+            self._flush()
             return
         if not self._outbox:
             self.loop.call_soon(self._flush)
@@ -179,7 +185,7 @@ class _Link(asyncio.Protocol):
             raise StreamRefused("the server went away before the stream")
         fut: asyncio.Future[p.Reply] = self.loop.create_future()
         self.waiters[sid] = fut
-        self._write(msg)
+        self._write(msg, now=len(self.conn.streams) == 1)
         return await fut
 
     def _error_for(self, sid: int) -> Exception:
