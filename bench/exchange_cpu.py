@@ -34,6 +34,7 @@ from workers.contexts.maps import HeaderMap, Pair
 from workers.contexts.plugin import PluginVm
 from workers.contexts.policy import PluginHandle
 from workers.trial import plugin_config
+from workers.vm import wasmtime_vm
 from workers.vm.base import ImportSpec, ShortcutFn
 from workers.vm.runtime import Runtime
 
@@ -176,19 +177,19 @@ def crossings(plugin: Plugin) -> tuple[int, dict[str, int]]:
     try:
         worker.exchange()  # warm-up: SDKs allocate lazily on the first request
         host_calls.clear()
-        vm = worker.handle.vm
-        assert vm is not None and vm.vm is not None
-        inner = vm.vm
         guest_calls = 0
-        call = inner.call
+        call = wasmtime_vm._call_unchecked
 
-        def counted(name: str, *args: int) -> int | None:
+        def counted(*args: Any) -> Any:
             nonlocal guest_calls
             guest_calls += 1
-            return call(name, *args)
+            return call(*args)
 
-        inner.call = counted  # type: ignore[method-assign]
-        worker.exchange()
+        wasmtime_vm._call_unchecked = counted
+        try:
+            worker.exchange()
+        finally:
+            wasmtime_vm._call_unchecked = call
         return guest_calls, dict(sorted(host_calls.items()))
     finally:
         worker.close()

@@ -144,6 +144,9 @@ class PluginVm:
         self._next_context_id = ROOT_CONTEXT_ID
         self.allocator = "malloc" if "malloc" in compiled.exports else "proxy_on_memory_allocate"
         self.vm: WasmtimeVm | None = None
+        # Per export: the VM's bound call and the export's arity (see invoke).
+        self._guest: dict[str, tuple[Callable[..., int | None], int]] = {}
+        self._record = self.call_stats.record
         self.root = Context(self._allocate_context_id(), 0, self._props())
         self.callouts = CalloutHost(self, config.upstreams)
 
@@ -238,24 +241,32 @@ class PluginVm:
 
         Raises PluginTrap; the VM is failed from then on.
         """
-        arity = self._arity.get(export)
-        if arity is None:
-            return None
-        vm = self.vm
-        assert vm is not None
+        guest = self._guest.get(export)
+        if guest is None:
+            if export not in self._arity:
+                return None
+            guest = self._bind_guest(export)
+        fn, arity = guest
         if len(args) != arity:  # e.g. ABI 0.1.0 header callbacks take no end_of_stream
             args = (args + (0,) * arity)[:arity]
-        previous = self.current, self.effective
+        current, effective = self.current, self.effective
         self.current = self.effective = ctx
         started = _now_ns()
         try:
-            return vm.call(export, *args)
+            return fn(*args)
         except PluginTrap as trap:
             self.failed = self.failed or trap
             raise
         finally:
-            self.call_stats.record(_now_ns() - started)
-            self.current, self.effective = previous
+            self._record(_now_ns() - started)
+            self.current, self.effective = current, effective
+
+    def _bind_guest(self, export: str) -> tuple[Callable[..., int | None], int]:
+        """The VM's function for ``export`` (exported) and its arity, kept for the VM's life."""
+        vm = self.vm
+        assert vm is not None
+        guest = self._guest[export] = (vm.function(export), self._arity[export])
+        return guest
 
     def tick(self) -> None:
         """Deliver proxy_on_tick to the root context. Raises PluginTrap."""
@@ -336,6 +347,7 @@ class PluginVm:
         return self.root.id not in self.pending_done
 
     def close(self) -> None:
+        self._guest.clear()
         if self.vm is not None:
             self.vm.close()
             self.vm = None

@@ -92,6 +92,11 @@ class Vm(Protocol):
         """
         ...
 
+    def function(self, name: str) -> Callable[..., int | None]:
+        """``call`` bound to export ``name`` (which must exist): the same contract, without
+        the per-call lookup. Raises KeyError if the module does not export ``name``."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -11,6 +11,7 @@ tests run the plugin corpus through both paths and compare.
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -120,6 +121,12 @@ class WasmtimeVm:
     def call(self, name: str, *args: int) -> int | None:
         """Call export ``name``; raises PluginTrap (see workers.vm.base.Vm.call)."""
         raise NotImplementedError
+
+    def function(self, name: str) -> Callable[..., int | None]:
+        """``call`` bound to export ``name``; KeyError if the module does not export it."""
+        if name not in self.exports:
+            raise KeyError(name)
+        return functools.partial(self.call, name)
 
     # -- shared ----------------------------------------------------------------------------
     def _classify(self, exc: BaseException) -> PluginTrap:
@@ -465,6 +472,7 @@ class FastVm(WasmtimeVm):
     def __init__(self, runtime: Runtime, *args: Any) -> None:
         self._callbacks: list[Any] = []
         self._exports: dict[str, _FastExport] = {}
+        self._functions: dict[str, Callable[..., int | None]] = {}
         # One trap out-pointer per nesting depth (a host call may call the allocator):
         # reused across calls, reset after a trap.
         self._trap_slots: list[tuple[ctypes.c_void_p, Any]] = []
@@ -590,47 +598,77 @@ class FastVm(WasmtimeVm):
         return entry
 
     def call(self, name: str, *args: int) -> int | None:
-        entry = self._exports.get(name) or self._export(name)
-        try:
-            entry.pack(entry.args, 0, *args)
-        except struct.error:
-            entry.store_masked(args)
-        depth = self._depth
-        if depth == 0:
-            # Renewing the deadline costs ~0.5 us (a ctypes call), a third of a guest call.
-            # A deadline set (ticks + 1) after the same tick count is still good: the
-            # engine's epoch moved at most one tick since, so at least ``ticks`` remain,
-            # the budget a fresh one gives; it may be one tick more (10 ms), never less.
-            epoch = self._runtime.epoch  # read before renewing: that is what makes it safe
-            if epoch != self._deadline_epoch:
-                _set_epoch_deadline(self._ctx, self._ticks_arg)
-                self._deadline_epoch = epoch
-        try:
-            trap, trap_ref = self._trap_slots[depth]
-        except IndexError:
+        return (self._functions.get(name) or self.function(name))(*args)
+
+    def function(self, name: str) -> Callable[..., int | None]:
+        fn = self._functions.get(name)
+        if fn is None:
+            if name not in self.exports:
+                raise KeyError(name)
+            fn = self._functions[name] = self._bind_export(self._export(name))
+        return fn
+
+    def _trap_slot(self, depth: int) -> tuple[ctypes.c_void_p, Any]:
+        """The trap out-pointer of a call at ``depth`` (0: outermost; more: a host call
+        called the allocator): reused across calls, reset after a trap."""
+        while len(self._trap_slots) <= depth:
             trap = ctypes.c_void_p()
-            trap_ref = ctypes.byref(trap)
-            self._trap_slots.append((trap, trap_ref))
-        self._depth = depth + 1
-        try:
-            err = _call_unchecked(self._ctx, entry.fref, entry.args, entry.nargs, trap_ref)
-        finally:
-            self._depth = depth
+            self._trap_slots.append((trap, ctypes.byref(trap)))
+        return self._trap_slots[depth]
+
+    def _bind_export(self, entry: _FastExport) -> Callable[..., int | None]:
+        """One export's call with everything it passes prebuilt and held in the closure:
+        a guest call runs ~10 Python operations around the ctypes call."""
+        pack, args, fref, nargs = entry.pack, entry.args, entry.fref, entry.nargs
+        ctx, runtime, ticks = self._ctx, self._runtime, self._ticks_arg
+        trap0, trap0_ref = self._trap_slot(0)
+        result_u32 = entry.result_u32 if entry.result == "i32" else None
+        result_i64 = entry.result == "i64"
+
+        def call(*values: int) -> int | None:
+            try:
+                pack(args, 0, *values)
+            except struct.error:
+                entry.store_masked(values)
+            depth = self._depth
+            if depth == 0:
+                # Renewing the deadline costs ~0.5 us (a ctypes call), a third of a guest
+                # call. A deadline set (ticks + 1) after the same tick count is still good:
+                # the engine's epoch moved at most one tick since, so at least ``ticks``
+                # remain, the budget a fresh one gives; it may be one tick more (10 ms),
+                # never less. The epoch is read before renewing: that is what makes it safe.
+                epoch = runtime.epoch
+                if epoch != self._deadline_epoch:
+                    _set_epoch_deadline(ctx, ticks)
+                    self._deadline_epoch = epoch
+                trap, trap_ref = trap0, trap0_ref
+            else:
+                trap, trap_ref = self._trap_slot(depth)
+            self._depth = depth + 1
+            try:
+                err = _call_unchecked(ctx, fref, args, nargs, trap_ref)
+            finally:
+                self._depth = depth
+            if err or trap.value:
+                raise self._failure(err, trap)
+            self._pending = None
+            if result_u32 is not None:
+                return result_u32.value
+            return int(args[0].i64) if result_i64 else None
+
+        return call
+
+    def _failure(self, err: int | None, trap: ctypes.c_void_p) -> PluginTrap:
+        """The PluginTrap for a failed call: wasmtime's error, or the trap it wrote."""
         if err:
             error = ctypes.cast(err, ctypes.POINTER(ffi.wasmtime_error_t))
-            raise self._classify(wasmtime.WasmtimeError._from_ptr(error))
-        if trap.value:
-            pointer = ctypes.cast(trap.value, ctypes.POINTER(ffi.wasm_trap_t))
-            trap.value = None
-            raise self._classify(wasmtime.Trap._from_ptr(pointer))
-        self._pending = None
-        if entry.result == "i32":
-            return entry.result_u32.value
-        if entry.result == "i64":
-            return int(entry.args[0].i64)
-        return None
+            return self._classify(wasmtime.WasmtimeError._from_ptr(error))
+        pointer = ctypes.cast(trap.value or 0, ctypes.POINTER(ffi.wasm_trap_t))
+        trap.value = None
+        return self._classify(wasmtime.Trap._from_ptr(pointer))
 
     def close(self) -> None:
         super().close()
+        self._functions.clear()
         self._exports.clear()
         self._callbacks.clear()
