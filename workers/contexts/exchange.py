@@ -86,12 +86,14 @@ class HttpFilter:
         self,
         export: str,
         args: tuple[int, ...],
-        setup: Callable[[StreamContext], None],
+        setup: tuple[str, object],
         direction: int,
         *,
         headers: bool,
     ) -> Step:
-        """Run one callback; translate its return value and requests into a Step."""
+        """Run one callback with ``setup`` (attribute, value) set on the stream context
+        first (the phase's map or buffer); translate its return value and requests into a
+        Step."""
         ctx = self.ctx
         if ctx is None:
             opened = self._open()
@@ -103,7 +105,7 @@ class HttpFilter:
         vm = self.vm
         assert vm is not None and ctx is not None
         ctx.phase = _PHASES[direction]
-        setup(ctx)
+        setattr(ctx, *setup)
         ctx.continue_requested.clear()
         had_local = ctx.local_response is not None
         try:
@@ -159,21 +161,20 @@ class Exchange:
         self._resume: Callable[[], Step] | None = None
         self._paused_at: int | None = None  # the filter that paused the current phase
         self._request_stopped_at = len(self.filters)
+        n = len(self.filters)
+        self._orders = (range(n), range(n - 1, -1, -1))  # by direction id
 
     # -- request phases --------------------------------------------------------------------
     def on_request_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
         self.request_headers = HeaderMap(headers)
-        return self._headers("request", self._order("request"), end_of_stream)
+        return self._headers("request", self._orders[0], end_of_stream)
 
     def _headers(self, direction: str, order: Sequence[int], eos: bool) -> Step:
         """A header phase; the map is visible to properties (request.*/response.*) too."""
         phase, export, direction_id = _HEADER_PHASES[direction]
         header_map = self.request_headers if direction_id == 0 else self.response_headers
-
-        def setup(ctx: StreamContext) -> None:
-            setattr(ctx, phase, header_map)
-
         args = (len(header_map), int(eos))
+        setup = (phase, header_map)
         return self._run(phase, order, export, args, setup, direction_id, headers=True)
 
     def on_request_body(self, chunk: bytes, end_of_stream: bool) -> Step:
@@ -184,15 +185,12 @@ class Exchange:
         return self._trailers("request", self.request_trailers)
 
     def _trailers(self, direction: str, trailers: HeaderMap) -> Step:
-        def setup(ctx: StreamContext) -> None:
-            setattr(ctx, f"{direction}_trailers", trailers)
-
         return self._run(
             f"{direction}_trailers",
             self._order(direction),
             f"proxy_on_{direction}_trailers",
             (len(trailers),),
-            setup,
+            (f"{direction}_trailers", trailers),
             0 if direction == "request" else 1,
             headers=False,
         )
@@ -200,7 +198,7 @@ class Exchange:
     # -- response phases -------------------------------------------------------------------
     def on_response_headers(self, headers: Sequence[Pair], end_of_stream: bool) -> Step:
         self.response_headers = HeaderMap(headers)
-        return self._headers("response", self._order("response"), end_of_stream)
+        return self._headers("response", self._orders[1], end_of_stream)
 
     def on_response_body(self, chunk: bytes, end_of_stream: bool) -> Step:
         return self._body("response", chunk, end_of_stream)
@@ -227,7 +225,7 @@ class Exchange:
         order: Sequence[int],
         export: str,
         args: tuple[int, ...],
-        setup: Callable[[StreamContext], None],
+        setup: tuple[str, object],
         direction: int,
         *,
         headers: bool,
@@ -253,8 +251,7 @@ class Exchange:
 
     def _order(self, direction: str) -> range:
         """Plugin indices in the order a phase of ``direction`` visits them."""
-        n = len(self.filters)
-        return range(n) if direction == "request" else range(n - 1, -1, -1)
+        return self._orders[0 if direction == "request" else 1]
 
     def _feed(self, index: int, direction: str, data: bytes, eos: bool) -> tuple[Step, BodyBuffer]:
         """Append ``data`` to plugin ``index``'s body buffer and run its body callback."""
@@ -263,12 +260,9 @@ class Exchange:
         if buffer is None:
             buffer = f.buffers[direction] = BodyBuffer()
         buffer.data += data
-
-        def setup(ctx: StreamContext) -> None:
-            setattr(ctx, f"{direction}_body", buffer)
-
         export = f"proxy_on_{direction}_body"
         direction_id = 0 if direction == "request" else 1
+        setup = (f"{direction}_body", buffer)
         step = f.call(export, (buffer.size(), int(eos)), setup, direction_id, headers=False)
         return step, buffer
 

@@ -370,10 +370,10 @@ class PluginVm:
 
     # -- ProxyHost: memory, logging, time ------------------------------------------------
     def allocate(self, size: int) -> int:
-        assert self.vm is not None
+        guest = self._guest.get(self.allocator) or self._bind_guest(self.allocator)
         previous, self.phase = self.phase, Phase.ALLOC
         try:
-            return self.vm.call(self.allocator, size) or 0
+            return guest[0](size) or 0
         finally:
             self.phase = previous
 
