@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import NamedTuple, Protocol, cast
 
 from wasmd import protocol as p
 from wasmd.errors import ProtocolError, WorkerUnavailable
@@ -61,15 +61,28 @@ class ExchangeResult:
     attempts: int = 1
 
 
+_REPLIES = (p.Continue, p.LocalResponse, p.Reset)  # a tuple: ``A | B`` builds a union per call
+
+
+class _Waiter(Protocol):
+    """What awaits a stream's reply: a Future (``Stream``) or an ``_ExchangeDriver``."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, reply: p.Reply, /) -> None: ...
+
+    def set_exception(self, error: BaseException, /) -> None: ...
+
+
 class _Link(asyncio.Protocol):
-    """One connection: the protocol core plus a future per stream awaiting a reply."""
+    """One connection: the protocol core plus a waiter per stream awaiting a reply."""
 
     def __init__(self, max_frame_bytes: int) -> None:
         self.conn = p.Connection(p.Role.CLIENT, max_frame_bytes=max_frame_bytes)
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_running_loop()
         self.hello: asyncio.Future[None] = self.loop.create_future()
-        self.waiters: dict[int, asyncio.Future[p.Reply]] = {}
+        self.waiters: dict[int, _Waiter] = {}
         self.answered: set[int] = set()  # open streams that got a reply (for StreamRefused)
         self.dead: Exception | None = None
         self.next_stream_id = 1
@@ -96,7 +109,7 @@ class _Link(asyncio.Protocol):
             self.data_received(b"")
 
     def _dispatch(self, msg: p.Message) -> None:
-        if isinstance(msg, p.Continue | p.LocalResponse | p.Reset):  # the common case first
+        if isinstance(msg, _REPLIES):  # the common case first
             self.answered.add(msg.stream_id)
             waiter = self.waiters.pop(msg.stream_id, None)
             if waiter is not None and not waiter.done():
@@ -126,7 +139,7 @@ class _Link(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _fail(self, sid: int, fut: asyncio.Future[p.Reply], error: Exception) -> None:
+    def _fail(self, sid: int, fut: _Waiter, error: Exception) -> None:
         self.waiters.pop(sid, None)
         if isinstance(error, ConnectionLost) and sid not in self.answered:
             error = StreamRefused(f"stream {sid} got no reply before the connection closed")
@@ -178,15 +191,22 @@ class _Link(asyncio.Protocol):
         return sid
 
     async def call(self, msg: p.PhaseMessage) -> p.Reply:
+        fut: asyncio.Future[p.Reply] = self.loop.create_future()
+        self.send_phase(msg, fut)
+        return await fut
+
+    def send_phase(self, msg: p.PhaseMessage, waiter: _Waiter) -> None:
+        """Send a phase; its reply (or the stream's failure) goes to ``waiter``.
+
+        Raises what the stream would fail with (StreamRefused, ServerError, ...) if the
+        connection cannot carry it, and LocalProtocolError if the phase breaks a rule."""
         sid = msg.stream_id
         if self.dead is not None:
             raise self._error_for(sid)
         if self.conn.goaway_id is not None and sid > self.conn.goaway_id:
             raise StreamRefused("the server went away before the stream")
-        fut: asyncio.Future[p.Reply] = self.loop.create_future()
-        self.waiters[sid] = fut
+        self.waiters[sid] = waiter
         self._write(msg, now=len(self.conn.streams) == 1)
-        return await fut
 
     def _error_for(self, sid: int) -> Exception:
         if isinstance(self.dead, ConnectionLost) and sid not in self.answered:
@@ -331,6 +351,45 @@ def _plan_response(
     return phases
 
 
+class _ExchangeDriver:
+    """Runs a planned exchange from the connection's reads: each reply is applied and the
+    next phase sent in the same callback, so a phase costs no task wake-up (a Future per
+    phase cost a loop iteration each); ``outcome`` resolves once, when the exchange ends.
+    A waiter for ``_Link.send_phase``."""
+
+    def __init__(self, link: _Link, sid: int, phases: list[_Phase]) -> None:
+        self.link = link
+        self.sid = sid
+        self.phases = phases
+        self.next = 0  # index of the phase awaiting its reply
+        self.state = _Outcome(list(phases[0].sent))  # type: ignore[arg-type]
+        self.outcome: asyncio.Future[_Outcome] = link.loop.create_future()
+
+    def start(self) -> None:
+        """Send the first phase; raises as ``_Link.send_phase`` does."""
+        self.link.send_phase(self.phases[0].message(self.sid), self)
+
+    def done(self) -> bool:
+        return self.outcome.done()
+
+    def set_result(self, reply: p.Reply, /) -> None:
+        if self.outcome.done():  # the awaiting task was cancelled
+            return
+        phase = self.phases[self.next]
+        self.next += 1
+        if not self.state.apply(phase.name, reply, phase.sent) or self.next == len(self.phases):
+            self.outcome.set_result(self.state)
+            return
+        try:
+            self.link.send_phase(self.phases[self.next].message(self.sid), self)
+        except Exception as exc:  # the caller of exchange() gets it, as from an await
+            self.outcome.set_exception(exc)
+
+    def set_exception(self, error: BaseException, /) -> None:
+        if not self.outcome.done():
+            self.outcome.set_exception(error)
+
+
 class Client:
     """Native-protocol client; one event loop owns it. Use ``async with`` or ``close()``."""
 
@@ -430,15 +489,12 @@ class Client:
     ) -> _Outcome:
         link = self._ready_link() or await self._current()
         sid = link.open(chain, properties or {})
-        outcome = _Outcome(list(phases[0].sent))  # type: ignore[arg-type]
+        driver = _ExchangeDriver(link, sid, phases)
         try:
-            for phase in phases:
-                reply = await link.call(phase.message(sid))
-                if not outcome.apply(phase.name, reply, phase.sent):
-                    break
+            driver.start()
+            return await driver.outcome
         finally:
             link.close_stream(sid)
-        return outcome
 
     async def close(self) -> None:
         """Close the connection; streams still open fail with ConnectionLost. Idempotent."""

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from wasmd import protocol as p
-from wasmd.client import _Link
+from wasmd.client import Client, _Link
 
 HEADERS = ((b":path", b"/"),)
 
@@ -117,5 +117,45 @@ def test_close_waits_for_the_next_exchanges_open() -> None:
         msgs = server.receive_data(transport.writes[0])
         assert [type(m) for m in msgs] == [p.Close, p.Open, p.RequestHeaders]
         call.cancel()
+
+    run(scenario())
+
+
+def client_on(link: _Link) -> Client:
+    client = Client("/nonexistent", max_frame_bytes=p.DEFAULT_MAX_FRAME_BYTES, retries=0)
+    client._link = link
+    return client
+
+
+def test_an_exchange_sends_its_next_phase_from_the_reply_read() -> None:
+    """Client.exchange answers a reply with the next phase inside data_received: no task
+    wake-up between the phases of one exchange."""
+
+    async def scenario() -> None:
+        link, transport, server = connected()
+        call = asyncio.ensure_future(
+            client_on(link).exchange(request_headers=HEADERS, response_headers=HEADERS)
+        )
+        await asyncio.sleep(0)
+        assert [type(m) for m in answer(link, server, transport)] == [p.Open, p.RequestHeaders]
+        assert [type(m) for m in answer(link, server, transport)] == [p.ResponseHeaders]
+        result = await call
+        assert [name for name, _ in result.actions] == ["request_headers", "response_headers"]
+
+    run(scenario())
+
+
+def test_a_reply_after_the_exchange_was_cancelled_is_dropped() -> None:
+    """A cancelled exchange closes its stream; a reply already on the wire changes nothing."""
+
+    async def scenario() -> None:
+        link, transport, server = connected()
+        call = asyncio.ensure_future(client_on(link).exchange(request_headers=HEADERS))
+        await asyncio.sleep(0)
+        server.receive_data(transport.writes.pop())
+        call.cancel()
+        await asyncio.sleep(0)
+        link.data_received(server.send(p.Continue(1)))
+        assert call.cancelled() and not link.waiters and not link.conn.streams
 
     run(scenario())
