@@ -704,3 +704,71 @@ def test_proxy_log_answers_the_same_below_and_above_the_level(runtime: Runtime) 
         assert [r.message for r in logs.records] == ["hello"]
     finally:
         vm.close()
+
+
+# -- the shortcut helper (fast path: a dropped line never leaves Wasm) ----------------------
+
+SHORTCUT_LOGGER = LOGGER.replace(
+    '(func (export "grow")',
+    """(func $first (i32.store (i32.const 0)
+    (call $log (i32.const 3) (i32.const 64) (i32.const 5))))
+  START
+  (func (export "grow")""",
+)
+
+
+def _counting_log_vm(runtime: Runtime, start: str) -> tuple[Any, list[tuple[int, ...]]]:
+    """A raw VM over SHORTCUT_LOGGER whose proxy_log has a warn-level Shortcut; the list
+    records the calls that reached the host function."""
+    from workers.vm.base import Shortcut, ShortcutFn
+
+    calls: list[tuple[int, ...]] = []
+    created: list[Any] = []
+
+    def host(level: int, ptr: int, size: int) -> int:
+        calls.append((level, ptr, size))
+        if level >= WARN:  # a line that is logged: its text must be readable
+            assert created[0].memory.read(ptr, size) == b"hello"
+        return 0
+
+    def resolve(spec_: ImportSpec) -> HostFn:
+        return ShortcutFn(host, Shortcut(below=WARN, result=0))
+
+    module = runtime.compile(wat(SHORTCUT_LOGGER.replace("START", start)))
+    return runtime.instantiate(module, resolve, on_created=created.append), calls
+
+
+def test_dropped_lines_never_reach_the_host_and_the_helper_learns_growth() -> None:
+    with Runtime(fast=True) as rt:
+        vm, calls = _counting_log_vm(rt, "")
+        try:
+            assert vm.call("log", DEBUG, 64, 5) == 0
+            assert calls == [], "answered by the helper"
+            vm.call("log", DEBUG, PAGE - 2, 5)  # outside memory: the host answers
+            assert calls == [(DEBUG, PAGE - 2, 5)]
+            assert vm.call("grow") == 1
+            vm.call("log", DEBUG, PAGE + 10, 5)  # the helper's limit is stale: the host
+            vm.memory.read(PAGE + 10, 5)  # (which refreshes the view, and the limit)
+            calls.clear()
+            assert vm.call("log", DEBUG, PAGE + 10, 5) == 0
+            assert calls == [], "the helper now knows the new page"
+        finally:
+            vm.close()
+
+
+@pytest.mark.parametrize("start", ["", "(start $first)"], ids=["no-start", "start-section"])
+def test_a_start_section_that_logs_first_still_reads_its_line(runtime: Runtime, start: str) -> None:
+    """Regression guard: a helper's host calls cannot find the plugin's memory, so a start
+    section whose first host call is proxy_log makes the fast path instantiate again
+    without helpers; the line must still be read from the plugin's memory."""
+    vm, calls = _counting_log_vm(runtime, start)
+    try:
+        if start:
+            assert calls == [(WARN, 64, 5)]
+            assert vm.memory.read_u32(0) == 0
+        assert vm.call("log", DEBUG, 64, 5) == 0
+        assert vm.call("log", WARN, 64, 5) == 0
+        assert calls[-1] == (WARN, 64, 5)
+        assert vm.memory.read(64, 5) == b"hello"
+    finally:
+        vm.close()

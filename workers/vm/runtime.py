@@ -74,6 +74,7 @@ class Runtime:
         # epoch (so epoch <= engine epoch <= epoch + 1): FastVm renews a store's deadline
         # only when this moved since it last did (see FastVm.call).
         self.epoch = 0
+        self._helpers: dict[str, wasmtime.Module] = {}
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="wasmd-epoch", daemon=True)
         self._ticker.start()
@@ -107,6 +108,14 @@ class Runtime:
             if isinstance(exp.type, wasmtime.FuncType)
         }
         return CompiledModule(digest, module, imports, exports, arity, cached)
+
+    def helper_module(self, wat: str) -> wasmtime.Module:
+        """A module of wasmd's own (WAT text), compiled once per Runtime."""
+        module = self._helpers.get(wat)
+        if module is None:
+            wasm = bytes(wasmtime.wat2wasm(wat))
+            module = self._helpers[wat] = wasmtime.Module(self.engine, wasm)
+        return module
 
     def _cache_path(self, digest: str) -> Path | None:
         if self.cache_dir is None:

@@ -21,6 +21,7 @@ from wasmtime import _ffi as ffi
 
 from wasmd.errors import PluginLoadError, PluginTrap
 from workers.vm.base import GuestMemoryError, HostFn, HostTrap, ImportSpec, Shortcut, ShortcutFn
+from workers.vm.shim import SHIM_WAT, SLOW_IMPORT, ShortcutShim
 
 if TYPE_CHECKING:
     from workers.vm.runtime import CompiledModule, Runtime
@@ -81,22 +82,36 @@ class WasmtimeVm:
         self._depth = 0
         self._pending: HostTrap | None = None
         self._closed = False
-        self.store = wasmtime.Store(runtime.engine)
-        self.store.set_limits(memory_size=memory_limit_bytes)
-        self._ctx = self.store._context()
-        self.memory = self._new_memory()
+        self._memory_limit_bytes = memory_limit_bytes
+        self._new_store(runtime)
         if on_created is not None:
             # Before instantiation: a start section may already make host calls that use
             # the VM (its memory is bound from the caller on first use).
             on_created(self)
-        linker = wasmtime.Linker(runtime.engine)
+        links: list[tuple[ImportSpec, HostFn]] = []
         for spec in compiled.imports:
             if spec.params == ("<non-func>",):
                 raise PluginLoadError(
                     f"module imports {spec.module}.{spec.name}, which is not a function; "
                     "Proxy-Wasm hosts provide only functions (the module must export its memory)"
                 )
-            self._define(linker, spec, resolve(spec))
+            links.append((spec, resolve(spec)))
+        self._instantiate(runtime, compiled, links)
+
+    def _new_store(self, runtime: Runtime) -> None:
+        self.store = wasmtime.Store(runtime.engine)
+        self.store.set_limits(memory_size=self._memory_limit_bytes)
+        self._ctx = self.store._context()
+        self.memory = self._new_memory()
+
+    def _instantiate(
+        self, runtime: Runtime, compiled: CompiledModule, links: list[tuple[ImportSpec, HostFn]]
+    ) -> None:
+        """Link ``links`` into a new linker and instantiate (runs the start section), then
+        bind the memory. Raises PluginLoadError."""
+        linker = wasmtime.Linker(runtime.engine)
+        for spec, fn in links:
+            self._define(linker, spec, fn)
         self._set_deadline()
         try:
             self.instance = linker.instantiate(self.store, compiled.module)
@@ -363,10 +378,11 @@ class FastMemory:
     view is only refreshed when an access falls past its end (the memory grew).
     """
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, on_size: Callable[[int], None] | None = None) -> None:
         self._ctx = ctx
         self._mem: Any = None
         self._view = memoryview(bytearray(0))
+        self._on_size = on_size  # told the size whenever the view is refreshed
 
     @property
     def bound(self) -> bool:
@@ -384,6 +400,8 @@ class FastMemory:
         base = ffi.wasmtime_memory_data(self._ctx, ref)
         addr = ctypes.addressof(base.contents)
         self._view = memoryview((ctypes.c_ubyte * size).from_address(addr)).cast("B")
+        if self._on_size is not None:
+            self._on_size(size)
 
     def _check(self, ptr: int, size: int) -> None:
         """Slow path of every access: refresh the view (memory may have grown), then
@@ -478,6 +496,12 @@ class FastVm(WasmtimeVm):
         self._trap_slots: list[tuple[ctypes.c_void_p, Any]] = []
         self._runtime = runtime
         self._deadline_epoch = -1  # runtime.epoch when the deadline was last renewed
+        # Shortcut imports are answered in Wasm by a helper instance (workers/vm/shim.py),
+        # unless the start section's first host call came through one (see _instantiate).
+        self._shims: list[ShortcutShim] = []
+        self._use_shims = True
+        self._instantiating = False
+        self._shim_refused = False
         super().__init__(runtime, *args)
         # One tick more than a fresh deadline: a call that reuses the deadline may start
         # up to one tick later (see call()), and must still get the whole budget.
@@ -488,12 +512,65 @@ class FastVm(WasmtimeVm):
         self._deadline_epoch = -1
 
     def _new_memory(self) -> FastMemory:
-        return FastMemory(self._ctx)
+        return FastMemory(self._ctx, on_size=self._memory_seen)
+
+    def _memory_seen(self, size_bytes: int) -> None:
+        for shim in self._shims:
+            shim.set_limit(size_bytes)
+
+    def _instantiate(
+        self, runtime: Runtime, compiled: CompiledModule, links: list[tuple[ImportSpec, HostFn]]
+    ) -> None:
+        self._instantiating = True
+        try:
+            super()._instantiate(runtime, compiled, links)
+        except PluginLoadError:
+            if not self._shim_refused:
+                raise
+            # The start section's first host call came through a helper before the memory
+            # could be bound (a helper is not the plugin: its calls cannot find the
+            # plugin's memory). Nothing outside the guest ran yet: start over in a new
+            # store, with the shortcuts answered in Python.
+            self._use_shims, self._shim_refused, self._pending = False, False, None
+            self._shims.clear()
+            self._new_store(runtime)
+            super()._instantiate(runtime, compiled, links)
+        finally:
+            self._instantiating = False
 
     def _define(self, linker: wasmtime.Linker, spec: ImportSpec, fn: HostFn) -> None:
-        raw = _RAW_CALLBACK(self._callback(spec, fn))
+        if isinstance(fn, ShortcutFn) and spec.params == _I32X3 and spec.results == ("i32",):
+            if self._use_shims:
+                self._define_shim(linker, spec, fn)
+                return
+            callback = self._shortcut_callback(fn.shortcut, self._plain_callback(spec, fn))
+        else:
+            callback = self._plain_callback(spec, fn)
+        self._define_raw(linker, spec.module, spec.name, spec, callback)
+
+    def _define_shim(self, linker: wasmtime.Linker, spec: ImportSpec, fn: ShortcutFn) -> None:
+        """Link ``spec`` to a helper instance that answers ``fn.shortcut`` in Wasm and
+        calls ``fn`` otherwise."""
+        slow = self._plain_callback(spec, fn, via_shim=True)
+        helper_linker = wasmtime.Linker(self._runtime.engine)
+        self._define_raw(helper_linker, *SLOW_IMPORT, spec, slow)
+        module = self._runtime.helper_module(SHIM_WAT)
+        shim = ShortcutShim(self.store, helper_linker, module, fn.shortcut)
+        linker.define(self.store, spec.module, spec.name, shim.func)
+        self._shims.append(shim)
+
+    def _define_raw(
+        self,
+        linker: wasmtime.Linker,
+        module_name: str,
+        import_name: str,
+        spec: ImportSpec,
+        fn: Callable[..., int],
+    ) -> None:
+        """Define ``module_name.import_name`` of ``spec``'s type as the ctypes callback ``fn``."""
+        raw = _RAW_CALLBACK(fn)
         callback = ctypes.cast(raw, ffi.wasmtime_func_unchecked_callback_t)
-        module, name = spec.module.encode(), spec.name.encode()
+        module, name = module_name.encode(), import_name.encode()
         functype = _functype(spec)
         err = ffi.wasmtime_linker_define_func_unchecked(
             linker.ptr(),
@@ -509,12 +586,6 @@ class FastVm(WasmtimeVm):
         if err:
             raise PluginLoadError(str(wasmtime.WasmtimeError._from_ptr(err)))
         self._callbacks.append((raw, callback, functype))
-
-    def _callback(self, spec: ImportSpec, fn: HostFn) -> Callable[..., int]:
-        raw = self._plain_callback(spec, fn)
-        if isinstance(fn, ShortcutFn) and spec.params == _I32X3 and spec.results == ("i32",):
-            return self._shortcut_callback(fn.shortcut, raw)
-        return raw
 
     def _shortcut_callback(
         self, shortcut: Shortcut, slow: Callable[..., int]
@@ -544,7 +615,9 @@ class FastVm(WasmtimeVm):
 
         return raw
 
-    def _plain_callback(self, spec: ImportSpec, fn: HostFn) -> Callable[..., int]:
+    def _plain_callback(
+        self, spec: ImportSpec, fn: HostFn, *, via_shim: bool = False
+    ) -> Callable[..., int]:
         memory: FastMemory = self.memory
         result = spec.results[0] if spec.results else None
         label = f"{spec.module}.{spec.name}"
@@ -560,6 +633,9 @@ class FastVm(WasmtimeVm):
             try:
                 if memory._mem is None:
                     self._bind_from_caller(caller)
+                    if via_shim and memory._mem is None and self._instantiating:
+                        self._shim_refused = True  # see _instantiate
+                        return _trap_ptr("shortcut helper called before memory was bound")
                 values = views.get(address) or _view_at(views, frame, address)
                 value = fn(*unpack(values))
                 if result == "i32":
