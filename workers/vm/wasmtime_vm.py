@@ -718,8 +718,9 @@ class FastVm(WasmtimeVm):
                     _set_epoch_deadline(ctx, ticks)
                     self._deadline_epoch = epoch
                 trap, trap_ref = trap0, trap0_ref
-            else:
-                trap, trap_ref = self._trap_slot(depth)
+            else:  # a host call called the allocator
+                slots = self._trap_slots
+                trap, trap_ref = slots[depth] if depth < len(slots) else self._trap_slot(depth)
             self._depth = depth + 1
             try:
                 err = _call_unchecked(ctx, fref, args, nargs, trap_ref)
