@@ -2,6 +2,7 @@
 
     python3 bench/native_client.py [--exchanges N] [--repeats R] [--concurrency C ...]
                                    [--servers floor face wasmd] [--pin [CPU]] [--json]
+    python3 bench/native_client.py --core [--exchanges N] [--repeats R]
 
 Three servers, each a subprocess of this file (``--serve KIND PATH``) on uvloop, answer the
 same exchanges from ``wasmd.client`` (uvloop, in this process):
@@ -21,6 +22,10 @@ exchanges/s and p50/p99 latency, and the server's CPU per exchange (all its thre
 best batch (psutil, 10 ms ticks, so coarse), plus the client's CPU per exchange.
 ``--pin`` puts the servers and the client on one vCPU (``os.sched_setaffinity``):
 single-connection latency on this 2-vCPU VM is dominated by cross-vCPU wake-ups otherwise.
+
+``--core`` measures only the protocol core (``wasmd.protocol.Connection``), no sockets or
+loop: CPU per exchange on each side, min over ``repeats`` batches. Far less noisy than the
+socket rows on a shared machine; to compare two versions, run each tree's copy in turn.
 """
 
 from __future__ import annotations
@@ -245,6 +250,51 @@ def summarize(kind: str, conc: int, batches: list[Batch]) -> dict[str, Any]:
     }
 
 
+def core_cpu_us(exchanges: int, repeats: int) -> dict[str, float]:
+    """Protocol core only: the server's and the client's CPU per exchange, in us (min)."""
+    from wasmd import protocol as p
+
+    def pair() -> tuple[Any, Any]:
+        client, server = p.Connection(p.Role.CLIENT), p.Connection(p.Role.SERVER)
+        server.receive_data(client.send(p.Hello(p.PROTOCOL_VERSIONS)))
+        client.receive_data(server.send(p.Hello((1,))))
+        return client, server
+
+    def client_side(sids: range) -> float:  # CLOSE/OPEN/REQUEST_HEADERS out, CONTINUE in, ...
+        conn, replies = pair()[0], [p.encode(p.Continue(sid)) for sid in sids]
+        start = time.process_time()
+        for sid, reply in zip(sids, replies, strict=True):
+            if sid > 1:
+                conn.send(p.Close(sid - 1))
+            conn.send(p.Open(sid, "", {}))
+            conn.send(p.RequestHeaders(sid, REQUEST, True))
+            conn.receive_data(reply)
+            conn.send(p.ResponseHeaders(sid, RESPONSE, True))
+            conn.receive_data(reply)
+        return time.process_time() - start
+
+    def server_side(sids: range) -> float:  # the mirror, fed the client's frames
+        client, conn = pair()
+        reads = []
+        for sid in sids:
+            close = client.send(p.Close(sid - 1)) if sid > 1 else b""
+            reads.append(close + client.send(p.Open(sid, "", {})) + client.send(
+                p.RequestHeaders(sid, REQUEST, True)))  # fmt: skip
+            client.receive_data(p.encode(p.Continue(sid)))
+            reads.append(client.send(p.ResponseHeaders(sid, RESPONSE, True)))
+            client.receive_data(p.encode(p.Continue(sid)))
+        start = time.process_time()
+        for sid, read in zip(sorted([*sids, *sids]), reads, strict=True):
+            conn.receive_data(read)
+            conn.send(p.Continue(sid))
+        return time.process_time() - start
+
+    sids = range(1, exchanges + 1)
+    best = {"server": min(server_side(sids) for _ in range(repeats)),
+            "client": min(client_side(sids) for _ in range(repeats))}  # fmt: skip
+    return {side: round(s / exchanges * 1e6, 1) for side, s in best.items()}
+
+
 def start_servers(
     kinds: list[str], cpu: int | None
 ) -> tuple[list[subprocess.Popen[bytes]], dict[str, str]]:
@@ -302,6 +352,7 @@ def main() -> None:
     ap.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS))
     ap.add_argument("--pin", type=int, nargs="?", const=0, default=None, metavar="CPU")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--core", action="store_true", help="the protocol core only, no sockets")
     args = ap.parse_args()
     import uvloop
 
@@ -309,6 +360,10 @@ def main() -> None:
         os.sched_setaffinity(0, {args.pin})  # before any thread starts (epoch ticker)
     if args.serve:
         uvloop.run(serve(*args.serve))
+        return
+    if args.core:
+        cpu = core_cpu_us(args.exchanges, args.repeats)
+        print(json.dumps(cpu) if args.json else f"protocol core, CPU us per exchange: {cpu}")
         return
     procs, paths = start_servers(args.servers, args.pin)
     try:
