@@ -21,6 +21,8 @@ from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
 
 from tests.e2e.extproc_server import serving
 from tests.helpers.manifest import PluginSpec, load_all
+from tests.helpers.procs import wait_for
+from workers.faces.extproc import ExtProcServer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -79,6 +81,37 @@ def test_many_streams_on_one_connection_each_get_their_own_exchange(
     for _ in range(30):
         replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
         assert _set_headers(replies[1], "response_headers").get("x-as-resp") == b"added"
+
+
+def test_nothing_is_left_behind_after_streams_end_every_way(tmp_path: Path) -> None:
+    """Streams that complete, that the client cancels mid-way, that hit an unknown chain
+    or carry garbage: afterwards no handler, HTTP/2 stream or exchange is left open."""
+    path = tmp_path / "extproc-0.sock"
+    with (
+        serving(_spec("as_add_header"), path) as served,
+        grpc.insecure_channel(f"unix:{path}") as ch,
+    ):
+        stub = ep_grpc.ExternalProcessorStub(ch)
+        raw = ch.stream_stream("/envoy.service.ext_proc.v3.ExternalProcessor/Process")
+        for _ in range(20):
+            assert len(list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))) == 2
+            call = stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S)
+            next(call)
+            call.cancel()  # RST_STREAM mid-exchange
+            with pytest.raises(grpc.RpcError):
+                metadata = (("x-wasmd-chain", "nope"),)
+                list(stub.Process(iter([REQUEST]), metadata=metadata, timeout=RPC_TIMEOUT_S))
+            with pytest.raises(grpc.RpcError):
+                list(raw(iter([b"\xff\xff"]), timeout=RPC_TIMEOUT_S))
+        server = served.server
+        assert isinstance(server, ExtProcServer)
+        wait_for(
+            lambda: server.open_streams() == (0, 0) and server.stats().in_flight == 0,
+            RPC_TIMEOUT_S,
+            what="every stream to end",
+            diagnostics=lambda: f"open {server.open_streams()}, {server.stats()}",
+        )
+        assert server.stats().streams == 80
 
 
 def test_concurrent_streams_are_answered_in_order_per_stream(add_header: Path) -> None:

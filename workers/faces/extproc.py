@@ -421,6 +421,10 @@ class ExtProcServer:
     def stats(self) -> FaceStats:
         return self.counters
 
+    def open_streams(self) -> tuple[int, int]:
+        """See ``GrpcServer.open_streams``; (0, 0) when not serving."""
+        return self._server.open_streams() if self._server is not None else (0, 0)
+
     async def drain(self, timeout_s: float) -> None:
         """Stop taking new streams (GOAWAY), let in-flight ones finish up to ``timeout_s``."""
         if self._server is not None:

@@ -277,6 +277,12 @@ class GrpcServer:
             lambda: GrpcConnection(self), sock=sock, backlog=backlog
         )
 
+    def open_streams(self) -> tuple[int, int]:
+        """(handlers still running, HTTP/2 streams still open) over every connection; both
+        return to 0 once every RPC has ended, however it ended."""
+        conns = list(self.connections)
+        return sum(len(c.handlers) for c in conns), sum(c.core.open_streams for c in conns)
+
     def connection_gone(self, conn: GrpcConnection) -> None:
         self.connections.discard(conn)
         if not self.connections:
