@@ -31,149 +31,59 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import hpack
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-_FRAME_HEADER = struct.Struct(">HBBBI")  # length as 16+8 bits, type, flags, stream id
-_U32 = struct.Struct(">I")
-_SETTING = struct.Struct(">HI")
-_GRPC_PREFIX = struct.Struct(">BI")
-
-DEFAULT_WINDOW_BYTES = 65_535  # RFC 9113 6.9.2: every window starts here
-DEFAULT_MAX_FRAME_BYTES = 16_384  # RFC 9113 6.5.2
-MAX_WINDOW_BYTES = 2**31 - 1
-# What we advertise. Bigger frames mean fewer frames to parse for a buffered body; the
-# windows are credited back as soon as data arrives, so they only bound one burst.
-LOCAL_MAX_FRAME_BYTES = 1 << 20
-LOCAL_STREAM_WINDOW_BYTES = 8 << 20
-LOCAL_CONNECTION_WINDOW_BYTES = 32 << 20
-# grpcio's default limit for one received message (grpc.max_receive_message_length).
-DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
-
-
-class FrameType(IntEnum):
-    DATA = 0x0
-    HEADERS = 0x1
-    PRIORITY = 0x2
-    RST_STREAM = 0x3
-    SETTINGS = 0x4
-    PUSH_PROMISE = 0x5
-    PING = 0x6
-    GOAWAY = 0x7
-    WINDOW_UPDATE = 0x8
-    CONTINUATION = 0x9
-
-
-class Flag:
-    END_STREAM = 0x1
-    ACK = 0x1
-    END_HEADERS = 0x4
-    PADDED = 0x8
-    PRIORITY = 0x20
-
-
-class ErrorCode(IntEnum):
-    NO_ERROR = 0x0
-    PROTOCOL_ERROR = 0x1
-    INTERNAL_ERROR = 0x2
-    FLOW_CONTROL_ERROR = 0x3
-    STREAM_CLOSED = 0x5
-    FRAME_SIZE_ERROR = 0x6
-    REFUSED_STREAM = 0x7
-    CANCEL = 0x8
-    COMPRESSION_ERROR = 0x9
-
-
-class Setting(IntEnum):
-    HEADER_TABLE_SIZE = 0x1
-    ENABLE_PUSH = 0x2
-    MAX_CONCURRENT_STREAMS = 0x3
-    INITIAL_WINDOW_SIZE = 0x4
-    MAX_FRAME_SIZE = 0x5
-    MAX_HEADER_LIST_SIZE = 0x6
-
-
-class H2ConnectionError(Exception):
-    """A connection error (RFC 9113 5.4.1): the connection answers GOAWAY and closes."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-# -- events ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StreamOpened:
-    stream_id: int
-    headers: list[tuple[bytes, bytes]]
-    end_stream: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MessageReceived:
-    stream_id: int
-    message: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEnded:
-    """The client half-closed the stream: it sends nothing more."""
-
-    stream_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class StreamReset:
-    """The stream is gone (client RST_STREAM, or a stream error we raised)."""
-
-    stream_id: int
-    code: int
-
-
-@dataclass(frozen=True, slots=True)
-class MessageTooLarge:
-    """A message above ``max_message_bytes``: the stream was reset with it unread."""
-
-    stream_id: int
-    size_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class ShutdownAcknowledged:
-    """The client saw our first GOAWAY; the final one (with the last stream id) is out."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionFailed:
-    """Fatal: GOAWAY with ``code`` is queued; close the transport after sending it."""
-
-    code: ErrorCode
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class PeerGoingAway:
-    last_stream_id: int
-    code: int
-
-
-Event = (
-    StreamOpened
-    | MessageReceived
-    | StreamEnded
-    | StreamReset
-    | MessageTooLarge
-    | ShutdownAcknowledged
-    | ConnectionFailed
-    | PeerGoingAway
+from workers.faces.h2types import (
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_WINDOW_BYTES,
+    FRAME_HEADER,
+    GRPC_PREFIX,
+    LOCAL_CONNECTION_WINDOW_BYTES,
+    LOCAL_MAX_FRAME_BYTES,
+    LOCAL_STREAM_WINDOW_BYTES,
+    MAX_WINDOW_BYTES,
+    PREFACE,
+    SETTING,
+    U32,
+    ConnectionFailed,
+    ErrorCode,
+    Event,
+    Flag,
+    FrameType,
+    H2ConnectionError,
+    MessageReceived,
+    MessageTooLarge,
+    PeerGoingAway,
+    Setting,
+    ShutdownAcknowledged,
+    StreamEnded,
+    StreamOpened,
+    StreamReset,
 )
+from workers.faces.hpack_blocks import encode_literal, table_neutral
 
-
-# -- the connection ---------------------------------------------------------------------------
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "PREFACE",
+    "ConnectionFailed",
+    "ErrorCode",
+    "Event",
+    "Flag",
+    "FrameType",
+    "H2ConnectionError",
+    "H2ServerConnection",
+    "MessageReceived",
+    "MessageTooLarge",
+    "PeerGoingAway",
+    "Setting",
+    "ShutdownAcknowledged",
+    "StreamEnded",
+    "StreamOpened",
+    "StreamReset",
+    "encode_literal",
+]
 
 
 @dataclass(slots=True)
@@ -267,13 +177,13 @@ class H2ServerConnection:
         stream = self._streams.get(stream_id)
         if stream is None or stream.local_closed or stream.pending_trailers is not None:
             return
-        payload = _GRPC_PREFIX.pack(0, len(message)) + message
+        payload = GRPC_PREFIX.pack(0, len(message)) + message
         stream.pending.append(payload)
         self._flush_stream(stream_id, stream)
 
     def reset(self, stream_id: int, code: ErrorCode) -> None:
         if self._streams.pop(stream_id, None) is not None:
-            self._frame(FrameType.RST_STREAM, 0, stream_id, _U32.pack(code))
+            self._frame(FrameType.RST_STREAM, 0, stream_id, U32.pack(code))
 
     def start_shutdown(self) -> None:
         """Rule 7, first half: GOAWAY(max id) + PING; ``ShutdownAcknowledged`` follows."""
@@ -305,7 +215,7 @@ class H2ServerConnection:
         pos, end = 0, len(buf)
         try:
             while end - pos >= 9 and not self.closed:
-                hi, lo, ftype, flags, sid = _FRAME_HEADER.unpack_from(buf, pos)
+                hi, lo, ftype, flags, sid = FRAME_HEADER.unpack_from(buf, pos)
                 length = (hi << 8) | lo
                 if length > LOCAL_MAX_FRAME_BYTES:
                     raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, f"{length}-byte frame")
@@ -365,7 +275,7 @@ class H2ServerConnection:
         buf = stream.message
         pos = 0
         while len(buf) - pos >= 5:
-            compressed, size = _GRPC_PREFIX.unpack_from(buf, pos)
+            compressed, size = GRPC_PREFIX.unpack_from(buf, pos)
             if size > self.max_message_bytes:
                 stream.discarding = True
                 buf.clear()
@@ -412,7 +322,7 @@ class H2ServerConnection:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"HEADERS on stream {sid}")
         self._last_stream_id = sid
         if self._refuse_above is not None:  # after the final GOAWAY (rule 7)
-            self._frame(FrameType.RST_STREAM, 0, sid, _U32.pack(ErrorCode.REFUSED_STREAM))
+            self._frame(FrameType.RST_STREAM, 0, sid, U32.pack(ErrorCode.REFUSED_STREAM))
             return
         self._streams[sid] = _Stream(send_window=self._peer_initial_window)
         events.append(StreamOpened(sid, headers, end_stream))
@@ -427,7 +337,7 @@ class H2ServerConnection:
         if cached is not None:
             return cached
         headers = [(bytes(k), bytes(v)) for k, v in self._decoder.decode(block, raw=True)]
-        if _table_neutral(block):
+        if table_neutral(block):
             if len(self._indexed_blocks) >= 64:
                 self._indexed_blocks.clear()
             self._indexed_blocks[block] = headers
@@ -443,7 +353,7 @@ class H2ServerConnection:
         if len(payload) % 6:
             raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS length")
         for off in range(0, len(payload), 6):
-            key, value = _SETTING.unpack_from(payload, off)
+            key, value = SETTING.unpack_from(payload, off)
             self._setting(key, value)
         self._frame(FrameType.SETTINGS, Flag.ACK, 0, b"")
 
@@ -465,7 +375,7 @@ class H2ServerConnection:
     def _window_update(self, sid: int, payload: bytes) -> None:
         if len(payload) != 4:
             raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "WINDOW_UPDATE length")
-        increment = _U32.unpack(payload)[0] & 0x7FFFFFFF
+        increment = U32.unpack(payload)[0] & 0x7FFFFFFF
         if sid == 0:
             if increment == 0:
                 raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "zero WINDOW_UPDATE")
@@ -492,7 +402,7 @@ class H2ServerConnection:
         if sid == 0 or len(payload) != 4:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed RST_STREAM")
         if self._streams.pop(sid, None) is not None:
-            events.append(StreamReset(sid, _U32.unpack(payload)[0]))
+            events.append(StreamReset(sid, U32.unpack(payload)[0]))
 
     def _peer_goaway(self, sid: int, payload: bytes, events: list[Event]) -> None:
         if sid != 0 or len(payload) < 8:
@@ -515,28 +425,28 @@ class H2ServerConnection:
     # -- frames out -----------------------------------------------------------------------------
     def _frame(self, ftype: int, flags: int, sid: int, payload: bytes) -> None:
         n = len(payload)
-        self._out.append(_FRAME_HEADER.pack(n >> 8, n & 0xFF, ftype, flags, sid))
+        self._out.append(FRAME_HEADER.pack(n >> 8, n & 0xFF, ftype, flags, sid))
         if n:
             self._out.append(payload)
 
     def _queue_settings(self) -> None:
-        settings = _SETTING.pack(Setting.ENABLE_PUSH, 0)
-        settings += _SETTING.pack(Setting.INITIAL_WINDOW_SIZE, LOCAL_STREAM_WINDOW_BYTES)
-        settings += _SETTING.pack(Setting.MAX_FRAME_SIZE, LOCAL_MAX_FRAME_BYTES)
+        settings = SETTING.pack(Setting.ENABLE_PUSH, 0)
+        settings += SETTING.pack(Setting.INITIAL_WINDOW_SIZE, LOCAL_STREAM_WINDOW_BYTES)
+        settings += SETTING.pack(Setting.MAX_FRAME_SIZE, LOCAL_MAX_FRAME_BYTES)
         self._frame(FrameType.SETTINGS, 0, 0, settings)
         grow = LOCAL_CONNECTION_WINDOW_BYTES - DEFAULT_WINDOW_BYTES
-        self._frame(FrameType.WINDOW_UPDATE, 0, 0, _U32.pack(grow))
+        self._frame(FrameType.WINDOW_UPDATE, 0, 0, U32.pack(grow))
 
     def _credit(self) -> None:
         """Rule 4: hand back receive window once a quarter of it is used."""
         if self.closed:
             return
         if self._recv_unacked >= LOCAL_CONNECTION_WINDOW_BYTES // 4:
-            self._frame(FrameType.WINDOW_UPDATE, 0, 0, _U32.pack(self._recv_unacked))
+            self._frame(FrameType.WINDOW_UPDATE, 0, 0, U32.pack(self._recv_unacked))
             self._recv_unacked = 0
         for sid, stream in self._streams.items():
             if stream.recv_unacked >= LOCAL_STREAM_WINDOW_BYTES // 4 and not stream.remote_closed:
-                self._frame(FrameType.WINDOW_UPDATE, 0, sid, _U32.pack(stream.recv_unacked))
+                self._frame(FrameType.WINDOW_UPDATE, 0, sid, U32.pack(stream.recv_unacked))
                 stream.recv_unacked = 0
 
     def _flush_all(self) -> None:
@@ -578,78 +488,3 @@ def _unpad(flags: int, payload: bytes) -> bytes:
     if not payload or payload[0] >= len(payload):
         raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "bad padding")
     return payload[1 : len(payload) - payload[0]]
-
-
-def _table_neutral(block: bytes) -> bool:
-    """True if no field of the HPACK block changes the dynamic table: only indexed fields
-    and literals without indexing or never indexed (RFC 7541 6.1, 6.2.2, 6.2.3). Such a
-    block decodes the same for as long as the table does not change."""
-    try:
-        i, n = 0, len(block)
-        while i < n:
-            first = block[i]
-            if first & 0x80:  # indexed field
-                i = _skip_int(block, i, 7)
-            elif first & 0xE0 == 0:  # literal without indexing / never indexed
-                name_index_zero = first & 0x0F == 0
-                i = _skip_int(block, i, 4)
-                if name_index_zero:
-                    i = _skip_string(block, i)
-                i = _skip_string(block, i)
-            else:  # incremental indexing or a table size update
-                return False
-        return i == n
-    except IndexError:
-        return False
-
-
-def _skip_int(block: bytes, i: int, prefix_bits: int) -> int:
-    """The offset after the HPACK integer at ``i``."""
-    return _read_int(block, i, prefix_bits)[1]
-
-
-def _read_int(block: bytes, i: int, prefix_bits: int) -> tuple[int, int]:
-    limit = (1 << prefix_bits) - 1
-    value = block[i] & limit
-    i += 1
-    if value < limit:
-        return value, i
-    shift = 0
-    while True:
-        byte = block[i]
-        i += 1
-        value += (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, i
-
-
-def _skip_string(block: bytes, i: int) -> int:
-    length, i = _read_int(block, i, 7)
-    if i + length > len(block):
-        raise IndexError("string past the block")
-    return i + length
-
-
-def encode_literal(headers: list[tuple[bytes, bytes]]) -> bytes:
-    """A header block of literal fields without indexing and without Huffman
-    (RFC 7541 6.2.2): stateless, so it can be built once and sent on any connection."""
-    out = bytearray()
-    for name, value in headers:
-        out.append(0x00)
-        out += _hpack_int(len(name), 7) + name
-        out += _hpack_int(len(value), 7) + value
-    return bytes(out)
-
-
-def _hpack_int(value: int, prefix_bits: int) -> bytes:
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([value])
-    out = bytearray([limit])
-    value -= limit
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)

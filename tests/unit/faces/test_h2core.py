@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workers.faces import h2core as core
+from workers.faces import hpack_blocks
 
 PATH = b"/envoy.service.ext_proc.v3.ExternalProcessor/Process"
 REQUEST_HEADERS = [
@@ -339,7 +340,7 @@ def test_blocks_with_unindexed_literals_are_cached_and_decode_the_same() -> None
     results = []
     for sid, fields in [(1, plain), (3, plain), (5, [(b"x-new", b"1")]), (7, plain)]:
         block = encoder.encode(fields)
-        assert core._table_neutral(block) is (sid != 5)
+        assert hpack_blocks.table_neutral(block) is (sid != 5)
         frame = _frame(core.FrameType.HEADERS, core.Flag.END_HEADERS, sid, block)
         (opened,) = [e for e in server.receive(frame) if isinstance(e, core.StreamOpened)]
         results.append(opened.headers)
@@ -348,8 +349,8 @@ def test_blocks_with_unindexed_literals_are_cached_and_decode_the_same() -> None
 
 
 def test_a_table_size_update_is_never_cached() -> None:
-    assert not core._table_neutral(b"\x20\x82")  # size update to 0, then :method GET
-    assert not core._table_neutral(b"\x82\x04")  # truncated literal
+    assert not hpack_blocks.table_neutral(b"\x20\x82")  # size update to 0, then :method GET
+    assert not hpack_blocks.table_neutral(b"\x82\x04")  # truncated literal
 
 
 # -- fuzzing: nothing a client sends makes the core raise ----------------------------------
