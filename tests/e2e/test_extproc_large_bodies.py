@@ -85,14 +85,19 @@ CHUNKS = 5
 CHUNK_TIMEOUT_S = 10.0
 
 
-@pytest.mark.parametrize("transport", ["wasmd", "grpcio"])
+@pytest.mark.parametrize(
+    ("transport", "worker_streamed"),
+    [("wasmd", True), ("grpcio", True), ("wasmd", False)],
+    ids=["wasmd", "grpcio", "worker-configured-buffered"],
+)
 def test_streamed_chunks_are_held_until_the_plugin_continues(
-    transport: str, tmp_path: Path
+    transport: str, worker_streamed: bool, tmp_path: Path
 ) -> None:
     """A chunked upload sent one chunk at a time (each waits until wasmd has seen the
     previous one), so Envoy's STREAMED mode delivers separate chunks. body_rewrite buffers
     until the last: wasmd empties every earlier chunk and sends the whole uppercased body
-    with the last, which is what the upstream must receive."""
+    with the last, which is what the upstream must receive. A worker configured for
+    buffered bodies learns the stream's real mode from Envoy's ``protocol_config``."""
     spec = _spec()
     socket_path = tmp_path / "extproc-0.sock"
     parts = [f"chunk-{i}-".encode() * 500 for i in range(CHUNKS)]
@@ -102,7 +107,7 @@ def test_streamed_chunks_are_held_until_the_plugin_continues(
         return extproc_bootstrap(base, plugin, socket_path, streamed_bodies=True)
 
     with (
-        serving(spec, socket_path, transport=transport, streamed_bodies=True) as served,
+        serving(spec, socket_path, transport=transport, streamed_bodies=worker_streamed) as served,
         EnvoyHarness(spec, tmp_path / "extproc", config) as envoy,
     ):
         assert envoy.upstream is not None

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from envoy.config.core.v3 import base_pb2 as core
+from envoy.extensions.filters.http.ext_proc.v3 import processing_mode_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ep
 from envoy.type.v3 import http_status_pb2
 from google.protobuf import wrappers_pb2
@@ -45,6 +46,7 @@ from workers.service import AsyncExchange, UnknownChain, WorkerService
 log = get_logger(face="extproc")
 
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+_STREAMED = processing_mode_pb2.ProcessingMode.BodySendMode.STREAMED
 PROCESS_PATH = b"/envoy.service.ext_proc.v3.ExternalProcessor/Process"
 HEALTH_CHECK_PATH = b"/grpc.health.v1.Health/Check"
 _OVERWRITE = core.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
@@ -115,6 +117,27 @@ def properties_from(request: ep.ProcessingRequest) -> dict[str, bytes]:
     return out
 
 
+_BOTH_BODIES = frozenset({"request_body", "response_body"})
+
+
+def streamed_phases(first: ep.ProcessingRequest, configured: bool) -> frozenset[str]:
+    """The body phases Envoy sends chunk by chunk on this stream. Envoy (1.40 does) says so
+    in the first message's ``protocol_config``, per route and direction, so a worker whose
+    ``extproc_body_mode`` disagrees with the Envoy config still answers right; without it,
+    the configured mode is assumed for both directions."""
+    if not first.HasField("protocol_config"):
+        return _BOTH_BODIES if configured else frozenset()
+    mode = first.protocol_config
+    return frozenset(
+        phase
+        for phase, sent in (
+            ("request_body", mode.request_body_mode),
+            ("response_body", mode.response_body_mode),
+        )
+        if sent == _STREAMED
+    )
+
+
 @dataclass(slots=True)
 class FaceStats:
     streams: int = 0
@@ -130,9 +153,9 @@ class ExtProcStream:
     step is settled, ``reply``. Phases of one stream never overlap.
     """
 
-    def __init__(self, ax: AsyncExchange, *, streamed: bool = False) -> None:
+    def __init__(self, ax: AsyncExchange, *, streamed: frozenset[str] = frozenset()) -> None:
         self.ax = ax
-        self.streamed = streamed  # Envoy sends bodies in STREAMED mode, chunk by chunk
+        self.streamed = streamed  # body phases Envoy sends in STREAMED mode, chunk by chunk
         self.request_headers: list[Pair] = []
         self.response_headers: list[Pair] = []
         self.answered_locally = False
@@ -212,7 +235,7 @@ class ExtProcStream:
     def _body_reply(self, step: Step, field: str, msg: Any, body: Any) -> bytes | None:
         """``msg``: the HttpBody Envoy sent; ``body``: the exchange's buffer for it."""
         chunk: bytes = msg.body
-        if step is Step.BUFFER and self.streamed and not msg.end_of_stream:
+        if step is Step.BUFFER and field in self.streamed and not msg.end_of_stream:
             # STREAMED: hold the chunk back (Envoy injects nothing for an emptied chunk);
             # what the plugin buffered goes out with the chunk on which it continues.
             return wire.phase_reply(field, None, b"" if chunk else None)
@@ -306,7 +329,8 @@ class ExtProcHandler:
                 self.face.counters.errors += 1
                 self._finish(GrpcStatus.NOT_FOUND, str(exc))
                 return
-            stream = self.stream = ExtProcStream(ax, streamed=self.face.streamed_bodies)
+            streamed = streamed_phases(req, self.face.streamed_bodies)
+            stream = self.stream = ExtProcStream(ax, streamed=streamed)
         if stream.answered_locally:
             return  # Envoy ignores anything after an ImmediateResponse
         kind = req.WhichOneof("request")

@@ -22,6 +22,7 @@ from workers.faces.extproc import (
     FaceStats,
     private_path,
     properties_from,
+    streamed_phases,
 )
 from workers.service import UnknownChain, WorkerService
 
@@ -52,7 +53,8 @@ class ExtProcServicer:
                         self.stats.errors += 1
                         await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
                         return
-                    stream = ExtProcStream(ax, streamed=self.streamed_bodies)
+                    streamed = streamed_phases(req, self.streamed_bodies)
+                    stream = ExtProcStream(ax, streamed=streamed)
                 if stream.answered_locally:
                     continue  # Envoy ignores anything after an ImmediateResponse
                 reply = await stream.handle(req)

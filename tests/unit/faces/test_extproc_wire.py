@@ -83,3 +83,21 @@ def test_the_reply_parses_back_to_the_mutation() -> None:
 def test_a_header_name_that_is_not_utf8_is_refused() -> None:
     with pytest.raises(UnicodeDecodeError):
         wire.phase_reply("request_headers", HeaderMutation(((b"\xff", b"v"),)))
+
+
+def test_streamed_phases_come_from_envoys_protocol_config() -> None:
+    from envoy.extensions.filters.http.ext_proc.v3 import processing_mode_pb2 as pm
+
+    from workers.faces.extproc import streamed_phases
+
+    modes = pm.ProcessingMode.BodySendMode
+    bare = ep.ProcessingRequest()
+    assert streamed_phases(bare, configured=False) == frozenset()
+    assert streamed_phases(bare, configured=True) == {"request_body", "response_body"}
+    mixed = ep.ProcessingRequest(
+        protocol_config=ep.ProtocolConfiguration(
+            request_body_mode=modes.STREAMED, response_body_mode=modes.BUFFERED
+        )
+    )
+    assert streamed_phases(mixed, configured=False) == {"request_body"}
+    assert streamed_phases(mixed, configured=True) == {"request_body"}
