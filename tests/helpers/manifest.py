@@ -137,8 +137,9 @@ def _case(where: str, entry: dict[str, Any]) -> CaseSpec:
     if not isinstance(entry.get("name"), str):
         raise ManifestError(f"{where}: every [[plugin.cases]] needs a string 'name'")
     if entry.get("deviation_headers") and not entry.get("deviation"):
-        raise ManifestError(f"{where}: case {entry['name']!r} lists deviation_headers "
-                            "without a 'deviation' reason")
+        raise ManifestError(
+            f"{where}: case {entry['name']!r} lists deviation_headers without a 'deviation' reason"
+        )
     return CaseSpec(
         name=entry["name"],
         method=str(entry.get("method", "GET")),

@@ -8,8 +8,7 @@ from workers.contexts.callstats import _PENDING_MAX, _THRESHOLDS, CallStats, _bu
 
 # Integer nanoseconds around every bucket edge (and 1 us, which is bucket 0).
 EDGES_NS = sorted(
-    {0, 999, 1000, 1001}
-    | {max(0, int(t * 1000) + d) for t in _THRESHOLDS for d in (-1, 0, 1)}
+    {0, 999, 1000, 1001} | {max(0, int(t * 1000) + d) for t in _THRESHOLDS for d in (-1, 0, 1)}
 )
 
 
