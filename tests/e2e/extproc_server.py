@@ -98,6 +98,7 @@ def serving(
         finally:
             await server.close()
             service.close()
+            await service.callouts.aclose()  # the callout clients' connections too
             runtime.close()
 
     def run() -> None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Protocol, cast
 from urllib.parse import quote
 
@@ -26,7 +27,9 @@ log = get_logger(face="grpc")
 Headers = list[tuple[bytes, bytes]]
 
 
-class GrpcStatus:
+class GrpcStatus(IntEnum):
+    """The gRPC status codes this server answers with (grpc/doc/statuscodes.md)."""
+
     OK = 0
     INVALID_ARGUMENT = 3
     NOT_FOUND = 5
@@ -47,7 +50,7 @@ def _trailers(status: int, message: str, *, trailers_only: bool) -> bytes:
     if status == GrpcStatus.OK and not message and not trailers_only:
         return _OK_TRAILERS
     fields = [(b":status", b"200"), (b"content-type", b"application/grpc")] if trailers_only else []
-    fields.append((b"grpc-status", str(status).encode()))
+    fields.append((b"grpc-status", str(int(status)).encode()))
     if message:  # gRPC percent-encodes grpc-message
         fields.append((b"grpc-message", quote(message, safe=" ").encode()))
     return h2.encode_literal(fields)
