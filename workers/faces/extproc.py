@@ -162,6 +162,21 @@ class ExtProcStream:
         self._forwarded = {"request_body": 0, "response_body": 0}  # body bytes passed on
         self._trailers: list[Pair] = []
 
+    @classmethod
+    def open(
+        cls,
+        service: WorkerService,
+        chain: str | None,
+        first: ep.ProcessingRequest,
+        *,
+        streamed_bodies: bool,
+    ) -> ExtProcStream:
+        """The exchange for a gRPC stream whose first message is ``first``: the chain's
+        plugins, the request's properties, the body modes Envoy announces (or, failing
+        that, ``streamed_bodies``). Raises UnknownChain."""
+        ax = service.open(chain, properties_from(first))
+        return cls(ax, streamed=streamed_phases(first, streamed_bodies))
+
     def begin(self, kind: str, req: ep.ProcessingRequest) -> Step:
         """Feed one message to the chain; ``kind`` is ``req.WhichOneof("request")``."""
         ex = self.ax.exchange
@@ -323,14 +338,15 @@ class ExtProcHandler:
             return
         stream = self.stream
         if stream is None:
+            face = self.face
             try:
-                ax = self.face.service.open(self.chain, properties_from(req))
+                stream = self.stream = ExtProcStream.open(
+                    face.service, self.chain, req, streamed_bodies=face.streamed_bodies
+                )
             except UnknownChain as exc:
-                self.face.counters.errors += 1
+                face.counters.errors += 1
                 self._finish(GrpcStatus.NOT_FOUND, str(exc))
                 return
-            streamed = streamed_phases(req, self.face.streamed_bodies)
-            stream = self.stream = ExtProcStream(ax, streamed=streamed)
         if stream.answered_locally:
             return  # Envoy ignores anything after an ImmediateResponse
         kind = req.WhichOneof("request")
@@ -438,8 +454,7 @@ class ExtProcServer:
         server = GrpcServer(routes)
         private = private_path(self.public_path)
         await server.start(str(private))
-        os.chmod(private, mode)
-        os.rename(private, self.public_path)
+        publish(private, self.public_path, mode)
         self._server = server
 
     def stats(self) -> FaceStats:
@@ -468,3 +483,10 @@ def private_path(public_path: Path) -> Path:
     private = public_path.with_name(f".{public_path.name}.{os.getpid()}.tmp")
     private.unlink(missing_ok=True)
     return private
+
+
+def publish(private: Path, public_path: Path, mode: int) -> None:
+    """Give the bound socket its mode, then rename it onto the public path: the takeover
+    is atomic, and the previous server's connections stay with it."""
+    os.chmod(private, mode)
+    os.rename(private, public_path)

@@ -7,7 +7,6 @@ thread and per-message task hops, docs/design-notes.md) and imports grpc in the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from workers.faces.extproc import (
     ExtProcStream,
     FaceStats,
     private_path,
-    properties_from,
-    streamed_phases,
+    publish,
 )
 from workers.service import UnknownChain, WorkerService
 
@@ -48,13 +46,13 @@ class ExtProcServicer:
                 self.stats.messages += 1
                 if stream is None:
                     try:
-                        ax = self.service.open(chain, properties_from(req))
+                        stream = ExtProcStream.open(
+                            self.service, chain, req, streamed_bodies=self.streamed_bodies
+                        )
                     except UnknownChain as exc:
                         self.stats.errors += 1
                         await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
                         return
-                    streamed = streamed_phases(req, self.streamed_bodies)
-                    stream = ExtProcStream(ax, streamed=streamed)
                 if stream.answered_locally:
                     continue  # Envoy ignores anything after an ImmediateResponse
                 reply = await stream.handle(req)
@@ -108,8 +106,7 @@ class GrpcioExtProcServer:
         server.add_generic_rpc_handlers((health_handler(),))
         server.add_insecure_port(f"unix:{private}")
         await server.start()
-        os.chmod(private, mode)
-        os.rename(private, self.public_path)
+        publish(private, self.public_path, mode)
         self._server = server
 
     def stats(self) -> FaceStats:
