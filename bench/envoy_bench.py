@@ -46,7 +46,6 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
 from wasmd import envoy_config as ec  # noqa: E402
-from wasmd.wasm_info import read_module_info  # noqa: E402
 
 PLUGIN = REPO / "plugins" / "as" / "build" / "add_header.wasm"
 ROOT_ID = "as_add_header"
@@ -154,7 +153,7 @@ def floor_config(socket_path: Path, port: int) -> dict[str, Any]:
     cluster.pop("health_checks")  # the bare server does not serve grpc.health.v1
     # The same processing mode wasmd derives from the plugin's exports, so the floor
     # answers as many messages per request as wasmd does.
-    phases = ec.phases_for_exports(read_module_info(PLUGIN.read_bytes()).export_names)
+    phases = ec.module_phases(PLUGIN)
     return proxy_config([ec.ext_proc_filter("default", phases)], port, [cluster])
 
 

@@ -111,6 +111,11 @@ def phases_for_exports(names: frozenset[str]) -> Phases:
     )
 
 
+def module_phases(module: Path) -> Phases:
+    """The optional phases one module handles (read without compiling)."""
+    return phases_for_exports(read_module_info(module.read_bytes()).export_names)
+
+
 def plugin_exports(config: DaemonConfig) -> dict[str, frozenset[str]]:
     """Export names of every configured plugin's module (read without compiling)."""
     out: dict[str, frozenset[str]] = {}

@@ -18,8 +18,7 @@ from typing import Any
 
 from tests.helpers.manifest import PluginSpec
 from tests.integration.support import config_for
-from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, phases_for_exports
-from wasmd.wasm_info import read_module_info
+from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, module_phases
 from workers.contexts.plugin import PluginConfig
 from workers.faces.extproc import ExtProcServer
 from workers.faces.extproc_grpcio import GrpcioExtProcServer
@@ -36,7 +35,7 @@ def plugin_config(spec: PluginSpec, upstreams: Mapping[str, str] | None = None) 
 
 
 def phases_for(spec: PluginSpec) -> Phases:
-    return phases_for_exports(read_module_info(spec.wasm.read_bytes()).export_names)
+    return module_phases(spec.wasm)
 
 
 def extproc_bootstrap(
