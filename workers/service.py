@@ -221,9 +221,10 @@ class WorkerService:
 
     # -- exchanges ------------------------------------------------------------------------
     def open(
-        self, chain: str | None = None, properties: dict[str, bytes] | None = None
+        self, chain: str | None = None, properties: Mapping[str, bytes] | None = None
     ) -> AsyncExchange:
-        """Start an exchange through ``chain`` (default chain if None); raises UnknownChain."""
+        """Start an exchange through ``chain`` (default chain if None); raises UnknownChain.
+        ``properties`` is read, never changed, and only when a plugin reads a property."""
         name = chain or self.default_chain
         members = self.chains.get(name)
         if members is None:

@@ -255,3 +255,39 @@ def test_the_daemon_serves_ext_proc_on_the_configured_transport(
                 stub = ep_grpc.ExternalProcessorStub(ch)
                 replies = list(stub.Process(iter([REQUEST, RESPONSE]), timeout=RPC_TIMEOUT_S))
                 assert _set_headers(replies[0], "request_headers").get("x-as-req") == b"v1"
+
+
+def test_envoy_attributes_become_properties_when_a_plugin_reads_one() -> None:
+    """The first message's ``attributes`` are the exchange's supplied properties, encoded
+    as Envoy encodes them for proxy_get_property; they are decoded only on first read."""
+    from google.protobuf import struct_pb2
+
+    from tests.integration.support import config_for
+    from workers.faces.extproc import ExtProcStream
+    from workers.service import PluginSource, WorkerService
+    from workers.vm.runtime import Runtime
+
+    attributes = struct_pb2.Struct()
+    attributes.update({"source.address": "127.0.0.1:5555", "destination.port": 10000})
+    first = ep.ProcessingRequest(request_headers=REQUEST.request_headers)
+    first.attributes["envoy.filters.http.ext_proc"].CopyFrom(attributes)
+    spec = _spec("as_add_header")
+
+    async def main() -> None:
+        runtime = Runtime()
+        source = PluginSource(config_for(spec), spec.wasm.read_bytes())
+        service = WorkerService(runtime, [source], {"default": [spec.name]}, "default")
+        service.start(asyncio.get_running_loop())
+        try:
+            stream = ExtProcStream.open(service, None, first, streamed_bodies=False)
+            stream.reply("request_headers", first, stream.begin("request_headers", first))
+            supplied = stream.ax.exchange.filters[0].supplied
+            assert getattr(supplied, "_decoded", "eager") is None  # nothing read it yet
+            assert supplied["source.address"] == b"127.0.0.1:5555"
+            assert supplied["destination.port"] == (10000).to_bytes(8, "little")
+            stream.ax.finish()
+        finally:
+            service.close()
+            runtime.close()
+
+    asyncio.run(main())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wasmd.errors import PluginTrap
@@ -53,7 +53,7 @@ class FinalResponse:
 class HttpFilter:
     """One plugin's stream context within one exchange; applies the plugin's failure policy."""
 
-    def __init__(self, handle: PluginHandle, supplied: dict[str, bytes]) -> None:
+    def __init__(self, handle: PluginHandle, supplied: Mapping[str, bytes]) -> None:
         self.handle = handle
         self.supplied = supplied
         self.vm: PluginVm | None = None
@@ -146,8 +146,13 @@ class HttpFilter:
 class Exchange:
     """Drives one HTTP exchange through ``handles`` (the chain, in request order)."""
 
-    def __init__(self, handles: Sequence[PluginHandle], supplied: dict[str, bytes] | None = None):
-        shared = dict(supplied) if supplied else {}  # read-only from here on: one copy will do
+    def __init__(
+        self, handles: Sequence[PluginHandle], supplied: Mapping[str, bytes] | None = None
+    ):
+        # Properties the proxy supplied, read-only from here on and shared by the chain. Not
+        # copied or even sized here: a face may hand over a mapping that decodes itself on
+        # the first property read, which most exchanges never make.
+        shared: Mapping[str, bytes] = supplied if supplied is not None else {}
         self.filters = [HttpFilter(h, shared) for h in handles]
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None

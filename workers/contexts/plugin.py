@@ -304,7 +304,8 @@ class PluginVm:
 
     def new_stream(self, supplied: Mapping[str, bytes] | None = None) -> StreamContext:
         """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
-        ctx = StreamContext(self._allocate_context_id(), self.root.id, supplied or {})
+        supplied = supplied if supplied is not None else {}  # not sized: it may be lazy
+        ctx = StreamContext(self._allocate_context_id(), self.root.id, supplied)
         self.contexts[ctx.id] = ctx
         self.invoke(ctx, "proxy_on_context_create", ctx.id, self.root.id)
         return ctx
