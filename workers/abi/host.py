@@ -119,7 +119,6 @@ class AbiFailure(Exception):
         self.result = result
 
 
-
 class ProxyAbi:
     """One instance per VM; methods are named exactly like the imports they serve."""
 
