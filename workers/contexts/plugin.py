@@ -359,8 +359,12 @@ class PluginVm:
         return context_id
 
     def _props(self, supplied: Mapping[str, bytes] | None = None) -> properties.PropertySource:
-        # Read-only for the PropertySource: share the config's mapping when nothing is added.
-        merged = {**self.config.properties, **supplied} if supplied else self.config.properties
+        # Read-only for the PropertySource, and never copied: the proxy's properties may be
+        # decoded on first read and grow during the stream.
+        base = self.config.properties
+        merged = (
+            base if supplied is None else properties.Layered(supplied, base) if base else supplied
+        )
         return properties.PropertySource(
             self.config.name, self.config.root_id, self.config.vm_id, supplied=merged
         )

@@ -5,16 +5,18 @@ integers as 8 little-endian bytes, maps as serialized pairs; a deeper segment in
 into a map (``request headers x-foo`` -> that header's value). Attributes derived from
 the exchange (request.*, response.*) come first, then caller-supplied properties (source.*,
 destination.*, connection.*, node.*, ... as the proxy sent them), then values the plugin
-set with proxy_set_property.
+set with proxy_set_property. ``metadata ...`` paths (dynamic metadata) are answered by the
+supplied properties alone, keyed by ``metadata.path_key`` (see workers/contexts/metadata.py).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from workers.abi import pairs
+from workers.contexts import metadata
 from workers.contexts.maps import HeaderMap
 
 _I64 = struct.Struct("<q")
@@ -35,6 +37,30 @@ class PropertySource:
     response_headers: HeaderMap | None = None
     supplied: Mapping[str, bytes] = field(default_factory=dict)
     assigned: dict[str, bytes] = field(default_factory=dict)
+
+
+class Layered(Mapping[str, bytes]):
+    """``top`` over ``base`` without copying either: the proxy's supplied properties may be
+    decoded lazily and grow during a stream (Envoy sends the response's attributes with the
+    response headers)."""
+
+    __slots__ = ("top", "base")
+
+    def __init__(self, top: Mapping[str, bytes], base: Mapping[str, bytes]) -> None:
+        self.top = top
+        self.base = base
+
+    def __getitem__(self, key: str) -> bytes:
+        try:
+            return self.top[key]
+        except KeyError:
+            return self.base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self.base, **self.top})
+
+    def __len__(self) -> int:
+        return len({**self.base, **self.top})
 
 
 def _header(name: bytes) -> Callable[[PropertySource], bytes | None]:
@@ -103,6 +129,8 @@ def lookup(path: list[bytes], src: PropertySource) -> bytes | None:
         segments = [seg.decode() for seg in path]
     except UnicodeDecodeError:
         return None
+    if segments and segments[0] == metadata.ROOT:
+        return src.supplied.get(metadata.path_key(segments))
     for depth in (2, 1):
         if len(segments) < depth:
             continue

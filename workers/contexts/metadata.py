@@ -1,0 +1,179 @@
+"""Dynamic metadata as proxy_get_property answers it: ``metadata`` paths, encoded as Envoy does.
+
+In Envoy a plugin reads the stream's dynamic metadata (``envoy.config.core.v3.Metadata``)
+through property paths whose segments walk the message, then the ``google.protobuf.Struct``
+of a namespace, as CEL sees it (``context.cc`` ``getProperty``):
+
+- ``metadata``: the whole message, protobuf-serialized;
+- ``metadata filter_metadata``: a map of namespace -> Struct, serialized as pairs;
+- ``metadata filter_metadata NS``: that namespace's Struct, a map (pairs);
+- deeper segments index into a Struct (by key) or a list (by decimal index);
+- ``metadata typed_filter_metadata``: typed metadata is not carried, so an empty map.
+
+A leaf is encoded like every CEL value: strings raw, numbers as 8-byte little-endian doubles
+(a Struct has no integers), booleans as one byte, lists as pairs of (element, empty), maps as
+pairs of (key, value). A null, or a list or map holding one, cannot be serialized (Envoy
+answers SerializationFailure); here it reads as absent.
+
+The namespaces are plain data (``namespace -> JSON-like dict``): the ext_proc face fills them
+from Envoy's ``metadata_context``, ``wasmd try`` from ``--metadata``. They reach
+proxy_get_property through the stream's supplied properties: a mapping answers a ``metadata``
+path under ``path_key(segments)`` (the segments joined by NUL, as the guest sent them;
+namespace names contain dots, so the dotted form would be ambiguous).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from workers.abi import pairs
+
+ROOT = "metadata"
+SEPARATOR = "\0"
+_DOUBLE = struct.Struct("<d")
+
+Namespaces = Mapping[str, Mapping[str, Any]]
+
+
+def path_key(segments: Sequence[str]) -> str:
+    """The key under which a supplied-properties mapping answers a ``metadata`` path."""
+    return SEPARATOR.join(segments)
+
+
+def encode(value: Any) -> bytes | None:
+    """A Struct value (str, float/int, bool, None, list, dict) as Envoy serializes it for
+    proxy_get_property; None when Envoy could not serialize it."""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bool):  # before int: bool is an int
+        return b"\x01" if value else b"\x00"
+    if isinstance(value, int | float):
+        return _DOUBLE.pack(float(value))
+    if isinstance(value, Mapping):
+        entries = []
+        for key, item in value.items():
+            encoded = encode(item)
+            if encoded is None:
+                return None
+            entries.append((str(key).encode(), encoded))
+        return pairs.encode(entries)
+    if isinstance(value, list | tuple):
+        elements = []
+        for item in value:
+            encoded = encode(item)
+            if encoded is None:
+                return None
+            elements.append((encoded, b""))
+        return pairs.encode(elements)
+    return None
+
+
+def _walk(value: Any, segments: Sequence[str]) -> Any:
+    """The value under ``segments`` (Struct keys, list indexes); None when absent."""
+    for segment in segments:
+        if isinstance(value, Mapping):
+            if segment not in value:
+                return None
+            value = value[segment]
+        elif isinstance(value, list | tuple):
+            if not segment.isdigit() or int(segment) >= len(value):
+                return None
+            value = value[int(segment)]
+        else:
+            return None
+    return value
+
+
+class DynamicMetadata:
+    """The namespaces of a stream's dynamic metadata, answering ``metadata`` property paths."""
+
+    __slots__ = ("namespaces", "_message")
+
+    def __init__(self, namespaces: Namespaces, message: bytes | None = None) -> None:
+        """``message``: the serialized Metadata when the proxy sent one (else built on use)."""
+        self.namespaces = namespaces
+        self._message = message
+
+    def get(self, key: str) -> bytes | None:
+        """``lookup`` by ``path_key``."""
+        return self.lookup(key.split(SEPARATOR))
+
+    def lookup(self, segments: Sequence[str]) -> bytes | None:
+        """The encoded value at ``segments`` (``["metadata", ...]``), or None if absent."""
+        if not segments or segments[0] != ROOT:
+            return None
+        if len(segments) == 1:
+            return self.serialized()
+        if segments[1] == "typed_filter_metadata":
+            # Not forwarded (ext_proc's typed namespaces are not requested): an empty map,
+            # as Envoy answers for a stream without typed metadata.
+            return pairs.encode([]) if len(segments) == 2 else None
+        if segments[1] != "filter_metadata":
+            return None
+        if len(segments) == 2:
+            return encode(self.namespaces)
+        namespace = self.namespaces.get(segments[2])
+        if namespace is None:
+            return None
+        found = _walk(namespace, segments[3:])
+        return None if found is None else encode(found)
+
+    def serialized(self) -> bytes:
+        """The namespaces as a serialized ``envoy.config.core.v3.Metadata``."""
+        if self._message is not None:
+            return self._message
+        from envoy.config.core.v3 import base_pb2
+        from google.protobuf import json_format
+
+        message = base_pb2.Metadata()
+        for name, fields in self.namespaces.items():
+            json_format.ParseDict(dict(fields), message.filter_metadata[name])
+        serialized: bytes = message.SerializeToString(deterministic=True)
+        return serialized
+
+
+def from_struct(struct_value: Any) -> dict[str, Any]:
+    """A ``google.protobuf.Struct`` as plain data (numbers stay floats, as in the Struct)."""
+    return {key: _from_value(value) for key, value in struct_value.fields.items()}
+
+
+def _from_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return from_struct(value.struct_value)
+    if kind == "list_value":
+        return [_from_value(item) for item in value.list_value.values]
+    return None  # null_value, or unset
+
+
+class WithMetadata(Mapping[str, bytes]):
+    """Supplied properties (``flat``: attribute name -> encoded value) that also answer
+    ``metadata`` paths from ``metadata``."""
+
+    __slots__ = ("flat", "metadata")
+
+    def __init__(self, flat: Mapping[str, bytes], metadata: DynamicMetadata) -> None:
+        self.flat = flat
+        self.metadata = metadata
+
+    def __getitem__(self, key: str) -> bytes:
+        if key == ROOT or key.startswith(ROOT + SEPARATOR):
+            found = self.metadata.get(key)
+            if found is None:
+                raise KeyError(key)
+            return found
+        return self.flat[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.flat)  # metadata paths are answered, not listed
+
+    def __len__(self) -> int:
+        return len(self.flat)
