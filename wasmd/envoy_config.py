@@ -222,9 +222,21 @@ def parse_route(
 
 
 def ext_proc_filter(
-    chain: str, phases: Phases, *, failure_mode_allow: bool = False
+    chain: str,
+    phases: Phases,
+    *,
+    failure_mode_allow: bool = False,
+    metadata_namespaces: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """The ext_proc filter running ``chain``. ``metadata_namespaces``: the dynamic metadata
+    namespaces Envoy forwards with every message; plugins read them as
+    ``metadata.filter_metadata.<namespace>...`` properties."""
     mode = processing_mode(phases)
+    forwarding = (
+        {"metadata_options": {"forwarding_namespaces": {"untyped": list(metadata_namespaces)}}}
+        if metadata_namespaces
+        else {}
+    )
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
@@ -241,6 +253,7 @@ def ext_proc_filter(
             "response_attributes": list(RESPONSE_ATTRIBUTES),
             # Plugins may rewrite :authority/:method/host like in-process Wasm can.
             "mutation_rules": {"allow_all_routing": True},
+            **forwarding,
         },
     }
 
@@ -305,13 +318,19 @@ def bootstrap(
     admin_port: int = 9901,
     failure_mode_allow: bool = False,
     routes: Sequence[RouteChain] = (),
+    metadata_namespaces: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A complete Envoy bootstrap: listener -> ext_proc(wasmd) -> router -> upstream.
 
     ``routes`` add path prefixes that run another chain (ExtProcPerRoute overrides).
     """
     filters = [
-        ext_proc_filter(chain, phases, failure_mode_allow=failure_mode_allow),
+        ext_proc_filter(
+            chain,
+            phases,
+            failure_mode_allow=failure_mode_allow,
+            metadata_namespaces=metadata_namespaces,
+        ),
         {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER_TYPE}},
     ]
     return {
@@ -349,6 +368,14 @@ def add_command(sub: Any) -> None:
         action="store_true",
         help="let requests through unprocessed when wasmd is unreachable",
     )
+    p.add_argument(
+        "--forward-metadata",
+        action="append",
+        default=[],
+        metavar="NAMESPACE",
+        help="a dynamic metadata namespace Envoy forwards, for plugins to read as "
+        "metadata.filter_metadata.NAMESPACE properties (repeatable)",
+    )
     p.add_argument("--bootstrap", action="store_true", help="print a complete Envoy bootstrap")
     p.add_argument("--listen", default="127.0.0.1:10000", metavar="HOST:PORT")
     p.add_argument("--upstream", default="127.0.0.1:8080", metavar="HOST:PORT")
@@ -383,12 +410,18 @@ def _cmd(args: Any) -> int:
                 admin_port=args.admin_port,
                 failure_mode_allow=args.failure_mode_allow,
                 routes=[parse_route(r, config, exports) for r in args.route],
+                metadata_namespaces=args.forward_metadata,
             )
         else:
             doc = {
                 "clusters": [cluster(config)],
                 "http_filters": [
-                    ext_proc_filter(chain, phases, failure_mode_allow=args.failure_mode_allow)
+                    ext_proc_filter(
+                        chain,
+                        phases,
+                        failure_mode_allow=args.failure_mode_allow,
+                        metadata_namespaces=args.forward_metadata,
+                    )
                 ],
             }
     except ConfigError as exc:

@@ -282,7 +282,7 @@ def test_envoy_attributes_become_properties_when_a_plugin_reads_one() -> None:
             stream = ExtProcStream.open(service, None, first, streamed_bodies=False)
             stream.reply("request_headers", first, stream.begin("request_headers", first))
             supplied = stream.ax.exchange.filters[0].supplied
-            assert getattr(supplied, "_decoded", "eager") is None  # nothing read it yet
+            assert supplied._pending and not supplied._decoded  # nothing read it yet
             assert supplied["source.address"] == b"127.0.0.1:5555"
             assert supplied["destination.port"] == (10000).to_bytes(8, "little")
             stream.ax.finish()
@@ -291,3 +291,48 @@ def test_envoy_attributes_become_properties_when_a_plugin_reads_one() -> None:
             runtime.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_metadata_context_and_response_attributes_reach_the_plugin(
+    transport: str, tmp_path: Path
+) -> None:
+    """A plugin reads ``metadata.filter_metadata.*`` from each message's metadata_context
+    (the latest one: metadata can change between phases) and, in the response phase, the
+    attributes Envoy sends with the response headers (``response_attributes``)."""
+    from google.protobuf import struct_pb2
+
+    def with_metadata(req: ep.ProcessingRequest, value: str) -> ep.ProcessingRequest:
+        req = ep.ProcessingRequest.FromString(req.SerializeToString())
+        fields = struct_pb2.Struct()
+        fields.update({"k": value, "n": 7})
+        req.metadata_context.filter_metadata["ns.x"].CopyFrom(fields)
+        return req
+
+    reads = [("x-test", "prop-read"), ("x-prop", "metadata/filter_metadata/ns.x/k")]
+    reads.append(("x-prop-resp", "response/code_details,metadata/filter_metadata/ns.x/k"))
+    first = with_metadata(
+        ep.ProcessingRequest(
+            request_headers=_headers(
+                [(":method", "GET"), (":path", "/"), (":authority", "x"), *reads],
+                end_of_stream=True,
+            )
+        ),
+        "before",
+    )
+    response = with_metadata(RESPONSE, "after")
+    code_details = struct_pb2.Struct()
+    code_details.update({"response.code_details": "via_upstream"})
+    response.attributes["envoy.filters.http.ext_proc"].CopyFrom(code_details)
+
+    path = tmp_path / "extproc-0.sock"
+    with (
+        serving(_spec("c_props"), path, transport=transport),
+        grpc.insecure_channel(f"unix:{path}") as ch,
+    ):
+        stub = ep_grpc.ExternalProcessorStub(ch)
+        replies = list(stub.Process(iter([first, response]), timeout=RPC_TIMEOUT_S))
+    results = _set_headers(replies[1], "response_headers")
+    assert results["x-r-prop-0"] == b"0:" + b"before".hex().encode()
+    assert results["x-r-resp-prop-0"] == b"0:" + b"via_upstream".hex().encode()
+    assert results["x-r-resp-prop-1"] == b"0:" + b"after".hex().encode()

@@ -39,3 +39,12 @@ def test_body_mode_follows_the_config_and_the_exports(
     mode = ec.ext_proc_filter("default", phases)["typed_config"]["processing_mode"]
     assert mode["request_body_mode"] == mode["response_body_mode"] == want_body
     assert mode["request_header_mode"] == mode["response_header_mode"] == "SEND"
+
+
+def test_forwarded_metadata_namespaces_go_in_metadata_options() -> None:
+    phases = ec.Phases()
+    plain = ec.ext_proc_filter("default", phases)["typed_config"]
+    assert "metadata_options" not in plain
+    forwarding = ec.ext_proc_filter("default", phases, metadata_namespaces=["envoy.lb", "a"])
+    options = forwarding["typed_config"]["metadata_options"]
+    assert options == {"forwarding_namespaces": {"untyped": ["envoy.lb", "a"]}}

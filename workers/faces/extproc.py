@@ -36,8 +36,10 @@ from google.protobuf.message import DecodeError
 
 from wasmd.errors import WasmdError
 from wasmd.logs import get_logger
+from workers.contexts import metadata
 from workers.contexts.exchange import FinalResponse, Step
 from workers.contexts.maps import Pair
+from workers.contexts.metadata import DynamicMetadata
 from workers.faces import extproc_wire as wire
 from workers.faces.h2server import GrpcServer, GrpcStatus, GrpcStream, HandlerFactory, Headers
 from workers.faces.mutations import HeaderMutation, diff_headers
@@ -138,27 +140,64 @@ def streamed_phases(first: ep.ProcessingRequest, configured: bool) -> frozenset[
     )
 
 
-class _Attributes(Mapping[str, bytes]):
-    """``properties_from(request)``, decoded on the first read: encoding Envoy's attributes
-    costs ~20 µs per stream, and most plugins never read a property."""
+class _Supplied(Mapping[str, bytes]):
+    """What Envoy told about the stream, as properties, decoded on the first read (encoding
+    Envoy's attributes costs ~20 µs per stream, and most plugins never read a property):
 
-    __slots__ = ("_request", "_decoded")
+    - the ``attributes`` of every message so far: the request's come with the request
+      headers, the response's (``response_attributes``) with the response headers;
+    - the dynamic metadata of the latest message that carried any (``metadata_context``,
+      the namespaces ``metadata_options`` forwards), answering ``metadata`` paths.
+    """
 
-    def __init__(self, request: ep.ProcessingRequest) -> None:
-        self._request: ep.ProcessingRequest | None = request
-        self._decoded: dict[str, bytes] | None = None
+    __slots__ = ("_pending", "_decoded", "_context", "_metadata")
+
+    def __init__(self) -> None:
+        self._pending: list[ep.ProcessingRequest] = []
+        self._decoded: dict[str, bytes] = {}
+        self._context: Any = None  # the latest non-empty metadata_context, not yet decoded
+        self._metadata: DynamicMetadata | None = None
+
+    def add(self, req: ep.ProcessingRequest) -> None:
+        """Take what ``req`` adds; called for every message of the stream."""
+        if req.attributes:
+            self._pending.append(req)
+        context = req.metadata_context
+        if context.filter_metadata:
+            self._context, self._metadata = context, None
 
     def _map(self) -> dict[str, bytes]:
-        if self._decoded is None:
-            assert self._request is not None
-            self._decoded, self._request = properties_from(self._request), None
+        if self._pending:
+            for req in self._pending:
+                self._decoded.update(properties_from(req))
+            self._pending.clear()
         return self._decoded
 
+    def _dynamic(self) -> DynamicMetadata:
+        if self._metadata is None:
+            context = self._context
+            namespaces = (
+                {}
+                if context is None
+                else {
+                    name: metadata.from_struct(fields)
+                    for name, fields in context.filter_metadata.items()
+                }
+            )
+            message = None if context is None else context.SerializeToString()
+            self._metadata = DynamicMetadata(namespaces, message)
+        return self._metadata
+
     def __getitem__(self, name: str) -> bytes:
+        if name == metadata.ROOT or name.startswith(metadata.ROOT + metadata.SEPARATOR):
+            found = self._dynamic().get(name)
+            if found is None:
+                raise KeyError(name)
+            return found
         return self._map()[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._map())
+        return iter(self._map())  # metadata paths are answered, not listed
 
     def __len__(self) -> int:
         return len(self._map())
@@ -179,8 +218,15 @@ class ExtProcStream:
     step is settled, ``reply``. Phases of one stream never overlap.
     """
 
-    def __init__(self, ax: AsyncExchange, *, streamed: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        ax: AsyncExchange,
+        supplied: _Supplied,
+        *,
+        streamed: frozenset[str] = frozenset(),
+    ) -> None:
         self.ax = ax
+        self.supplied = supplied  # the properties the exchange reads, fed by every message
         self.streamed = streamed  # body phases Envoy sends in STREAMED mode, chunk by chunk
         self.request_headers: list[Pair] = []
         self.response_headers: list[Pair] = []
@@ -200,11 +246,13 @@ class ExtProcStream:
         """The exchange for a gRPC stream whose first message is ``first``: the chain's
         plugins, the request's properties, the body modes Envoy announces (or, failing
         that, ``streamed_bodies``). Raises UnknownChain."""
-        ax = service.open(chain, _Attributes(first))
-        return cls(ax, streamed=streamed_phases(first, streamed_bodies))
+        supplied = _Supplied()
+        ax = service.open(chain, supplied)
+        return cls(ax, supplied, streamed=streamed_phases(first, streamed_bodies))
 
     def begin(self, kind: str, req: ep.ProcessingRequest) -> Step:
         """Feed one message to the chain; ``kind`` is ``req.WhichOneof("request")``."""
+        self.supplied.add(req)
         ex = self.ax.exchange
         if kind == "request_headers":
             self.request_headers = _pairs(req.request_headers.headers)
