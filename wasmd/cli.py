@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from wasmd import __version__, envoy_config
 from wasmd.admin import commands as admin_commands
@@ -96,6 +97,14 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="NAME=VALUE",
         help="a property the proxy would supply, e.g. source.address=10.0.0.1:5000",
     )
+    p.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="NAMESPACE=JSON",
+        help="dynamic metadata the proxy would forward, read as "
+        "metadata.filter_metadata.NAMESPACE... properties, e.g. 'envoy.lb={\"canary\": true}'",
+    )
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.set_defaults(func=_cmd_try)
 
@@ -110,6 +119,23 @@ def _kv(items: Sequence[str], what: str) -> list[tuple[str, str]]:
     return out
 
 
+def _metadata(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--metadata NAMESPACE=JSON`` options as namespace -> object; ValueError if malformed."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--metadata {item!r} is not of the form NAMESPACE=JSON")
+        try:
+            fields = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--metadata {name}: not JSON ({exc.msg})") from None
+        if not isinstance(fields, dict):
+            raise ValueError(f"--metadata {name}: must be a JSON object, got {text!r}")
+        out[name] = fields
+    return out
+
+
 def _cmd_try(args: argparse.Namespace) -> int:
     from wasmd import logs
     from workers import trial
@@ -118,6 +144,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
     try:
         headers = tuple(trial.parse_header(h) for h in args.header)
         response_headers = tuple(trial.parse_header(h) for h in args.response_header)
+        metadata = _metadata(args.metadata)
     except ValueError as exc:
         print(f"wasmd try: {exc}", file=sys.stderr)
         return 64
@@ -154,6 +181,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         response_headers=response_headers,
         response_body=args.response_body.encode(),
         properties={k: v.encode() for k, v in _kv(args.property, "--property")},
+        metadata=metadata,
     )
     result, code = trial.run(
         args.plugin,

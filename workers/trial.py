@@ -9,7 +9,7 @@ while running (trap, deadline, memory, stalled exchange).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from wasmd.errors import PluginLoadError
 from workers.abi.types import LogLevel
 from workers.contexts.exchange import Exchange, FinalResponse, Step
 from workers.contexts.maps import Pair
+from workers.contexts.metadata import DynamicMetadata, WithMetadata
 from workers.contexts.plugin import FailurePolicy, PluginConfig
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
@@ -38,6 +39,15 @@ class TrialRequest:
     response_headers: tuple[Pair, ...] = ()
     response_body: bytes = b""
     properties: dict[str, bytes] = field(default_factory=dict)
+    # Dynamic metadata: namespace -> JSON-like object (``metadata.filter_metadata.*``).
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _supplied(req: TrialRequest) -> Mapping[str, bytes]:
+    """The request's properties, and its dynamic metadata if it has any."""
+    if not req.metadata:
+        return req.properties
+    return WithMetadata(req.properties, DynamicMetadata(req.metadata))
 
 
 def _text(data: bytes) -> str:
@@ -71,7 +81,7 @@ def _response_headers(req: TrialRequest) -> list[Pair]:
 
 async def _exchange(service: WorkerService, req: TrialRequest) -> tuple[Exchange, str | None]:
     """Run the phases on the loop; return the exchange and why it could not complete."""
-    ax = service.open(properties=req.properties)
+    ax = service.open(properties=_supplied(req))
     phases: list[Callable[[], Awaitable[Step]]] = [
         lambda: ax.request_headers(_request_headers(req), not req.body)
     ]

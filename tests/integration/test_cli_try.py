@@ -8,6 +8,7 @@ Without ``--json`` the output is for people. Every run is a bounded subprocess.
 from __future__ import annotations
 
 import json
+import struct
 import sys
 from typing import Any
 
@@ -213,6 +214,41 @@ def test_bad_header_is_a_usage_error(flag: str, bad: str) -> None:
     assert done.stdout == "", "a usage error must not print a result"
     assert "is not of the form 'name: value'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("no-equals", "is not of the form NAMESPACE=JSON"),
+        ("=1", "is not of the form NAMESPACE=JSON"),
+        ("ns={not json", "--metadata ns: not JSON"),
+        ("ns=[1, 2]", "--metadata ns: must be a JSON object"),
+    ],
+)
+def test_bad_metadata_is_a_usage_error(bad: str, message: str) -> None:
+    done = wasmd_try(str(spec("c_trap").wasm), "--json", f"--metadata={bad}")
+    assert done.returncode == EX_USAGE, done.describe()
+    assert done.stdout == "" and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_metadata_is_read_as_envoy_would_answer_it() -> None:
+    """``--metadata`` namespaces answer ``metadata.filter_metadata`` paths (the c_props
+    manifest plugin passes them the same way; tests/e2e compare it with Envoy)."""
+    paths = "metadata/filter_metadata/envoy.lb/canary,metadata/filter_metadata/envoy.lb/w"
+    done = wasmd_try(
+        str(spec("c_conformance").wasm),
+        "--json",
+        "-H",
+        "x-test: prop-read",
+        "-H",
+        f"x-prop: {paths}",
+        '--metadata=envoy.lb={"canary": true, "w": 0.5}',
+    )
+    assert done.returncode == 0, done.describe()
+    headers = dict(one_json_object(done)["response"]["headers"])
+    assert headers["x-r-prop-0"] == "0:01"
+    assert headers["x-r-prop-1"] == "0:" + struct.pack("<d", 0.5).hex()
 
 
 def test_unknown_option_is_an_argparse_usage_error() -> None:
