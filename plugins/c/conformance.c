@@ -32,6 +32,7 @@ typedef struct {
     char rk[MAXRES][48];
     char rv[MAXRES][200];
     int tick_pending;
+    char resp_props[320]; /* `prop-read`: paths to read in on_response_headers */
 } ctx_t;
 
 static ctx_t ctxs[MAXCTX];
@@ -128,6 +129,35 @@ static void prop_case(ctx_t *c, const char *label, const char *path, size_t plen
     }
     free(p);
     R(c, label, "%u:%s", st, val);
+}
+
+/* `prop-read`: read each property in `paths` (comma-separated, '/' between segments) and
+ * record "<status>:<hex of the value>" as x-r-<prefix><i>; hex keeps binary values (numbers,
+ * pairs) exact. Values over 64 bytes are cut and marked "..+<full length>". */
+static void read_props(ctx_t *c, const char *prefix, const char *paths) {
+    char path[200];
+    int i = 0;
+    const char *p = paths;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        size_t m = n < sizeof(path) - 1 ? n : sizeof(path) - 1;
+        for (size_t k = 0; k < m; k++) path[k] = p[k] == '/' ? 0 : p[k];
+        uint8_t *v = NULL;
+        size_t vn = 0;
+        uint32_t st = proxy_get_property(path, m, &v, &vn);
+        char hex[140] = "";
+        size_t shown = vn < 64 ? vn : 64;
+        for (size_t k = 0; st == PW_OK && v && k < shown; k++) snprintf(hex + 2 * k, 3, "%02x", v[k]);
+        char key[24];
+        snprintf(key, sizeof(key), "%s%d", prefix, i++);
+        if (vn > shown)
+            R(c, key, "%u:%s..+%zu", st, hex, vn);
+        else
+            R(c, key, "%u:%s", st, hex);
+        free(v);
+        p += n;
+        if (*p == ',') p++;
+    }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -457,6 +487,11 @@ static uint32_t on_request_headers_case(ctx_t *c, uint32_t nheaders, uint32_t eo
         prop_case(c, "prop-request-method", PW_S("request\0method"), 1);
         prop_case(c, "prop-request-header", PW_S("request\0headers\0x-echo"), 1);
         prop_case(c, "prop-missing", PW_S("no_such_property_xyz"), 1);
+    } else if (is(c, "prop-read")) {
+        char paths[320];
+        if (get_hdr(PW_MAP_REQUEST_HEADERS, "x-prop", paths, sizeof(paths)) == PW_OK)
+            read_props(c, "prop-", paths);
+        get_hdr(PW_MAP_REQUEST_HEADERS, "x-prop-resp", c->resp_props, sizeof(c->resp_props));
     } else if (is(c, "set-prop")) {
         st = proxy_set_property(PW_S("conformance_prop"), (const uint8_t *)"pv", 2);
         R(c, "set-prop", "%u", st);
@@ -662,6 +697,8 @@ PW_EXPORT(proxy_on_response_headers) uint32_t proxy_on_response_headers(uint32_t
         st = get_hdr(PW_MAP_RESPONSE_HEADERS, "x-remove-me", v, sizeof(v));
         R(c, "resp-removed-get", "%u", st);
         R(c, "resp-req-map", "%u", get_hdr(PW_MAP_REQUEST_HEADERS, "x-test", v, sizeof(v)));
+    } else if (is(c, "prop-read")) {
+        read_props(c, "resp-prop-", c->resp_props);
     } else if (is(c, "resp-status")) {
         R(c, "resp-status-rewrite", "%u", rep_hdr(PW_MAP_RESPONSE_HEADERS, ":status", "201"));
     } else if (is(c, "resp-body-replace") || is(c, "resp-body-prepend") || is(c, "resp-body-append")) {

@@ -82,7 +82,7 @@ def _listener(spec: PluginSpec, host: str) -> dict[str, Any]:
                 }
             ]
         },
-        "http_filters": [wasm_filter(spec), _router()],
+        "http_filters": [*metadata_filters(spec), wasm_filter(spec), _router()],
     }
     return {
         "name": LISTENER_NAME,
@@ -95,6 +95,22 @@ def _listener(spec: PluginSpec, host: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def metadata_filters(spec: PluginSpec) -> list[dict[str, Any]]:
+    """A set_metadata filter putting ``spec``'s dynamic metadata on every request, if any."""
+    if not spec.dynamic_metadata:
+        return []
+    entries = [{"metadata_namespace": ns, "value": value} for ns, value in spec.metadata().items()]
+    return [
+        {
+            "name": "envoy.filters.http.set_metadata",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.set_metadata.v3.Config",
+                "metadata": entries,
+            },
+        }
+    ]
 
 
 def wasm_filter(spec: PluginSpec) -> dict[str, Any]:

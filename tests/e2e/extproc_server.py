@@ -45,7 +45,10 @@ def extproc_bootstrap(
     resources = base["static_resources"]
     hcm = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     phases = dataclasses.replace(phases_for(spec), streamed_bodies=streamed_bodies)
-    hcm["http_filters"][0] = ext_proc_filter("default", phases)
+    filters = hcm["http_filters"]
+    wasm = next(i for i, f in enumerate(filters) if f["name"] == "envoy.filters.http.wasm")
+    namespaces = [name for name, _ in spec.dynamic_metadata]
+    filters[wasm] = ext_proc_filter("default", phases, metadata_namespaces=namespaces)
     resources["clusters"].append(cluster_for([socket_path]))
     return base
 

@@ -39,6 +39,10 @@ ADD_HEADER = PLUGINS / "as" / "build" / "add_header.wasm"
 LOCAL_REPLY = PLUGINS / "as" / "build" / "local_reply.wasm"
 BODY_REWRITE = PLUGINS / "as" / "build" / "body_rewrite.wasm"
 HTTP_CALLOUT = PLUGINS / "c" / "build" / "http_callout.wasm"
+CONFORMANCE = PLUGINS / "c" / "build" / "conformance.wasm"
+# The dynamic metadata namespace the stack forwards: Envoy's header_to_metadata filter
+# copies the request's x-tenant header into it, in front of ext_proc.
+METADATA_NAMESPACE = "wasmd.e2e"
 # Worker start-up compiles every module once (cached after); a loaded CI box is slow.
 DAEMON_READY_TIMEOUT_S = 60.0
 ENVOY_READY_TIMEOUT_S = 30.0
@@ -104,12 +108,14 @@ def generated_bootstrap(
     *,
     routes: Sequence[str] = (),
     failure_mode_allow: bool = False,
+    forward_metadata: Sequence[str] = (),
 ) -> dict[str, Any]:
     """``wasmd envoy-config --bootstrap`` output with the listener and admin ports set to 0."""
     argv = [sys.executable, "-m", "wasmd", "envoy-config", "--config", str(config)]
     argv += ["--bootstrap", "--listen", "127.0.0.1:1", "--admin-port", "1"]
     argv += ["--upstream", f"127.0.0.1:{upstream_port}"]
     argv += [arg for r in routes for arg in ("--route", r)]
+    argv += [arg for ns in forward_metadata for arg in ("--forward-metadata", ns)]
     if failure_mode_allow:
         argv.append("--failure-mode-allow")
     done = run(argv, timeout_s=30)
@@ -221,6 +227,7 @@ def exchange(
 # default chain (route "/"):        add-header, callout   (callout acts only on x-callout)
 # route "/deny" -> chain "guard":   local-reply, add-header
 # route "/upper" -> chain "bodies": body-rewrite          (BUFFERED bodies on this route only)
+# route "/props" -> chain "props":  conformance           (reads properties Envoy supplies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,18 +249,54 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             PluginEntry("local-reply", LOCAL_REPLY, "as_local_reply"),
             PluginEntry("body-rewrite", BODY_REWRITE, "as_body_rewrite"),
             callout_plugin("callout", HTTP_CALLOUT, {"auth": auth.url}),
+            PluginEntry("props", CONFORMANCE),
         ]
         chains = {
             "default": ["add-header", "callout"],
             "guard": ["local-reply", "add-header"],
             "bodies": ["body-rewrite"],
+            "props": ["props"],
         }
         runtime = work / "run"
         config = write_config(work / "wasmd.toml", runtime, work / "cache", plugins, chains)
         daemon = es.enter_context(wasmd_daemon(config, runtime, work / "wasmd.log"))
-        doc = generated_bootstrap(config, upstream.port, routes=["/deny=guard", "/upper=bodies"])
+        doc = generated_bootstrap(
+            config,
+            upstream.port,
+            routes=["/deny=guard", "/upper=bodies", "/props=props"],
+            forward_metadata=[METADATA_NAMESPACE],
+        )
+        _http_filters(doc).insert(0, _tenant_to_metadata())
         envoy = es.enter_context(envoy_front(doc, work, "envoy", slots=2))
         yield Stack(daemon, envoy, upstream, auth)
+
+
+def _http_filters(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    listener = doc["static_resources"]["listeners"][0]
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    filters: list[dict[str, Any]] = hcm["http_filters"]
+    return filters
+
+
+def _tenant_to_metadata() -> dict[str, Any]:
+    """An operator's filter in front of ext_proc: x-tenant -> dynamic metadata."""
+    return {
+        "name": "envoy.filters.http.header_to_metadata",
+        "typed_config": {
+            "@type": "type.googleapis.com/"
+            "envoy.extensions.filters.http.header_to_metadata.v3.Config",
+            "request_rules": [
+                {
+                    "header": "x-tenant",
+                    "on_header_present": {
+                        "metadata_namespace": METADATA_NAMESPACE,
+                        "key": "tenant",
+                        "type": "STRING",
+                    },
+                }
+            ],
+        },
+    }
 
 
 @pytest.fixture
@@ -320,6 +363,25 @@ def test_http_callout_result_reaches_upstream(stack: Stack, up: Upstream) -> Non
     assert seen["x-auth-user"] == "user:/account"
     assert seen["x-auth-body"] == "ok:/account"
     assert ("GET", "/account") in [(m, p) for m, p, _, _ in stack.auth.requests()]
+
+
+def test_plugins_read_forwarded_metadata_and_response_attributes(
+    stack: Stack, up: Upstream
+) -> None:
+    """``--forward-metadata`` makes Envoy send the namespace in metadata_context; the plugin
+    reads it as ``metadata.filter_metadata.<ns>.<key>``, per request, and reads the
+    response's attributes in the response phase."""
+    reads = [("x-test", "prop-read")]
+    reads.append(("x-prop", f"metadata/filter_metadata/{METADATA_NAMESPACE}/tenant"))
+    reads.append(("x-prop-resp", "response/code_details,response/code"))
+    for tenant in ("acme", "globex"):
+        reply = exchange(stack.envoy.port, "/props", headers=[("x-tenant", tenant), *reads])
+        assert reply.status == 200
+        assert reply.headers["x-r-prop-0"] == "0:" + tenant.encode().hex()
+        assert reply.headers["x-r-resp-prop-0"] == "0:" + b"via_upstream".hex()
+        assert reply.headers["x-r-resp-prop-1"] == "0:" + (200).to_bytes(8, "little").hex()
+    reply = exchange(stack.envoy.port, "/props", headers=reads)  # no x-tenant: no metadata
+    assert reply.headers["x-r-prop-0"] == "1:"
 
 
 def test_three_concurrent_callouts(stack: Stack, up: Upstream) -> None:

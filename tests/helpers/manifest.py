@@ -70,6 +70,16 @@ class PluginSpec:
     # Callout upstreams the test starts: name -> kind (http | grpc | dead), see
     # tests/helpers/callout_upstreams.py. Envoy gets a STATIC cluster named like each one.
     upstreams: Pairs = ()
+    # Dynamic metadata set before the plugin runs: namespace -> JSON object text. Envoy in
+    # process gets a set_metadata filter in front of the Wasm filter; ext_proc forwards the
+    # namespaces; ``wasmd try`` gets them as --metadata.
+    dynamic_metadata: Pairs = ()
+    # Properties Envoy supplies by itself that ``wasmd try`` cannot know (--property).
+    try_properties: Pairs = ()
+
+    def metadata(self) -> dict[str, Any]:
+        """``dynamic_metadata`` as namespace -> object."""
+        return {name: json.loads(text) for name, text in self.dynamic_metadata}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +140,17 @@ def _plugin(manifest: Path, root: Path, entry: dict[str, Any]) -> PluginSpec:
         load_error=bool(entry.get("load_error", False)),
         cases=cases,
         upstreams=tuple((str(k), str(v)) for k, v in dict(entry.get("upstreams", {})).items()),
+        dynamic_metadata=_namespaces(where, entry.get("dynamic_metadata", {})),
+        try_properties=tuple(
+            (str(k), str(v)) for k, v in dict(entry.get("try_properties", {})).items()
+        ),
     )
+
+
+def _namespaces(where: str, raw: Any) -> Pairs:
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ManifestError(f"{where}: dynamic_metadata must map namespaces to tables")
+    return tuple((str(name), json.dumps(fields, sort_keys=True)) for name, fields in raw.items())
 
 
 def _case(where: str, entry: dict[str, Any]) -> CaseSpec:

@@ -56,6 +56,8 @@ def try_argv(
         f"--failure-policy={spec.failure_policy}",
     ]
     argv += [f"--env={k}={v}" for k, v in spec.env]
+    argv += [f"--metadata={name}={fields}" for name, fields in spec.dynamic_metadata]
+    argv += [f"--property={name}={value}" for name, value in spec.try_properties]
     for name, (kind, port) in (callouts or {}).items():
         argv.append(f"--upstream={name}={callout_upstreams.url_of(kind, port)}")
     if case is not None:
