@@ -1,9 +1,11 @@
 """The native protocol through the real daemon: throughput, latency, crash-to-served, swaps.
 
     python3 bench/native_daemon.py [--seconds 5] [--workers N] [--clients P] [--json]
+                                   [--plugin NAME [--plugin-config TEXT]]
 
-Starts `wasmd serve` (supervisor + worker processes, the AS add_header plugin, one chain)
-twice, with 1 and with N workers (default: the CPU count), and measures side by side:
+Starts `wasmd serve` (supervisor + worker processes, the AS add_header plugin or the
+manifest plugin ``--plugin``, one chain) twice, with 1 and with N workers (default: the
+CPU count), and measures side by side:
 
 - ``1 conn``: one client process, one connection, exchanges back to back (request headers
   + response headers + CLOSE, 2 plugin calls): exchanges/s and p50/p99 latency per
@@ -14,7 +16,7 @@ twice, with 1 and with N workers (default: the CPU count), and measures side by 
 - ``server CPU/exchange``: user+sys CPU of every worker process over the run (psutil),
   divided by the exchanges: the number to compare across machines.
 
-Then, on the N-worker daemon:
+Then, on the N-worker daemon (with the default plugin only):
 
 - ``crash-to-served``: kill -9 a worker; time until the supervisor reports its slot READY
   with a new pid, and until that new worker has served an exchange on a fresh connection.
@@ -116,14 +118,20 @@ def _quantile(sorted_values: list[float], q: float) -> float:
 
 
 @contextmanager
-def daemon(tmp: Path, workers: int) -> Iterator[Any]:
-    """`wasmd serve` with ``workers`` workers, killed (process group) on exit."""
+def daemon(tmp: Path, workers: int, plugin: dict[str, Any] | None = None) -> Iterator[Any]:
+    """`wasmd serve` with ``workers`` workers, killed (process group) on exit; ``plugin``:
+    write_config's module/root_id/configuration (default: add_header)."""
     from tests.helpers.daemon import Daemon, write_config
     from tests.helpers.procs import spawn
 
     tmp.mkdir(parents=True, exist_ok=True)
     config = write_config(
-        tmp, workers=workers, heartbeat_timeout_s=10.0, drain_timeout_s=5.0, log_level="warn"
+        tmp,
+        workers=workers,
+        heartbeat_timeout_s=10.0,
+        drain_timeout_s=5.0,
+        log_level="warn",
+        **(plugin or {}),
     )
     argv = [sys.executable, "-m", "wasmd", "serve", "--config", str(config)]
     with spawn(argv, log_path=tmp / "serve.log", cwd=tmp) as proc:
@@ -213,18 +221,37 @@ def swap(d: Any, tmp: Path, workers: int, version: str, via_cli: bool) -> float:
 # -- report --------------------------------------------------------------------------------
 
 
-def run(seconds: float, workers: int, clients: int, connections: int) -> dict[str, Any]:
+def manifest_plugin(name: str, configuration: str | None) -> dict[str, Any]:
+    """write_config's arguments for the manifest plugin ``name``."""
+    from tests.helpers.manifest import load_all
+
+    spec = next((s for s in load_all() if s.name == name), None)
+    if spec is None:
+        raise SystemExit(f"--plugin {name!r}: no such plugin in plugins/*/manifest.toml")
+    config = spec.config if configuration is None else configuration
+    return {"module": spec.wasm, "root_id": spec.root_id, "configuration": config}
+
+
+def run(
+    seconds: float,
+    workers: int,
+    clients: int,
+    connections: int,
+    plugin: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     from bench._harness import machine
 
     report: dict[str, Any] = {"machine": machine(), "loads": [], "workers_n": workers}
+    if plugin is not None:
+        report["plugin"] = {k: str(v) for k, v in plugin.items()}
     with tempfile.TemporaryDirectory(prefix="wasmd-bench-") as tmp_name:
         tmp = Path(tmp_name)
         for n in sorted({1, workers}):
-            with daemon(tmp / f"w{n}", n) as d:
+            with daemon(tmp / f"w{n}", n, plugin) as d:
                 for procs, conns in ((1, 1), (clients, connections)):
                     point = load_point(d, procs, conns, seconds)
                     report["loads"].append({"workers": n, **point})
-                if n != workers:
+                if n != workers or plugin is not None:
                     continue
                 crashes = [crash_to_served(d, i % n) for i in range(REPEATS)]
                 report["crash_to_ready_s"] = statistics.median(c["ready_s"] for c in crashes)
@@ -253,6 +280,8 @@ def render(report: dict[str, Any]) -> str:
             f"{r['p50_us']:.0f} | {r['p99_us']:.0f} | {r['server_cpu_us_per_exchange']:.0f} |"
         )
     n = report["workers_n"]
+    if "plugin" in report:
+        return "\n".join([f"plugin: {report['plugin']}", *lines])
     lines += [
         "",
         f"crash-to-served ({n} workers, median of {REPEATS}): kill -9 -> slot READY "
@@ -272,6 +301,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=None, help="client processes (default N)")
     ap.add_argument("--connections", type=int, default=4, help="connections per client")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--plugin", default=None, help="a plugin from plugins/*/manifest.toml")
+    ap.add_argument("--plugin-config", default=None, help="its configuration")
     ap.add_argument("--client", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.client is not None:
@@ -284,7 +315,9 @@ def main() -> None:
         while data:
             data = data[os.write(sys.stdout.fileno(), data) :]
         return
-    report = run(args.seconds, args.workers, args.clients or args.workers, args.connections)
+    plugin = None if args.plugin is None else manifest_plugin(args.plugin, args.plugin_config)
+    clients = args.clients or args.workers
+    report = run(args.seconds, args.workers, clients, args.connections, plugin)
     print(json.dumps(report, indent=2) if args.json else render(report))
 
 
