@@ -148,9 +148,20 @@ def _plugin(manifest: Path, root: Path, entry: dict[str, Any]) -> PluginSpec:
 
 
 def _namespaces(where: str, raw: Any) -> Pairs:
-    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+    """namespace -> table, or JSON object text (TOML has no null)."""
+    if not isinstance(raw, dict):
         raise ManifestError(f"{where}: dynamic_metadata must map namespaces to tables")
-    return tuple((str(name), json.dumps(fields, sort_keys=True)) for name, fields in raw.items())
+    out = []
+    for name, fields in raw.items():
+        if isinstance(fields, str):
+            try:
+                fields = json.loads(fields)
+            except json.JSONDecodeError as exc:
+                raise ManifestError(f"{where}: dynamic_metadata {name!r}: {exc.msg}") from None
+        if not isinstance(fields, dict):
+            raise ManifestError(f"{where}: dynamic_metadata {name!r} must be a table")
+        out.append((str(name), json.dumps(fields, sort_keys=True)))
+    return tuple(out)
 
 
 def _case(where: str, entry: dict[str, Any]) -> CaseSpec:

@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from workers.abi import pairs
-from workers.abi.types import AbiVersion, BufferType, LogLevel, MapType, MetricType, WasmResult
+from workers.abi.types import (
+    AbiVersion,
+    BufferType,
+    LogLevel,
+    MapType,
+    MetricType,
+    NotSerializable,
+    WasmResult,
+)
 from workers.vm.base import GuestMemory, GuestMemoryError, Shortcut
 
 R = WasmResult
@@ -349,7 +357,10 @@ class ProxyAbi:
     # -- properties and foreign functions -------------------------------------------------
     def proxy_get_property(self, path_ptr: int, path_size: int, ptr_ptr: int, size_ptr: int) -> int:
         path = self._read(path_ptr, path_size).split(b"\0")
-        value = self.host.get_property(path)
+        try:
+            value = self.host.get_property(path)
+        except NotSerializable:
+            return R.SERIALIZATION_FAILURE
         if value is None:
             return R.NOT_FOUND
         self._copy_out(value, ptr_ptr, size_ptr)

@@ -98,6 +98,11 @@ class DataStatus(IntEnum):
     STOP_ITERATION_NO_BUFFER = 3
 
 
+class NotSerializable(ValueError):
+    """A property exists but its value cannot be serialized (a null in dynamic metadata):
+    proxy_get_property answers SERIALIZATION_FAILURE, as Envoy does."""
+
+
 class WasiErrno(IntEnum):
     SUCCESS = 0
     BADF = 8

@@ -12,8 +12,8 @@ of a namespace, as CEL sees it (``context.cc`` ``getProperty``):
 
 A leaf is encoded like every CEL value: strings raw, numbers as 8-byte little-endian doubles
 (a Struct has no integers), booleans as one byte, lists as pairs of (element, empty), maps as
-pairs of (key, value). A null, or a list or map holding one, cannot be serialized (Envoy
-answers SerializationFailure); here it reads as absent.
+pairs of (key, value). A null, or a list or map holding one, cannot be serialized:
+``NotSerializable``, which proxy_get_property answers with SerializationFailure as Envoy does.
 
 The namespaces are plain data (``namespace -> JSON-like dict``): the ext_proc face fills them
 from Envoy's ``metadata_context``, ``wasmd try`` from ``--metadata``. They reach
@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from workers.abi import pairs
+from workers.abi.types import NotSerializable
 
 ROOT = "metadata"
 SEPARATOR = "\0"
@@ -42,9 +43,9 @@ def path_key(segments: Sequence[str]) -> str:
     return SEPARATOR.join(segments)
 
 
-def encode(value: Any) -> bytes | None:
+def encode(value: Any) -> bytes:
     """A Struct value (str, float/int, bool, None, list, dict) as Envoy serializes it for
-    proxy_get_property; None when Envoy could not serialize it."""
+    proxy_get_property; NotSerializable for a null anywhere in it."""
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, bool):  # before int: bool is an int
@@ -52,37 +53,28 @@ def encode(value: Any) -> bytes | None:
     if isinstance(value, int | float):
         return _DOUBLE.pack(float(value))
     if isinstance(value, Mapping):
-        entries = []
-        for key, item in value.items():
-            encoded = encode(item)
-            if encoded is None:
-                return None
-            entries.append((str(key).encode(), encoded))
-        return pairs.encode(entries)
+        return pairs.encode([(str(key).encode(), encode(item)) for key, item in value.items()])
     if isinstance(value, list | tuple):
-        elements = []
-        for item in value:
-            encoded = encode(item)
-            if encoded is None:
-                return None
-            elements.append((encoded, b""))
-        return pairs.encode(elements)
-    return None
+        return pairs.encode([(encode(item), b"") for item in value])
+    raise NotSerializable(f"a {type(value).__name__} in dynamic metadata")
+
+
+_ABSENT = object()
 
 
 def _walk(value: Any, segments: Sequence[str]) -> Any:
-    """The value under ``segments`` (Struct keys, list indexes); None when absent."""
+    """The value under ``segments`` (Struct keys, list indexes); _ABSENT when there is none."""
     for segment in segments:
         if isinstance(value, Mapping):
             if segment not in value:
-                return None
+                return _ABSENT
             value = value[segment]
         elif isinstance(value, list | tuple):
             if not segment.isdigit() or int(segment) >= len(value):
-                return None
+                return _ABSENT
             value = value[int(segment)]
         else:
-            return None
+            return _ABSENT
     return value
 
 
@@ -101,7 +93,8 @@ class DynamicMetadata:
         return self.lookup(key.split(SEPARATOR))
 
     def lookup(self, segments: Sequence[str]) -> bytes | None:
-        """The encoded value at ``segments`` (``["metadata", ...]``), or None if absent."""
+        """The encoded value at ``segments`` (``["metadata", ...]``), None if absent;
+        NotSerializable for a null (or a list or map holding one)."""
         if not segments or segments[0] != ROOT:
             return None
         if len(segments) == 1:
@@ -118,7 +111,7 @@ class DynamicMetadata:
         if namespace is None:
             return None
         found = _walk(namespace, segments[3:])
-        return None if found is None else encode(found)
+        return None if found is _ABSENT else encode(found)
 
     def serialized(self) -> bytes:
         """The namespaces as a serialized ``envoy.config.core.v3.Metadata``."""

@@ -28,6 +28,7 @@ from workers.abi.types import (
     LogLevel,
     MapType,
     MetricType,
+    NotSerializable,
     WasmResult,
 )
 from workers.contexts.maps import BodyBuffer, HeaderMap
@@ -156,6 +157,8 @@ class FakeHost:
 
     # -- properties, foreign functions ------------------------------------------------------
     def get_property(self, path: list[bytes]) -> bytes | None:
+        if path == [b"unserializable"]:
+            raise NotSerializable("a null")
         return self.props.get(tuple(path))
 
     def set_property(self, path: list[bytes], value: bytes) -> WasmResult:
@@ -799,6 +802,15 @@ def test_get_property_splits_path_on_nul(host: FakeHost, abi: ProxyAbi) -> None:
 def test_get_property_missing_is_not_found(host: FakeHost, abi: ProxyAbi) -> None:
     host.poison(RET_A)
     assert call(abi, "proxy_get_property", *host.put(b"nope"), RET_A, RET_B) == R.NOT_FOUND
+    assert host.u32(RET_A) == SENTINEL
+
+
+def test_get_property_unserializable_is_serialization_failure(
+    host: FakeHost, abi: ProxyAbi
+) -> None:
+    host.poison(RET_A)
+    path = host.put(b"unserializable")
+    assert call(abi, "proxy_get_property", *path, RET_A, RET_B) == R.SERIALIZATION_FAILURE
     assert host.u32(RET_A) == SENTINEL
 
 

@@ -13,6 +13,7 @@ from envoy.config.core.v3 import base_pb2
 from google.protobuf import struct_pb2
 
 from workers.abi import pairs
+from workers.abi.types import NotSerializable
 from workers.contexts import metadata
 from workers.contexts.maps import HeaderMap
 from workers.contexts.metadata import DynamicMetadata, WithMetadata, encode, path_key
@@ -50,13 +51,17 @@ def _double(value: float) -> bytes:
         ({"inner": "deep"}, pairs.encode([(b"inner", b"deep")])),
         ({}, b"\x00\x00\x00\x00"),
         ({"n": 1}, pairs.encode([(b"n", _double(1.0))])),
-        (None, None),  # Envoy: SerializationFailure
-        (["a", None], None),
-        ({"k": None}, None),
     ],
 )
-def test_values_are_encoded_like_envoy(value: object, encoded: bytes | None) -> None:
+def test_values_are_encoded_like_envoy(value: object, encoded: bytes) -> None:
     assert encode(value) == encoded
+
+
+@pytest.mark.parametrize("value", [None, ["a", None], {"k": None}, {"k": [{"z": None}]}])
+def test_a_null_anywhere_cannot_be_serialized(value: object) -> None:
+    """Envoy answers SerializationFailure (3) for these (c_props meta-null)."""
+    with pytest.raises(NotSerializable):
+        encode(value)
 
 
 def test_envoy_recorded_bytes() -> None:
@@ -87,7 +92,6 @@ def test_envoy_recorded_bytes() -> None:
         (["metadata", "filter_metadata", "wasmd.t", "list", "-1"], None),
         (["metadata", "filter_metadata", "wasmd.t", "list", "x"], None),
         (["metadata", "filter_metadata", "wasmd.t", "str", "deeper"], None),
-        (["metadata", "filter_metadata", "wasmd.t", "nothing"], None),
         (["metadata", "nofield"], None),
         (["request", "path"], None),
     ],
@@ -98,9 +102,17 @@ def test_paths_walk_the_namespaces(path: list[str], found: bytes | None) -> None
     assert meta.get(path_key(path)) == found
 
 
-def test_a_whole_namespace_map_holding_a_null_cannot_be_serialized() -> None:
-    assert DynamicMetadata(NAMESPACES).lookup(["metadata", "filter_metadata", "wasmd.t"]) is None
-    assert DynamicMetadata(NAMESPACES).lookup(["metadata", "filter_metadata"]) is None
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["metadata", "filter_metadata", "wasmd.t", "nothing"],
+        ["metadata", "filter_metadata", "wasmd.t"],
+        ["metadata", "filter_metadata"],
+    ],
+)
+def test_a_null_or_a_map_holding_one_is_not_serializable(path: list[str]) -> None:
+    with pytest.raises(NotSerializable):
+        DynamicMetadata(NAMESPACES).lookup(path)
 
 
 def test_filter_metadata_is_a_map_of_namespaces() -> None:
