@@ -488,6 +488,24 @@ static uint32_t on_request_headers_case(ctx_t *c, uint32_t nheaders, uint32_t eo
         prop_case(c, "prop-request-header", PW_S("request\0headers\0x-echo"), 1);
         prop_case(c, "prop-missing", PW_S("no_such_property_xyz"), 1);
     } else if (is(c, "prop-read")) {
+        char set[96];
+        if (get_hdr(PW_MAP_REQUEST_HEADERS, "x-prop-set-once", set, sizeof(set)) == PW_OK) {
+            /* NAME=VALUE: set it unless an earlier filter of the chain did (the first plugin
+             * records "set", a later one what it found) */
+            char *eq = strchr(set, '=');
+            if (eq) {
+                *eq = 0;
+                uint8_t *v = NULL;
+                size_t vn = 0;
+                if (proxy_get_property(set, strlen(set), &v, &vn) == PW_OK) {
+                    R(c, "prop-found", "%.*s", (int)vn, v ? (const char *)v : "");
+                } else {
+                    st = proxy_set_property(set, strlen(set), (const uint8_t *)eq + 1, strlen(eq + 1));
+                    R(c, "prop-set", "%u", st);
+                }
+                free(v);
+            }
+        }
         char paths[320];
         if (get_hdr(PW_MAP_REQUEST_HEADERS, "x-prop", paths, sizeof(paths)) == PW_OK)
             read_props(c, "prop-", paths);

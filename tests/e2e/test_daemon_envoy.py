@@ -202,6 +202,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    pairs: tuple[tuple[str, str], ...] = ()  # every header, repeats kept
 
 
 def exchange(
@@ -217,7 +218,8 @@ def exchange(
     try:
         conn.request(method, path, body=body or None, headers=dict(headers))
         resp = conn.getresponse()
-        return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        pairs = tuple((k.lower(), v) for k, v in resp.getheaders())
+        return Reply(resp.status, dict(pairs), resp.read(), pairs)
     finally:
         conn.close()
 
@@ -228,6 +230,7 @@ def exchange(
 # route "/deny" -> chain "guard":   local-reply, add-header
 # route "/upper" -> chain "bodies": body-rewrite          (BUFFERED bodies on this route only)
 # route "/props" -> chain "props":  conformance           (reads properties Envoy supplies)
+# route "/pair" -> chain "pair":    conformance, conformance-b (one sets a property, both read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +253,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             PluginEntry("body-rewrite", BODY_REWRITE, "as_body_rewrite"),
             callout_plugin("callout", HTTP_CALLOUT, {"auth": auth.url}),
             PluginEntry("props", CONFORMANCE),
+            PluginEntry("props-b", CONFORMANCE),
         ]
         chains = {
             "default": ["add-header", "callout"],
             "guard": ["local-reply", "add-header"],
             "bodies": ["body-rewrite"],
             "props": ["props"],
+            "pair": ["props", "props-b"],
         }
         runtime = work / "run"
         config = write_config(work / "wasmd.toml", runtime, work / "cache", plugins, chains)
@@ -263,7 +268,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         doc = generated_bootstrap(
             config,
             upstream.port,
-            routes=["/deny=guard", "/upper=bodies", "/props=props"],
+            routes=["/deny=guard", "/upper=bodies", "/props=props", "/pair=pair"],
             forward_metadata=[METADATA_NAMESPACE],
         )
         _http_filters(doc).insert(0, _tenant_to_metadata())
@@ -382,6 +387,39 @@ def test_plugins_read_forwarded_metadata_and_response_attributes(
         assert reply.headers["x-r-resp-prop-1"] == "0:" + (200).to_bytes(8, "little").hex()
     reply = exchange(stack.envoy.port, "/props", headers=reads)  # no x-tenant: no metadata
     assert reply.headers["x-r-prop-0"] == "1:"
+
+
+def test_a_chain_shares_set_properties_like_two_wasm_filters_in_envoy(
+    stack: Stack, up: Upstream, tmp_path: Path
+) -> None:
+    """proxy_set_property in the first plugin, read by the second: Envoy keeps it as the
+    stream's filter state for every Wasm filter after; a wasmd chain must do the same."""
+    import dataclasses
+
+    from tests.e2e.envoy_config import bootstrap, wasm_filter
+    from tests.e2e.envoy_harness import EnvoyHarness
+    from tests.helpers.manifest import CaseSpec, load_all
+
+    headers = (
+        ("x-test", "prop-read"),
+        ("x-prop-set-once", "chain_user=alice"),
+        ("x-prop", "chain_user"),
+    )
+    conformance = next(s for s in load_all() if s.name == "c_conformance")
+    second = dataclasses.replace(conformance, name="c_conformance_b")
+
+    def two_filters(spec: Any, upstream_port: int) -> dict[str, Any]:
+        doc = bootstrap(spec, upstream_port)
+        _http_filters(doc).insert(1, wasm_filter(second))
+        return doc
+
+    case = CaseSpec(name="pair", headers=headers, response_body="hello upstream")
+    with EnvoyHarness(conformance, tmp_path, two_filters) as in_process:
+        want = sorted(h for h in in_process.run_case(case).response_headers if h[0][:4] == "x-r-")
+    reply = exchange(stack.envoy.port, "/pair", headers=headers)
+    got = sorted(h for h in reply.pairs if h[0].startswith("x-r-"))
+    assert ("x-r-prop-found", "alice") in want  # what Envoy does, and so what wasmd must
+    assert got == want
 
 
 def test_three_concurrent_callouts(stack: Stack, up: Upstream) -> None:

@@ -124,3 +124,39 @@ def test_a_plugin_finishing_later_calls_proxy_done_and_then_gets_on_delete() -> 
             return [r.message for r in service.logs["late"].records]
 
     assert asyncio.run(main()) == ["on_done", "done=0", "deleted"]
+
+
+def test_a_property_one_plugin_sets_is_read_by_the_next_in_the_chain() -> None:
+    """proxy_set_property is the stream's filter state in Envoy: a later Wasm filter of the
+    chain reads it (measured with two filters of c_conformance in Envoy 1.40; the same
+    through ext_proc in tests/e2e/test_daemon_envoy.py). Exchanges do not share it."""
+    import dataclasses
+
+    from tests.integration.support import Plugin, drive
+
+    conformance = spec("c_conformance")
+
+    def instance(runtime: Runtime, name: str) -> Plugin:
+        config = dataclasses.replace(config_for(conformance), name=name, vm_id=name)
+        return Plugin(runtime, conformance.wasm, config)
+
+    with Runtime() as runtime:
+        first, second = instance(runtime, "first"), instance(runtime, "second")
+        try:
+            headers = [
+                (b"x-test", b"prop-read"),
+                (b"x-prop-set-once", b"chain_user=alice"),
+                (b"x-prop", b"chain_user"),
+            ]
+            for _ in range(2):  # the second exchange starts without the first's value
+                done = drive([first.handle, second.handle], headers)
+                found = sorted((k, v) for k, v in done.headers if k.startswith(b"x-r-prop"))
+                assert found == [
+                    (b"x-r-prop-0", b"0:" + b"alice".hex().encode()),
+                    (b"x-r-prop-0", b"0:" + b"alice".hex().encode()),
+                    (b"x-r-prop-found", b"alice"),
+                    (b"x-r-prop-set", b"0"),
+                ]
+        finally:
+            first.close()
+            second.close()

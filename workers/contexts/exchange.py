@@ -53,9 +53,15 @@ class FinalResponse:
 class HttpFilter:
     """One plugin's stream context within one exchange; applies the plugin's failure policy."""
 
-    def __init__(self, handle: PluginHandle, supplied: Mapping[str, bytes]) -> None:
+    def __init__(
+        self,
+        handle: PluginHandle,
+        supplied: Mapping[str, bytes],
+        assigned: dict[str, bytes] | None = None,
+    ) -> None:
         self.handle = handle
         self.supplied = supplied
+        self.assigned = assigned  # proxy_set_property values, shared by the chain
         self.vm: PluginVm | None = None
         self.ctx: StreamContext | None = None
         self.skip = False
@@ -77,7 +83,7 @@ class HttpFilter:
             return Step.FAIL
         self.vm = vm
         try:
-            self.ctx = vm.new_stream(self.supplied)
+            self.ctx = vm.new_stream(self.supplied, self.assigned)
         except PluginTrap as trap:
             return self._failed(trap)
         return None
@@ -153,7 +159,10 @@ class Exchange:
         # copied or even sized here: a face may hand over a mapping that decodes itself on
         # the first property read, which most exchanges never make.
         shared: Mapping[str, bytes] = supplied if supplied is not None else {}
-        self.filters = [HttpFilter(h, shared) for h in handles]
+        # What the plugins set with proxy_set_property: Envoy's filter state for the stream,
+        # which every later Wasm filter of the chain reads.
+        assigned: dict[str, bytes] = {}
+        self.filters = [HttpFilter(h, shared, assigned) for h in handles]
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None
         self.request_body = bytearray()  # what passed every plugin: goes upstream

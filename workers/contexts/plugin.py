@@ -302,10 +302,17 @@ class PluginVm:
         """Deliver proxy_on_queue_ready(root, queue_id) to the root context. Raises PluginTrap."""
         self.invoke(self.root, "proxy_on_queue_ready", self.root.id, queue_id)
 
-    def new_stream(self, supplied: Mapping[str, bytes] | None = None) -> StreamContext:
-        """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap."""
+    def new_stream(
+        self,
+        supplied: Mapping[str, bytes] | None = None,
+        assigned: dict[str, bytes] | None = None,
+    ) -> StreamContext:
+        """Create a stream context (proxy_on_context_create(id, root)). Raises PluginTrap.
+        ``assigned``: the exchange's proxy_set_property values, shared by its chain."""
         supplied = supplied if supplied is not None else {}  # not sized: it may be lazy
         ctx = StreamContext(self._allocate_context_id(), self.root.id, supplied)
+        if assigned is not None:
+            ctx.assigned = assigned
         self.contexts[ctx.id] = ctx
         self.invoke(ctx, "proxy_on_context_create", ctx.id, self.root.id)
         return ctx
@@ -358,16 +365,21 @@ class PluginVm:
         self._next_context_id += 1
         return context_id
 
-    def _props(self, supplied: Mapping[str, bytes] | None = None) -> properties.PropertySource:
+    def _props(
+        self, supplied: Mapping[str, bytes] | None = None, assigned: dict[str, bytes] | None = None
+    ) -> properties.PropertySource:
         # Read-only for the PropertySource, and never copied: the proxy's properties may be
         # decoded on first read and grow during the stream.
         base = self.config.properties
         merged = (
             base if supplied is None else properties.Layered(supplied, base) if base else supplied
         )
-        return properties.PropertySource(
+        source = properties.PropertySource(
             self.config.name, self.config.root_id, self.config.vm_id, supplied=merged
         )
+        if assigned is not None:
+            source.assigned = assigned
+        return source
 
     # -- LinkHost -------------------------------------------------------------------------
     def link_warning(self, message: str) -> None:
@@ -542,7 +554,7 @@ class PluginVm:
         # Most exchanges never read a property: a stream's source is made on first use,
         # and sees the maps of the phase that is running.
         if ctx.props is None:
-            ctx.props = self._props(ctx.supplied)
+            ctx.props = self._props(ctx.supplied, ctx.assigned)
         ctx.props.request_headers = ctx.request_headers
         ctx.props.response_headers = ctx.response_headers
         return ctx.props

@@ -40,6 +40,9 @@ class StreamContext:
     id: int
     parent_id: int
     supplied: Mapping[str, bytes]  # properties the proxy sent for this exchange
+    # proxy_set_property values: Envoy keeps them as the stream's filter state, so every
+    # plugin of the chain reads what an earlier one set; the exchange shares one dict.
+    assigned: dict[str, bytes] = field(default_factory=dict)
     props: properties.PropertySource | None = None  # made on the first property access
     request_headers: HeaderMap | None = None
     request_body: BodyBuffer | None = None  # made on first use (most exchanges have none)
