@@ -23,7 +23,6 @@ import contextlib
 import ctypes
 import dataclasses
 import hashlib
-import importlib
 import os
 import resource
 import signal
@@ -42,6 +41,7 @@ from wasmd.supervisor import wire
 from workers import config_bridge, metrics_export
 from workers.contexts import shared_remote
 from workers.faces.extproc import ExtProcServer
+from workers.faces.native import NativeServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
@@ -222,7 +222,7 @@ class WorkerRunner:
         self.config = config
         self.args = args
         self.service: WorkerService | None = None
-        self.server: Any = None
+        self.server: NativeServer | None = None
         self.extproc: ExtProcServer | GrpcioExtProcServer | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._done: asyncio.Future[int] | None = None
@@ -270,14 +270,9 @@ class WorkerRunner:
         await self._serve_extproc()
         if self.args.native_fd is None:
             return
-        try:  # imported by name: the native face is another engineer's, landing separately
-            native = importlib.import_module("workers.faces.native")
-        except ImportError:  # the native face is not built yet: manage the process anyway
-            print("wasmd worker: no native face (workers.faces.native)", file=sys.stderr)
-            return
         assert self.service is not None
         sock = socket.socket(fileno=self.args.native_fd)
-        self.server = native.NativeServer(
+        self.server = NativeServer(
             self.service, max_frame_bytes=self.config.daemon.max_frame_bytes
         )
         await self.server.start(sock, backlog=NATIVE_BACKLOG)
@@ -359,7 +354,7 @@ class WorkerRunner:
 
     def _heartbeat(self) -> dict[str, Any]:
         assert self.service is not None
-        stats = self.server.stats() if self.server is not None else {}
+        stats: object = self.server.stats() if self.server is not None else {}
         envoy: object = self.extproc.stats() if self.extproc is not None else {}
         message = {
             "t": wire.HEARTBEAT,
