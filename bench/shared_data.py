@@ -120,8 +120,10 @@ def snapshot_cost(repeats: int) -> dict[str, Any]:
     plugin = _harness.REPO / "plugins" / "c" / "build" / "timers_queues.wasm"
     doc = {
         "daemon": {"workers": 1, "runtime_dir": "/tmp/wasmd-bench-run"},
-        "plugins": [{"name": f"p{i}", "module": str(plugin), "configuration": "tick_ms=0",
-                     "vm_id": f"p{i}"} for i in range(4)],  # fmt: skip
+        "plugins": [
+            {"name": f"p{i}", "module": str(plugin), "configuration": "tick_ms=0", "vm_id": f"p{i}"}
+            for i in range(4)
+        ],  # fmt: skip
         "chains": {"default": ["p0", "p1", "p2", "p3"]},
     }
     config = parse_config(doc, _harness.REPO / "bench.toml")

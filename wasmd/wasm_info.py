@@ -26,6 +26,10 @@ class ModuleInfo:
     def export_names(self) -> frozenset[str]:
         return frozenset(name for name, _ in self.exports)
 
+    def imports_host_function(self, name: str) -> bool:
+        """Whether the module imports Proxy-Wasm host function ``name`` (module ``env``)."""
+        return ("env", name, "func") in self.imports
+
 
 class _Reader:
     def __init__(self, data: bytes) -> None:

@@ -48,3 +48,26 @@ def test_forwarded_metadata_namespaces_go_in_metadata_options() -> None:
     forwarding = ec.ext_proc_filter("default", phases, metadata_namespaces=["envoy.lb", "a"])
     options = forwarding["typed_config"]["metadata_options"]
     assert options == {"forwarding_namespaces": {"untyped": ["envoy.lb", "a"]}}
+
+
+@pytest.mark.parametrize(
+    ("module", "mode", "asked"),
+    [
+        (BODY_REWRITE, "auto", True),  # the AS SDK imports proxy_get_property
+        (RUST_HEADERS, "auto", False),  # never reads a property: Envoy need not evaluate any
+        (RUST_HEADERS, "all", True),
+        (BODY_REWRITE, "none", False),
+    ],
+)
+def test_attributes_are_asked_for_only_when_a_plugin_can_read_them(
+    tmp_path: Path, module: Path, mode: str, asked: bool
+) -> None:
+    config = load_config(_config(tmp_path, module, None))
+    modules = ec.plugin_modules(config)
+    attributes = ec.wants_attributes(mode, modules)
+    assert attributes is asked
+    typed = ec.ext_proc_filter("default", ec.Phases(), attributes=attributes)["typed_config"]
+    assert ("request_attributes" in typed) is asked
+    assert ("response_attributes" in typed) is asked
+    if asked:
+        assert typed["request_attributes"] == list(ec.REQUEST_ATTRIBUTES)
