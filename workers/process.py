@@ -272,9 +272,7 @@ class WorkerRunner:
             return
         assert self.service is not None
         sock = socket.socket(fileno=self.args.native_fd)
-        self.server = NativeServer(
-            self.service, max_frame_bytes=self.config.daemon.max_frame_bytes
-        )
+        self.server = NativeServer(self.service, max_frame_bytes=self.config.daemon.max_frame_bytes)
         await self.server.start(sock, backlog=NATIVE_BACKLOG)
 
     async def _serve_extproc(self) -> None:

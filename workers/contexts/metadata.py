@@ -43,6 +43,11 @@ def path_key(segments: Sequence[str]) -> str:
     return SEPARATOR.join(segments)
 
 
+def is_path_key(key: str) -> bool:
+    """Whether a supplied-properties key is a ``metadata`` path (``path_key``)."""
+    return key == ROOT or key.startswith(ROOT + SEPARATOR)
+
+
 def encode(value: Any) -> bytes:
     """A Struct value (str, float/int, bool, None, list, dict) as Envoy serializes it for
     proxy_get_property; NotSerializable for a null anywhere in it."""
@@ -91,6 +96,13 @@ class DynamicMetadata:
     def get(self, key: str) -> bytes | None:
         """``lookup`` by ``path_key``."""
         return self.lookup(key.split(SEPARATOR))
+
+    def __getitem__(self, key: str) -> bytes:
+        """``get``, raising KeyError when absent (for a supplied-properties mapping)."""
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
     def lookup(self, segments: Sequence[str]) -> bytes | None:
         """The encoded value at ``segments`` (``["metadata", ...]``), None if absent;
@@ -158,12 +170,7 @@ class WithMetadata(Mapping[str, bytes]):
         self.metadata = metadata
 
     def __getitem__(self, key: str) -> bytes:
-        if key == ROOT or key.startswith(ROOT + SEPARATOR):
-            found = self.metadata.get(key)
-            if found is None:
-                raise KeyError(key)
-            return found
-        return self.flat[key]
+        return self.metadata[key] if is_path_key(key) else self.flat[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.flat)  # metadata paths are answered, not listed

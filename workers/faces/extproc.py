@@ -189,12 +189,7 @@ class _Supplied(Mapping[str, bytes]):
         return self._metadata
 
     def __getitem__(self, name: str) -> bytes:
-        if name == metadata.ROOT or name.startswith(metadata.ROOT + metadata.SEPARATOR):
-            found = self._dynamic().get(name)
-            if found is None:
-                raise KeyError(name)
-            return found
-        return self._map()[name]
+        return self._dynamic()[name] if metadata.is_path_key(name) else self._map()[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._map())  # metadata paths are answered, not listed
