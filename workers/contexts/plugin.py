@@ -371,15 +371,16 @@ class PluginVm:
         # Read-only for the PropertySource, and never copied: the proxy's properties may be
         # decoded on first read and grow during the stream.
         base = self.config.properties
-        merged = (
-            base if supplied is None else properties.Layered(supplied, base) if base else supplied
+        merged: Mapping[str, bytes] = base
+        if supplied is not None:
+            merged = properties.Layered(supplied, base) if base else supplied
+        return properties.PropertySource(
+            self.config.name,
+            self.config.root_id,
+            self.config.vm_id,
+            supplied=merged,
+            assigned=assigned if assigned is not None else {},
         )
-        source = properties.PropertySource(
-            self.config.name, self.config.root_id, self.config.vm_id, supplied=merged
-        )
-        if assigned is not None:
-            source.assigned = assigned
-        return source
 
     # -- LinkHost -------------------------------------------------------------------------
     def link_warning(self, message: str) -> None:
