@@ -121,18 +121,17 @@ def _kv(items: Sequence[str], what: str) -> list[tuple[str, str]]:
 
 def _metadata(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``--metadata NAMESPACE=JSON`` options as namespace -> object; ValueError if malformed."""
+    from workers.contexts.metadata import parse_namespace
+
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ValueError(f"--metadata {item!r} is not of the form NAMESPACE=JSON")
         try:
-            fields = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"--metadata {name}: not JSON ({exc.msg})") from None
-        if not isinstance(fields, dict):
-            raise ValueError(f"--metadata {name}: must be a JSON object, got {text!r}")
-        out[name] = fields
+            out[name] = parse_namespace(text)
+        except ValueError as exc:
+            raise ValueError(f"--metadata {name}: {exc}") from None
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.helpers.outcome import Outcome
+from workers.contexts.metadata import parse_namespace
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGINS_ROOT = REPO_ROOT / "plugins"
@@ -153,14 +154,13 @@ def _namespaces(where: str, raw: Any) -> Pairs:
         raise ManifestError(f"{where}: dynamic_metadata must map namespaces to tables")
     out = []
     for name, fields in raw.items():
-        if isinstance(fields, str):
-            try:
-                fields = json.loads(fields)
-            except json.JSONDecodeError as exc:
-                raise ManifestError(f"{where}: dynamic_metadata {name!r}: {exc.msg}") from None
-        if not isinstance(fields, dict):
+        try:
+            table = parse_namespace(fields) if isinstance(fields, str) else fields
+        except ValueError as exc:
+            raise ManifestError(f"{where}: dynamic_metadata {name!r}: {exc}") from None
+        if not isinstance(table, dict):
             raise ManifestError(f"{where}: dynamic_metadata {name!r} must be a table")
-        out.append((str(name), json.dumps(fields, sort_keys=True)))
+        out.append((str(name), json.dumps(table, sort_keys=True)))
     return tuple(out)
 
 

@@ -24,6 +24,7 @@ namespace names contain dots, so the dotted form would be ambiguous).
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -46,6 +47,17 @@ def path_key(segments: Sequence[str]) -> str:
 def is_path_key(key: str) -> bool:
     """Whether a supplied-properties key is a ``metadata`` path (``path_key``)."""
     return key == ROOT or key.startswith(ROOT + SEPARATOR)
+
+
+def parse_namespace(text: str) -> dict[str, Any]:
+    """A namespace's fields from JSON object text; ValueError saying what is wrong."""
+    try:
+        fields = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg})") from None
+    if not isinstance(fields, dict):
+        raise ValueError(f"must be a JSON object, got {text!r}")
+    return fields
 
 
 def encode(value: Any) -> bytes:
