@@ -23,6 +23,8 @@ from wasmd.wasm_info import ModuleInfo, read_module_info
 
 CLUSTER_NAME = "wasmd_extproc"
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+# Where the workers put what plugins set with proxy_set_property (workers/faces/extproc.py).
+PROPERTY_NAMESPACE = "wasmd"
 # Envoy waits this long for each ext_proc reply. Above any plugin's CPU deadline; a plugin
 # that pauses for a callout needs it too (raise it for slow callouts).
 MESSAGE_TIMEOUT_S = 2.0
@@ -131,6 +133,12 @@ def wants_attributes(mode: str, modules: Mapping[str, ModuleInfo]) -> bool:
     if mode == "auto":
         return any(info.imports_host_function("proxy_get_property") for info in modules.values())
     return mode == "all"
+
+
+def sets_properties(modules: Mapping[str, ModuleInfo]) -> bool:
+    """Whether some plugin imports proxy_set_property: then the filter accepts the dynamic
+    metadata the workers send back (``PROPERTY_NAMESPACE``)."""
+    return any(info.imports_host_function("proxy_set_property") for info in modules.values())
 
 
 def plugin_modules(config: DaemonConfig) -> dict[str, ModuleInfo]:
@@ -245,19 +253,26 @@ def ext_proc_filter(
     failure_mode_allow: bool = False,
     metadata_namespaces: Sequence[str] = (),
     attributes: bool = True,
+    receive_properties: bool = False,
 ) -> dict[str, Any]:
     """The ext_proc filter running ``chain``. ``metadata_namespaces``: the dynamic metadata
     namespaces Envoy forwards with every message; plugins read them as
     ``metadata.filter_metadata.<namespace>...`` properties. ``attributes``: ask Envoy for
-    the request's and the response's attributes (``wants_attributes``)."""
+    the request's and the response's attributes (``wants_attributes``).
+    ``receive_properties``: accept what plugins set with proxy_set_property as dynamic
+    metadata in ``PROPERTY_NAMESPACE`` (``sets_properties``)."""
     mode = processing_mode(phases)
     extra: dict[str, Any] = {}
     if attributes:
         extra["request_attributes"] = list(REQUEST_ATTRIBUTES)
         extra["response_attributes"] = list(RESPONSE_ATTRIBUTES)
+    options: dict[str, Any] = {}
     if metadata_namespaces:
-        namespaces = {"untyped": list(metadata_namespaces)}
-        extra["metadata_options"] = {"forwarding_namespaces": namespaces}
+        options["forwarding_namespaces"] = {"untyped": list(metadata_namespaces)}
+    if receive_properties:
+        options["receiving_namespaces"] = {"untyped": [PROPERTY_NAMESPACE]}
+    if options:
+        extra["metadata_options"] = options
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
@@ -339,6 +354,7 @@ def bootstrap(
     routes: Sequence[RouteChain] = (),
     metadata_namespaces: Sequence[str] = (),
     attributes: bool = True,
+    receive_properties: bool = False,
 ) -> dict[str, Any]:
     """A complete Envoy bootstrap: listener -> ext_proc(wasmd) -> router -> upstream.
 
@@ -351,6 +367,7 @@ def bootstrap(
             failure_mode_allow=failure_mode_allow,
             metadata_namespaces=metadata_namespaces,
             attributes=attributes,
+            receive_properties=receive_properties,
         ),
         {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER_TYPE}},
     ]
@@ -430,6 +447,7 @@ def _cmd(args: Any) -> int:
         exports = {name: info.export_names for name, info in modules.items()}
         phases = chain_phases(config, chain, exports)
         attributes = wants_attributes(args.attributes, modules)
+        receive = sets_properties(modules)
         if args.bootstrap:
             doc: dict[str, Any] = bootstrap(
                 config,
@@ -442,6 +460,7 @@ def _cmd(args: Any) -> int:
                 routes=[parse_route(r, config, exports) for r in args.route],
                 metadata_namespaces=args.forward_metadata,
                 attributes=attributes,
+                receive_properties=receive,
             )
         else:
             doc = {
@@ -453,6 +472,7 @@ def _cmd(args: Any) -> int:
                         failure_mode_allow=args.failure_mode_allow,
                         metadata_namespaces=args.forward_metadata,
                         attributes=attributes,
+                        receive_properties=receive,
                     )
                 ],
             }

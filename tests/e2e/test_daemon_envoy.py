@@ -272,6 +272,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             forward_metadata=[METADATA_NAMESPACE],
         )
         _http_filters(doc).insert(0, _tenant_to_metadata())
+        _route_for(doc, "/pair")["response_headers_to_add"] = [
+            {"header": {"key": "x-chain-user", "value": "%DYNAMIC_METADATA(wasmd:chain_user)%"}}
+        ]
         envoy = es.enter_context(envoy_front(doc, work, "envoy", slots=2))
         yield Stack(daemon, envoy, upstream, auth)
 
@@ -281,6 +284,14 @@ def _http_filters(doc: dict[str, Any]) -> list[dict[str, Any]]:
     hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
     filters: list[dict[str, Any]] = hcm["http_filters"]
     return filters
+
+
+def _route_for(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
+    listener = doc["static_resources"]["listeners"][0]
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+    route: dict[str, Any] = next(r for r in routes if r["match"].get("prefix") == prefix)
+    return route
 
 
 def _tenant_to_metadata() -> dict[str, Any]:
@@ -420,6 +431,9 @@ def test_a_chain_shares_set_properties_like_two_wasm_filters_in_envoy(
     got = sorted(h for h in reply.pairs if h[0].startswith("x-r-"))
     assert ("x-r-prop-found", "alice") in want  # what Envoy does, and so what wasmd must
     assert got == want
+    # ... and what the chain set reaches Envoy as dynamic metadata (namespace "wasmd"),
+    # where the route's response_headers_to_add reads it.
+    assert reply.headers["x-chain-user"] == "alice"
 
 
 def test_three_concurrent_callouts(stack: Stack, up: Upstream) -> None:

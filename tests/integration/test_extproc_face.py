@@ -336,3 +336,34 @@ def test_metadata_context_and_response_attributes_reach_the_plugin(
     assert results["x-r-prop-0"] == b"0:" + b"before".hex().encode()
     assert results["x-r-resp-prop-0"] == b"0:" + b"via_upstream".hex().encode()
     assert results["x-r-resp-prop-1"] == b"0:" + b"after".hex().encode()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_set_properties_go_back_to_envoy_as_dynamic_metadata(
+    transport: str, tmp_path: Path
+) -> None:
+    """What a plugin sets with proxy_set_property rides on the reply of the phase that set
+    it, as dynamic metadata in the "wasmd" namespace, once."""
+    request = ep.ProcessingRequest(
+        request_headers=_headers(
+            [
+                (":method", "GET"),
+                (":path", "/"),
+                (":authority", "x"),
+                ("x-test", "prop-read"),
+                ("x-prop-set-once", "chain_user=alice"),
+            ],
+            end_of_stream=True,
+        )
+    )
+    path = tmp_path / "extproc-0.sock"
+    with (
+        serving(_spec("c_props"), path, transport=transport),
+        grpc.insecure_channel(f"unix:{path}") as ch,
+    ):
+        stub = ep_grpc.ExternalProcessorStub(ch)
+        replies = list(stub.Process(iter([request, RESPONSE]), timeout=RPC_TIMEOUT_S))
+    first, second = replies
+    fields = first.dynamic_metadata.fields["wasmd"].struct_value.fields
+    assert {k: v.string_value for k, v in fields.items()} == {"chain_user": "alice"}
+    assert not second.HasField("dynamic_metadata")  # unchanged since: not sent again

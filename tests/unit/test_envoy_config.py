@@ -71,3 +71,23 @@ def test_attributes_are_asked_for_only_when_a_plugin_can_read_them(
     assert ("response_attributes" in typed) is asked
     if asked:
         assert typed["request_attributes"] == list(ec.REQUEST_ATTRIBUTES)
+
+
+def test_the_filter_accepts_set_properties_only_when_a_plugin_sets_any(tmp_path: Path) -> None:
+    """A plugin importing proxy_set_property gets its values back into Envoy as dynamic
+    metadata (namespace "wasmd"); Envoy drops what metadata_options does not list."""
+    conformance = REPO_PLUGINS_DIR / "c" / "build" / "conformance.wasm"
+    for module, expected in ((conformance, True), (RUST_HEADERS, False)):
+        modules = ec.plugin_modules(load_config(_config(tmp_path, module, None)))
+        assert ec.sets_properties(modules) is expected
+        typed = ec.ext_proc_filter("default", ec.Phases(), receive_properties=expected)
+        options = typed["typed_config"].get("metadata_options", {})
+        receiving = {"untyped": [ec.PROPERTY_NAMESPACE]} if expected else None
+        assert options.get("receiving_namespaces") == receiving
+
+
+def test_the_property_namespace_is_the_one_the_workers_use() -> None:
+    from workers.faces import extproc
+
+    assert ec.PROPERTY_NAMESPACE == extproc.PROPERTY_NAMESPACE
+    assert ec.CHAIN_METADATA_KEY == extproc.CHAIN_METADATA_KEY

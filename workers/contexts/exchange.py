@@ -161,8 +161,8 @@ class Exchange:
         shared: Mapping[str, bytes] = supplied if supplied is not None else {}
         # What the plugins set with proxy_set_property: Envoy's filter state for the stream,
         # which every later Wasm filter of the chain reads.
-        assigned: dict[str, bytes] = {}
-        self.filters = [HttpFilter(h, shared, assigned) for h in handles]
+        self.assigned: dict[str, bytes] = {}
+        self.filters = [HttpFilter(h, shared, self.assigned) for h in handles]
         self.request_headers = HeaderMap()
         self.request_trailers: HeaderMap | None = None
         self.request_body = bytearray()  # what passed every plugin: goes upstream

@@ -48,6 +48,10 @@ from workers.service import AsyncExchange, UnknownChain, WorkerService
 log = get_logger(face="extproc")
 
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+# The dynamic metadata namespace that carries what plugins set with proxy_set_property back
+# to Envoy (its access logs and later filters read %DYNAMIC_METADATA(wasmd:NAME)%); the
+# generated filter lists it in metadata_options.receiving_namespaces.
+PROPERTY_NAMESPACE = "wasmd"
 _STREAMED = processing_mode_pb2.ProcessingMode.BodySendMode.STREAMED
 PROCESS_PATH = b"/envoy.service.ext_proc.v3.ExternalProcessor/Process"
 HEALTH_CHECK_PATH = b"/grpc.health.v1.Health/Check"
@@ -228,6 +232,7 @@ class ExtProcStream:
         self.answered_locally = False
         self._forwarded = {"request_body": 0, "response_body": 0}  # body bytes passed on
         self._trailers: list[Pair] = []
+        self._published: dict[str, bytes] = {}  # set properties already sent to Envoy
 
     @classmethod
     def open(
@@ -270,7 +275,27 @@ class ExtProcStream:
 
     def reply(self, kind: str, req: ep.ProcessingRequest, step: Step) -> bytes | None:
         """The serialized reply for the phase ``begin`` started, or None when the plugin
-        reset the stream."""
+        reset the stream; with the properties the plugins set since the last reply, as
+        dynamic metadata."""
+        reply = self._reply(kind, req, step)
+        if reply is not None and self.ax.exchange.assigned:
+            reply += self._set_properties()
+        return reply
+
+    def _set_properties(self) -> bytes:
+        """``dynamic_metadata`` for the proxy_set_property values Envoy has not seen (UTF-8
+        ones: a Struct holds strings), or nothing."""
+        changed = {}
+        for name, value in self.ax.exchange.assigned.items():
+            if self._published.get(name) != value:
+                self._published[name] = value
+                try:
+                    changed[name] = value.decode()
+                except UnicodeDecodeError:
+                    continue
+        return wire.dynamic_metadata(PROPERTY_NAMESPACE, changed) if changed else b""
+
+    def _reply(self, kind: str, req: ep.ProcessingRequest, step: Step) -> bytes | None:
         ex = self.ax.exchange
         if kind == "request_headers":
             return self._headers_reply(step, kind, self.request_headers, ex.request_headers.pairs())

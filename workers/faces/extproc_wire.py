@@ -18,6 +18,10 @@ HeaderValue.{key=1, raw_value=3}; BoolValue.value=1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from google.protobuf import struct_pb2
+
 from workers.faces.mutations import HeaderMutation
 
 # ProcessingResponse oneof field per phase.
@@ -89,3 +93,14 @@ def phase_reply(phase: str, diff: HeaderMutation | None, body: bytes | None = No
             common += _ld(b"\x1a", _ld(b"\x0a", body))
         inner = _ld(b"\x0a", common) if common else b""
     return _ld(_varint(PHASE_FIELD[phase] << 3 | 2), inner)
+
+
+_DYNAMIC_METADATA_TAG = b"\x42"  # ProcessingResponse.dynamic_metadata = 8, length-delimited
+
+
+def dynamic_metadata(namespace: str, values: Mapping[str, str]) -> bytes:
+    """The ``dynamic_metadata`` field of a ProcessingResponse: ``values`` as string fields of
+    ``namespace``. Appended to a reply's bytes (protobuf merges fields in any order)."""
+    fields = struct_pb2.Struct()
+    fields.update({namespace: dict(values)})
+    return _ld(_DYNAMIC_METADATA_TAG, fields.SerializeToString())

@@ -101,3 +101,16 @@ def test_streamed_phases_come_from_envoys_protocol_config() -> None:
     )
     assert streamed_phases(mixed, configured=False) == {"request_body"}
     assert streamed_phases(mixed, configured=True) == {"request_body"}
+
+
+def test_dynamic_metadata_appended_to_a_reply_parses_as_the_same_message() -> None:
+    """Protobuf merges fields in any order: a reply's bytes + the dynamic_metadata field
+    read back as one ProcessingResponse with both."""
+    diff = HeaderMutation(((b"x-a", b"1"),), ())
+    reply = wire.phase_reply("request_headers", diff)
+    extra = wire.dynamic_metadata("wasmd", {"user": "alice", "tier": "gold"})
+    parsed = ep.ProcessingResponse.FromString(reply + extra)
+    assert parsed.WhichOneof("response") == "request_headers"
+    assert parsed.request_headers == ep.ProcessingResponse.FromString(reply).request_headers
+    fields = parsed.dynamic_metadata.fields["wasmd"].struct_value.fields
+    assert {k: v.string_value for k, v in fields.items()} == {"user": "alice", "tier": "gold"}
