@@ -293,6 +293,25 @@ def test_envoy_attributes_become_properties_when_a_plugin_reads_one() -> None:
     asyncio.run(main())
 
 
+def _c_props_request(extra: list[tuple[str, str]]) -> ep.ProcessingRequest:
+    """Request headers for the conformance module's ``prop-read`` case, plus ``extra``."""
+    headers = [(":method", "GET"), (":path", "/"), (":authority", "x"), ("x-test", "prop-read")]
+    return ep.ProcessingRequest(request_headers=_headers(headers + extra, end_of_stream=True))
+
+
+def _c_props_stream(
+    transport: str, tmp_path: Path, messages: list[ep.ProcessingRequest]
+) -> list[ep.ProcessingResponse]:
+    """One ext_proc stream of ``messages`` to c_props served on ``transport``: the replies."""
+    path = tmp_path / "extproc-0.sock"
+    with (
+        serving(_spec("c_props"), path, transport=transport),
+        grpc.insecure_channel(f"unix:{path}") as ch,
+    ):
+        stub = ep_grpc.ExternalProcessorStub(ch)
+        return list(stub.Process(iter(messages), timeout=RPC_TIMEOUT_S))
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_metadata_context_and_response_attributes_reach_the_plugin(
     transport: str, tmp_path: Path
@@ -309,29 +328,15 @@ def test_metadata_context_and_response_attributes_reach_the_plugin(
         req.metadata_context.filter_metadata["ns.x"].CopyFrom(fields)
         return req
 
-    reads = [("x-test", "prop-read"), ("x-prop", "metadata/filter_metadata/ns.x/k")]
+    reads = [("x-prop", "metadata/filter_metadata/ns.x/k")]
     reads.append(("x-prop-resp", "response/code_details,metadata/filter_metadata/ns.x/k"))
-    first = with_metadata(
-        ep.ProcessingRequest(
-            request_headers=_headers(
-                [(":method", "GET"), (":path", "/"), (":authority", "x"), *reads],
-                end_of_stream=True,
-            )
-        ),
-        "before",
-    )
+    first = with_metadata(_c_props_request(reads), "before")
     response = with_metadata(RESPONSE, "after")
     code_details = struct_pb2.Struct()
     code_details.update({"response.code_details": "via_upstream"})
     response.attributes["envoy.filters.http.ext_proc"].CopyFrom(code_details)
 
-    path = tmp_path / "extproc-0.sock"
-    with (
-        serving(_spec("c_props"), path, transport=transport),
-        grpc.insecure_channel(f"unix:{path}") as ch,
-    ):
-        stub = ep_grpc.ExternalProcessorStub(ch)
-        replies = list(stub.Process(iter([first, response]), timeout=RPC_TIMEOUT_S))
+    replies = _c_props_stream(transport, tmp_path, [first, response])
     results = _set_headers(replies[1], "response_headers")
     assert results["x-r-prop-0"] == b"0:" + b"before".hex().encode()
     assert results["x-r-resp-prop-0"] == b"0:" + b"via_upstream".hex().encode()
@@ -344,26 +349,8 @@ def test_set_properties_go_back_to_envoy_as_dynamic_metadata(
 ) -> None:
     """What a plugin sets with proxy_set_property rides on the reply of the phase that set
     it, as dynamic metadata in the "wasmd" namespace, once."""
-    request = ep.ProcessingRequest(
-        request_headers=_headers(
-            [
-                (":method", "GET"),
-                (":path", "/"),
-                (":authority", "x"),
-                ("x-test", "prop-read"),
-                ("x-prop-set-once", "chain_user=alice"),
-            ],
-            end_of_stream=True,
-        )
-    )
-    path = tmp_path / "extproc-0.sock"
-    with (
-        serving(_spec("c_props"), path, transport=transport),
-        grpc.insecure_channel(f"unix:{path}") as ch,
-    ):
-        stub = ep_grpc.ExternalProcessorStub(ch)
-        replies = list(stub.Process(iter([request, RESPONSE]), timeout=RPC_TIMEOUT_S))
-    first, second = replies
+    request = _c_props_request([("x-prop-set-once", "chain_user=alice")])
+    first, second = _c_props_stream(transport, tmp_path, [request, RESPONSE])
     fields = first.dynamic_metadata.fields["wasmd"].struct_value.fields
     assert {k: v.string_value for k, v in fields.items()} == {"chain_user": "alice"}
     assert not second.HasField("dynamic_metadata")  # unchanged since: not sent again
