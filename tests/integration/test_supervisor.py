@@ -32,6 +32,9 @@ def test_starts_ready_and_sigterm_drains_and_exits_zero(
     daemon = daemon_factory(write_config(tmp_path))
     status = daemon.all_ready()
     assert len(status.workers) == 2 and status.generation == 1
+    # Sampled when the worker reported READY, not the few MiB it had at spawn (a loaded
+    # worker holds Python, wasmtime and the compiled plugin: tens of MiB).
+    assert all(w.rss_bytes > 20 << 20 for w in status.workers), status.workers
     assert (tmp_path / "run" / "wasmd.sock").exists()
     assert oct((tmp_path / "run" / "wasmd.sock").stat().st_mode & 0o777) == "0o660"
     slot_sockets = [tmp_path / "run" / f"extproc-{slot}.sock" for slot in (0, 1)]

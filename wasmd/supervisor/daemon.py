@@ -324,6 +324,9 @@ class Supervisor:
             self.log.info(
                 "ready", wid=wid, pid=proc.pid, slot=proc.spec.slot, generation=proc.spec.generation
             )
+            # A worker's memory grows while it loads: sample it now, so `wasmd status` never
+            # shows a READY worker with the RSS it had at spawn.
+            self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
             self._apply(self.policy.handle(p.Ready(wid), now))
         elif kind == wire.LOAD_FAILED and isinstance(message.get("plugin"), str):
             failures = self._load_failures.setdefault(proc.spec.generation, {})
