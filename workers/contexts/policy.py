@@ -57,17 +57,19 @@ class PluginHandle:
         factory: Callable[[], PluginVm],
         *,
         clock: Callable[[], float] = time.monotonic,
+        quarantined: str | None = None,
     ) -> None:
+        """``quarantined``: why the plugin is never loaded (see ``quarantine``)."""
         self.name = name
         self.policy = policy
         self._factory = factory
         self._clock = clock
         self.stats = PluginStats()
-        self.quarantined = False
-        self.vm: PluginVm | None = factory()
+        self.quarantined = quarantined is not None
+        self.vm: PluginVm | None = None if quarantined is not None else factory()
         self._consecutive_failures = 0
         self._failed_at = 0.0
-        self.last_error: str | None = None
+        self.last_error: str | None = quarantined
 
     @classmethod
     def quarantine(cls, name: str, policy: FailurePolicy, reason: str) -> PluginHandle:
@@ -77,29 +79,18 @@ class PluginHandle:
         def refuse() -> PluginVm:
             raise PluginLoadError(reason, plugin=name)
 
-        handle = cls.__new__(cls)
-        handle.name, handle.policy, handle._factory = name, policy, refuse
-        handle._clock = time.monotonic
-        handle.stats = PluginStats()
-        handle.quarantined = True
-        handle.vm = None
-        handle._consecutive_failures, handle._failed_at = 0, 0.0
-        handle.last_error = reason
-        return handle
+        return cls(name, policy, refuse, quarantined=reason)
 
     def admit(self) -> tuple[Admission, PluginVm | None]:
         """Decide for a new stream; may rebuild a failed VM under the reload policy."""
-        if self.quarantined:
-            return (
-                Admission.SKIP if self.policy is FailurePolicy.FAIL_OPEN else Admission.REJECT
-            ), None
-        vm = self.vm
-        if vm is not None and vm.failed is None:
-            return Admission.RUN, vm
-        if self.policy is FailurePolicy.RELOAD and self._reload_due():
-            vm = self._rebuild()
-            if vm is not None:
+        if not self.quarantined:
+            vm = self.vm
+            if vm is not None and vm.failed is None:
                 return Admission.RUN, vm
+            if self.policy is FailurePolicy.RELOAD and self._reload_due():
+                vm = self._rebuild()
+                if vm is not None:
+                    return Admission.RUN, vm
         return (
             Admission.SKIP if self.policy is FailurePolicy.FAIL_OPEN else Admission.REJECT
         ), None
