@@ -86,7 +86,7 @@ class Phases:
 def slot_socket_paths(config: DaemonConfig) -> list[Path]:
     """The public ext_proc socket of every worker slot."""
     d = config.daemon
-    return [d.runtime_dir / f"{d.extproc_socket_prefix}{slot}.sock" for slot in range(d.workers)]
+    return [d.extproc_socket(slot) for slot in range(d.workers)]
 
 
 def chain_phases(config: DaemonConfig, chain: str, exports: Mapping[str, frozenset[str]]) -> Phases:

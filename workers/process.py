@@ -279,7 +279,7 @@ class WorkerRunner:
         """The Envoy face on this slot's public ``extproc-<slot>.sock`` (rename takeover)."""
         assert self.service is not None
         daemon = self.config.daemon
-        path = daemon.runtime_dir / f"{daemon.extproc_socket_prefix}{self.args.slot}.sock"
+        path = daemon.extproc_socket(self.args.slot)
         streamed = daemon.extproc_body_mode == "streamed"
         if daemon.extproc_transport == "grpcio":
             from workers.faces.extproc_grpcio import GrpcioExtProcServer

@@ -194,7 +194,7 @@ class Supervisor:
         d = self.settings
         for slot in range(d.workers):
             with contextlib.suppress(FileNotFoundError):
-                (d.runtime_dir / f"{d.extproc_socket_prefix}{slot}.sock").unlink()
+                d.extproc_socket(slot).unlink()
 
     async def _start_admin(self) -> Any:
         try:
