@@ -344,31 +344,20 @@ def _upstream_cluster(upstream: tuple[str, int]) -> dict[str, Any]:
 
 def bootstrap(
     config: DaemonConfig,
-    chain: str,
-    phases: Phases,
+    ext_proc: dict[str, Any],
     *,
     listen: tuple[str, int],
     upstream: tuple[str, int],
     admin_port: int = 9901,
-    failure_mode_allow: bool = False,
     routes: Sequence[RouteChain] = (),
-    metadata_namespaces: Sequence[str] = (),
-    attributes: bool = True,
-    receive_properties: bool = False,
 ) -> dict[str, Any]:
-    """A complete Envoy bootstrap: listener -> ext_proc(wasmd) -> router -> upstream.
+    """A complete Envoy bootstrap: listener -> ``ext_proc`` (``ext_proc_filter``) -> router
+    -> upstream.
 
     ``routes`` add path prefixes that run another chain (ExtProcPerRoute overrides).
     """
     filters = [
-        ext_proc_filter(
-            chain,
-            phases,
-            failure_mode_allow=failure_mode_allow,
-            metadata_namespaces=metadata_namespaces,
-            attributes=attributes,
-            receive_properties=receive_properties,
-        ),
+        ext_proc,
         {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER_TYPE}},
     ]
     return {
@@ -446,36 +435,25 @@ def _cmd(args: Any) -> int:
         modules = plugin_modules(config)
         exports = {name: info.export_names for name, info in modules.items()}
         phases = chain_phases(config, chain, exports)
-        attributes = wants_attributes(args.attributes, modules)
-        receive = sets_properties(modules)
+        ext_proc = ext_proc_filter(
+            chain,
+            phases,
+            failure_mode_allow=args.failure_mode_allow,
+            metadata_namespaces=args.forward_metadata,
+            attributes=wants_attributes(args.attributes, modules),
+            receive_properties=sets_properties(modules),
+        )
         if args.bootstrap:
             doc: dict[str, Any] = bootstrap(
                 config,
-                chain,
-                phases,
+                ext_proc,
                 listen=parse_host_port(args.listen, "--listen"),
                 upstream=parse_host_port(args.upstream, "--upstream"),
                 admin_port=args.admin_port,
-                failure_mode_allow=args.failure_mode_allow,
                 routes=[parse_route(r, config, exports) for r in args.route],
-                metadata_namespaces=args.forward_metadata,
-                attributes=attributes,
-                receive_properties=receive,
             )
         else:
-            doc = {
-                "clusters": [cluster(config)],
-                "http_filters": [
-                    ext_proc_filter(
-                        chain,
-                        phases,
-                        failure_mode_allow=args.failure_mode_allow,
-                        metadata_namespaces=args.forward_metadata,
-                        attributes=attributes,
-                        receive_properties=receive,
-                    )
-                ],
-            }
+            doc = {"clusters": [cluster(config)], "http_filters": [ext_proc]}
     except ConfigError as exc:
         print(f"wasmd envoy-config: {exc}", file=sys.stderr)
         return 2
