@@ -97,6 +97,14 @@ def _listener(spec: PluginSpec, host: str) -> dict[str, Any]:
     }
 
 
+def connection_manager(doc: dict[str, Any]) -> dict[str, Any]:
+    """The HttpConnectionManager config of a bootstrap's first listener (this harness's, or
+    ``wasmd envoy-config --bootstrap``'s): its ``http_filters`` and ``route_config``."""
+    listener = doc["static_resources"]["listeners"][0]
+    hcm: dict[str, Any] = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    return hcm
+
+
 def metadata_filters(spec: PluginSpec) -> list[dict[str, Any]]:
     """A set_metadata filter putting ``spec``'s dynamic metadata on every request, if any."""
     if not spec.dynamic_metadata:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.envoy_config import connection_manager
 from tests.helpers.manifest import PluginSpec
 from tests.integration.support import config_for
 from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, module_phases
@@ -42,14 +43,12 @@ def extproc_bootstrap(
     base: dict[str, Any], spec: PluginSpec, socket_path: Path, *, streamed_bodies: bool = False
 ) -> dict[str, Any]:
     """The harness's bootstrap with its Wasm filter swapped for ext_proc -> ``socket_path``."""
-    resources = base["static_resources"]
-    hcm = resources["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     phases = dataclasses.replace(phases_for(spec), streamed_bodies=streamed_bodies)
-    filters = hcm["http_filters"]
+    filters = connection_manager(base)["http_filters"]
     wasm = next(i for i, f in enumerate(filters) if f["name"] == "envoy.filters.http.wasm")
     namespaces = [name for name, _ in spec.dynamic_metadata]
     filters[wasm] = ext_proc_filter("default", phases, metadata_namespaces=namespaces)
-    resources["clusters"].append(cluster_for([socket_path]))
+    base["static_resources"]["clusters"].append(cluster_for([socket_path]))
     return base
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.envoy_config import connection_manager
 from tests.e2e.envoy_harness import envoy_binary, unique_base_id
 from tests.helpers.callout_upstreams import AuthUpstream
 from tests.helpers.daemon import Daemon, PluginEntry, render_config
@@ -280,16 +281,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def _http_filters(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    listener = doc["static_resources"]["listeners"][0]
-    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    filters: list[dict[str, Any]] = hcm["http_filters"]
+    filters: list[dict[str, Any]] = connection_manager(doc)["http_filters"]
     return filters
 
 
 def _route_for(doc: dict[str, Any], prefix: str) -> dict[str, Any]:
-    listener = doc["static_resources"]["listeners"][0]
-    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
-    routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+    routes = connection_manager(doc)["route_config"]["virtual_hosts"][0]["routes"]
     route: dict[str, Any] = next(r for r in routes if r["match"].get("prefix") == prefix)
     return route
 
