@@ -89,14 +89,14 @@ def slot_socket_paths(config: DaemonConfig) -> list[Path]:
     return [d.extproc_socket(slot) for slot in range(d.workers)]
 
 
-def chain_phases(config: DaemonConfig, chain: str, exports: Mapping[str, frozenset[str]]) -> Phases:
-    """Which optional phases the chain's plugins handle (``exports``: plugin -> export names)."""
+def chain_phases(config: DaemonConfig, chain: str, modules: Mapping[str, ModuleInfo]) -> Phases:
+    """Which optional phases the chain's plugins handle (``modules``: ``plugin_modules``)."""
     members = config.chains.get(chain)
     if members is None:
         raise ConfigError(
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
-    names = frozenset().union(*(exports[m] for m in members)) if members else frozenset()
+    names = frozenset().union(*(modules[m].export_names for m in members))
     phases = phases_for_exports(names)
     if config.daemon.extproc_body_mode == "streamed":
         phases = dataclasses.replace(phases, streamed_bodies=True)
@@ -116,11 +116,6 @@ def phases_for_exports(names: frozenset[str]) -> Phases:
 def module_phases(module: Path) -> Phases:
     """The optional phases one module handles (read without compiling)."""
     return phases_for_exports(read_module_info(module.read_bytes()).export_names)
-
-
-def plugin_exports(config: DaemonConfig) -> dict[str, frozenset[str]]:
-    """Export names of every configured plugin's module (read without compiling)."""
-    return {name: info.export_names for name, info in plugin_modules(config).items()}
 
 
 ATTRIBUTE_MODES = ("auto", "all", "none")
@@ -236,14 +231,12 @@ def per_route_override(route: RouteChain) -> dict[str, Any]:
     }
 
 
-def parse_route(
-    text: str, config: DaemonConfig, exports: Mapping[str, frozenset[str]]
-) -> RouteChain:
+def parse_route(text: str, config: DaemonConfig, modules: Mapping[str, ModuleInfo]) -> RouteChain:
     """``PREFIX=CHAIN`` (``--route``) with the chain's phases; ConfigError if malformed."""
     prefix, sep, chain = text.partition("=")
     if not sep or not prefix.startswith("/") or not chain:
         raise ConfigError(f"--route {text!r} is not PREFIX=CHAIN (e.g. /api=strict)")
-    return RouteChain(prefix, chain, chain_phases(config, chain, exports))
+    return RouteChain(prefix, chain, chain_phases(config, chain, modules))
 
 
 def ext_proc_filter(
@@ -433,8 +426,7 @@ def _cmd(args: Any) -> int:
         config = load_config(args.config) if args.config else default_config()
         chain = args.chain or config.daemon.default_chain
         modules = plugin_modules(config)
-        exports = {name: info.export_names for name, info in modules.items()}
-        phases = chain_phases(config, chain, exports)
+        phases = chain_phases(config, chain, modules)
         ext_proc = ext_proc_filter(
             chain,
             phases,
@@ -450,7 +442,7 @@ def _cmd(args: Any) -> int:
                 listen=parse_host_port(args.listen, "--listen"),
                 upstream=parse_host_port(args.upstream, "--upstream"),
                 admin_port=args.admin_port,
-                routes=[parse_route(r, config, exports) for r in args.route],
+                routes=[parse_route(r, config, modules) for r in args.route],
             )
         else:
             doc = {"clusters": [cluster(config)], "http_filters": [ext_proc]}

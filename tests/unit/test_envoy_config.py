@@ -35,7 +35,7 @@ def test_body_mode_follows_the_config_and_the_exports(
     tmp_path: Path, module: Path, body_mode: str | None, want_body: str
 ) -> None:
     config = load_config(_config(tmp_path, module, body_mode))
-    phases = ec.chain_phases(config, "default", ec.plugin_exports(config))
+    phases = ec.chain_phases(config, "default", ec.plugin_modules(config))
     mode = ec.ext_proc_filter("default", phases)["typed_config"]["processing_mode"]
     assert mode["request_body_mode"] == mode["response_body_mode"] == want_body
     assert mode["request_header_mode"] == mode["response_header_mode"] == "SEND"
