@@ -173,11 +173,10 @@ def floor_config(plugin: Plugin, socket_path: Path, port: int) -> dict[str, Any]
     cluster.pop("health_checks")  # the bare server does not serve grpc.health.v1
     # The same processing mode wasmd derives from the plugin's exports, so the floor
     # answers as many messages per request as wasmd does.
-    phases = ec.module_phases(plugin.wasm)
+    info = read_module_info(plugin.wasm.read_bytes())
+    phases = ec.phases_for_exports(info.export_names)
     # ... and the attributes wasmd's generator asks for, so Envoy does the same work.
-    modules = {plugin.name: read_module_info(plugin.wasm.read_bytes())}
-    attributes = ec.wants_attributes(plugin.attributes, modules)
-
+    attributes = ec.wants_attributes(plugin.attributes, {plugin.name: info})
     ext_proc = ec.ext_proc_filter("default", phases, attributes=attributes)
     return proxy_config([ext_proc], port, [cluster])
 
