@@ -153,22 +153,10 @@ class DynamicMetadata:
 
 def from_struct(struct_value: Any) -> dict[str, Any]:
     """A ``google.protobuf.Struct`` as plain data (numbers stay floats, as in the Struct)."""
-    return {key: _from_value(value) for key, value in struct_value.fields.items()}
+    from google.protobuf import json_format
 
-
-def _from_value(value: Any) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "number_value":
-        return value.number_value
-    if kind == "bool_value":
-        return value.bool_value
-    if kind == "struct_value":
-        return from_struct(value.struct_value)
-    if kind == "list_value":
-        return [_from_value(item) for item in value.list_value.values]
-    return None  # null_value, or unset
+    fields: dict[str, Any] = json_format.MessageToDict(struct_value)
+    return fields
 
 
 class WithMetadata(Mapping[str, bytes]):
