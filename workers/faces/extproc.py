@@ -180,16 +180,14 @@ class _Supplied(Mapping[str, bytes]):
     def _dynamic(self) -> DynamicMetadata:
         if self._metadata is None:
             context = self._context
-            namespaces = (
-                {}
-                if context is None
-                else {
+            if context is None:
+                self._metadata = DynamicMetadata({})
+            else:
+                namespaces = {
                     name: metadata.from_struct(fields)
                     for name, fields in context.filter_metadata.items()
                 }
-            )
-            message = None if context is None else context.SerializeToString()
-            self._metadata = DynamicMetadata(namespaces, message)
+                self._metadata = DynamicMetadata(namespaces, context.SerializeToString())
         return self._metadata
 
     def __getitem__(self, name: str) -> bytes:
