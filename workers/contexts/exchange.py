@@ -57,7 +57,7 @@ class HttpFilter:
         self,
         handle: PluginHandle,
         supplied: Mapping[str, bytes],
-        assigned: dict[str, bytes] | None = None,
+        assigned: dict[str, bytes],
     ) -> None:
         self.handle = handle
         self.supplied = supplied
