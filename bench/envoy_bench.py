@@ -46,8 +46,8 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 
 from tests.helpers.manifest import load_all  # noqa: E402
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
-from wasmd import envoy_config as ec  # noqa: E402
-from wasmd.wasm_info import read_module_info  # noqa: E402
+from wasmd.kernel.module_info import read_module_info  # noqa: E402
+from wasmd.proxies import envoy as ec  # noqa: E402
 
 DEFAULT_PLUGIN = "as_add_header"  # a manifest plugin (plugins/*/manifest.toml)
 LISTENER = "wasmd_ingress"

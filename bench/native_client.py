@@ -5,7 +5,7 @@
     python3 bench/native_client.py --core [--exchanges N] [--repeats R]
 
 Three servers, each a subprocess of this file (``--serve KIND PATH``) on uvloop, answer the
-same exchanges from ``wasmd.client`` (uvloop, in this process):
+same exchanges from ``wasmd.clients.native`` (uvloop, in this process):
 
 - ``floor``: the transport floor. Length-prefixed msgpack frames parsed by hand, HELLO
   answered, every phase answered CONTINUE (no mutation); no protocol rules, no plugin.
@@ -23,7 +23,8 @@ best batch (psutil, 10 ms ticks, so coarse), plus the client's CPU per exchange.
 ``--pin`` puts the servers and the client on one vCPU (``os.sched_setaffinity``):
 single-connection latency on this 2-vCPU VM is dominated by cross-vCPU wake-ups otherwise.
 
-``--core`` measures only the protocol core (``wasmd.protocol.Connection``), no sockets or
+``--core`` measures only the protocol core
+(``wasmd.kernel.native_protocol.Connection``), no sockets or
 loop: CPU per exchange on each side, min over ``repeats`` batches. Far less noisy than the
 socket rows on a shared machine; to compare two versions, run each tree's copy in turn.
 """
@@ -208,7 +209,7 @@ async def run_all(
     """Every round: one batch per (concurrency, server), servers interleaved."""
     import psutil
 
-    from wasmd.client import Client
+    from wasmd.clients.native import Client
 
     clients = {kind: await Client.connect(path) for kind, path in paths.items()}
     servers = {kind: psutil.Process(pid) for kind, pid in pids.items()}
@@ -252,7 +253,7 @@ def summarize(kind: str, conc: int, batches: list[Batch]) -> dict[str, Any]:
 
 def core_cpu_us(exchanges: int, repeats: int) -> dict[str, float]:
     """Protocol core only: the server's and the client's CPU per exchange, in us (min)."""
-    from wasmd import protocol as p
+    from wasmd.kernel import native_protocol as p
 
     def pair() -> tuple[Any, Any]:
         client, server = p.Connection(p.Role.CLIENT), p.Connection(p.Role.SERVER)

@@ -61,7 +61,7 @@ REPEATS = 3  # crash-to-served and swap: median of this many
 
 async def client_main(path: str, connections: int, seconds: float) -> dict[str, Any]:
     """Run ``connections`` back-to-back exchange loops; latencies of the timed part (µs)."""
-    from wasmd.client import Client
+    from wasmd.clients.native import Client
 
     clients = [await Client.connect(path) for _ in range(connections)]
     latencies: list[float] = []
@@ -183,7 +183,7 @@ def crash_to_served(d: Any, slot: int) -> dict[str, float]:
     ready_s = time.monotonic() - t0
 
     async def one() -> None:
-        from wasmd.client import Client
+        from wasmd.clients.native import Client
 
         async with await Client.connect(d.socket) as client:
             await client.exchange(request_headers=REQUEST, response_headers=RESPONSE)

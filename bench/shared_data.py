@@ -113,7 +113,7 @@ def snapshot_cost(repeats: int) -> dict[str, Any]:
     with its metrics defined and some call stats (what an idle-ish worker carries)."""
     import msgpack
 
-    from wasmd.config import parse_config
+    from wasmd.kernel.config import parse_config
     from workers import metrics_export
     from workers.process import build_service
 

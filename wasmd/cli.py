@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from wasmd import __version__, envoy_config
+from wasmd import __version__
 from wasmd.admin import commands as admin_commands
+from wasmd.proxies import envoy as envoy_config
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 
@@ -136,7 +137,7 @@ def _metadata(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 def _cmd_try(args: argparse.Namespace) -> int:
-    from wasmd import logs
+    from wasmd.kernel import logs
     from workers import trial
 
     logs.configure("warning", stream=sys.stderr)

@@ -1,4 +1,6 @@
-"""From the daemon's config types (wasmd.config) to what a worker runs (PluginConfig, PluginSource).
+"""From the daemon's config types (wasmd.kernel.config) to what a worker runs.
+
+``PluginConfig`` and ``PluginSource`` are the worker-side forms.
 
 The supervisor never imports ``workers``; a worker reads the same config file and converts
 each ``[[plugins]]`` entry here. Module bytes are read once and checked against the
@@ -10,8 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from wasmd.config import DaemonConfig, PluginSpec
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.config import DaemonConfig, PluginSpec
+from wasmd.kernel.errors import PluginLoadError
 from workers.abi.types import LogLevel
 from workers.contexts.plugin import FailurePolicy, PluginConfig
 from workers.service import PluginSource

@@ -20,7 +20,7 @@ with Envoy's default buckets in the plugin's unit, the host's call time in secon
 Host stats per plugin: ``wasmd_plugin_{failed_vms,traps,deadline_hits,memory_failures,
 reloads,reload_failures,ticks,queue_ready}_total`` and ``wasmd_plugin_call_duration_seconds``.
 
-Merge rule (:func:`merge`, :class:`MetricSet`: ``wasmd/metrics_merge.py``, since the
+Merge rule (:func:`merge`, :class:`MetricSet`: ``wasmd/kernel/metric_set.py``, since the
 supervisor aggregates its workers with them and never imports ``workers``): series with
 the same name and labels are **summed**: counters, histogram buckets/sum/count, and gauges too.
 Envoy's stats are process-wide, so all its per-thread VMs add into one gauge; summing the
@@ -38,8 +38,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wasmd.metrics_merge import Labels, MetricSet
-from wasmd.metrics_merge import merge as merge  # re-exported: the rule lives in wasmd
+from wasmd.kernel.metric_set import Labels, MetricSet
+from wasmd.kernel.metric_set import merge as merge  # re-exported: the rule lives in wasmd
 from workers.abi.types import MetricType
 from workers.contexts.callstats import CallStats
 from workers.contexts.metrics import HISTOGRAM_BUCKETS, Metrics
@@ -193,5 +193,5 @@ def render(service: WorkerService, rules: Sequence[TagRule] | None = GO_SDK_TAGS
 
 
 def snapshot(service: WorkerService, rules: Sequence[TagRule] | None = GO_SDK_TAGS) -> list[Any]:
-    """The worker's metrics as a compact snapshot for its heartbeat (see wasmd.metrics_merge)."""
+    """The worker's metrics as a compact snapshot for its heartbeat (wasmd.kernel.metric_set)."""
     return worker_metrics(service, rules).snapshot()

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wasmd.config import DaemonConfig, default_config, load_config, parse_config
-from wasmd.errors import ConfigError, PluginLoadError
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
+from wasmd.kernel.config import DaemonConfig, default_config, load_config, parse_config
+from wasmd.kernel.errors import ConfigError, PluginLoadError
 from workers import config_bridge, metrics_export
 from workers.contexts import shared_remote
 from workers.faces.extproc import ExtProcServer
@@ -141,7 +141,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"wasmd worker: {exc}", file=sys.stderr)
         return EXIT_LOAD_ERROR
     harden(config.daemon.worker_data_limit_mib)
-    from wasmd import logs
+    from wasmd.kernel import logs
 
     logs.configure(config.daemon.log_level, stream=sys.stderr)
     import uvloop
@@ -245,7 +245,7 @@ class WorkerRunner:
             except PluginLoadError as exc:
                 # Say which plugin, so the supervisor can quarantine it and keep serving
                 # the chains that do not need it.
-                self._send({"t": wire.LOAD_FAILED, "plugin": exc.plugin, "error": str(exc)})
+                self._send({"t": ctl.LOAD_FAILED, "plugin": exc.plugin, "error": str(exc)})
                 if self._writer is not None:
                     await self._writer.drain()
                 raise
@@ -288,7 +288,7 @@ class WorkerRunner:
         else:
             self.extproc = ExtProcServer(self.service, path, streamed_bodies=streamed)
         await self.extproc.start(mode=daemon.native_socket_mode)
-        from wasmd.logs import get_logger
+        from wasmd.kernel.logs import get_logger
 
         get_logger(component="worker", slot=self.args.slot).info(
             "extproc_serving",
@@ -305,16 +305,16 @@ class WorkerRunner:
         asyncio.create_task(self._control(reader))
 
     async def _control(self, reader: asyncio.StreamReader) -> None:
-        frames = wire.FrameReader()
+        frames = ctl.FrameReader()
         while True:
             data = await reader.read(65536)
             if not data:
                 self._finish(EXIT_OK)  # the supervisor is gone
                 return
             for message in frames.feed(data):
-                if message["t"] == wire.DRAIN:
+                if message["t"] == ctl.DRAIN:
                     asyncio.create_task(self._drain(float(message.get("timeout_s", 30.0))))
-                elif message["t"] == wire.STOP:
+                elif message["t"] == ctl.STOP:
                     self._finish(EXIT_OK)
 
     async def _drain(self, timeout_s: float) -> None:
@@ -328,14 +328,14 @@ class WorkerRunner:
 
     def _send(self, message: dict[str, Any]) -> None:
         if self._writer is not None and not self._writer.is_closing():
-            self._writer.write(wire.encode(message))
+            self._writer.write(ctl.encode(message))
 
     def _ready(self) -> dict[str, Any]:
         shas = {
             s.name: hashlib.sha256(s.module.read_bytes()).hexdigest() for s in self.config.plugins
         }
         return {
-            "t": wire.READY,
+            "t": ctl.READY,
             "quarantined": list(self.args.quarantine),
             "pid": os.getpid(),
             "slot": self.args.slot,
@@ -355,7 +355,7 @@ class WorkerRunner:
         stats: object = self.server.stats() if self.server is not None else {}
         envoy: object = self.extproc.stats() if self.extproc is not None else {}
         message = {
-            "t": wire.HEARTBEAT,
+            "t": ctl.HEARTBEAT,
             "requests": _stat(stats, "requests") + _stat(envoy, "streams"),
             "in_flight": _stat(stats, "in_flight") + _stat(envoy, "in_flight"),
             "plugins": plugin_stats(self.service),

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from wasmd.errors import PluginLoadError, PluginTrap, WasmdError
+from wasmd.kernel.errors import PluginLoadError, PluginTrap, WasmdError
 from workers.abi.types import WasmResult
 from workers.callouts.dispatch import CalloutDispatcher
 from workers.callouts.messages import GrpcCallRequest, HttpCallRequest

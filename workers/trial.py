@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.errors import PluginLoadError
 from workers.abi.types import LogLevel
 from workers.contexts.exchange import Exchange, FinalResponse, Step
 from workers.contexts.maps import Pair

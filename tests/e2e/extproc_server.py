@@ -19,7 +19,7 @@ from typing import Any
 from tests.e2e.envoy_config import connection_manager
 from tests.helpers.manifest import PluginSpec
 from tests.integration.support import config_for
-from wasmd.envoy_config import Phases, cluster_for, ext_proc_filter, module_phases
+from wasmd.proxies.envoy import Phases, cluster_for, ext_proc_filter, module_phases
 from workers.contexts.plugin import PluginConfig
 from workers.faces.extproc import ExtProcServer
 from workers.faces.extproc_grpcio import GrpcioExtProcServer

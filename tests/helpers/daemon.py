@@ -6,7 +6,7 @@
   process group, killed with its workers at the end of the test) and observes it through
   the admin socket and the ``wasmd`` CLI.
 - ``Load`` drives native-client exchanges from N concurrent tasks (each with its own
-  ``wasmd.client.Client``, so its own connection and, by the kernel's choice, its own
+  ``wasmd.clients.native.Client``, so its own connection and, by the kernel's choice, its own
   worker) on an event loop in a background thread, and records every exchange with its
   start and end time, so a test can attribute each failure to what it did at a given
   moment (a kill, a SIGSTOP, a reload).
@@ -28,7 +28,7 @@ from typing import Any
 from tests.helpers.procs import Completed, Spawned, run, spawn, wait_for
 from wasmd.admin.client import AdminClient
 from wasmd.admin.model import DaemonStatus, SlotState
-from wasmd.client import Client, ExchangeResult
+from wasmd.clients.native import Client, ExchangeResult
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS = REPO / "plugins"

@@ -26,7 +26,7 @@ from tests.unit.admin import samples
 from wasmd.admin import model
 from wasmd.admin.client import AdminClient
 from wasmd.admin.server import AdminServer
-from wasmd.errors import WasmdError
+from wasmd.kernel.errors import WasmdError
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -42,10 +42,10 @@ from tests.helpers.daemon import (
     write_config,
 )
 from tests.helpers.procs import wait_for
-from wasmd import protocol as p
 from wasmd.admin.model import DaemonStatus, SlotState
-from wasmd.client import Client
-from wasmd.errors import WorkerUnavailable
+from wasmd.clients.native import Client
+from wasmd.kernel import native_protocol as p
+from wasmd.kernel.errors import WorkerUnavailable
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -1,5 +1,5 @@
 """The native face end to end: real plugins in a real WorkerService, served on a real Unix
-socket by NativeServer (in a background thread with its own loop), driven by wasmd.client
+socket by NativeServer (in a background thread with its own loop), driven by wasmd.clients.native
 or by raw bytes on a socket."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import msgpack
 import pytest
 
 from tests.helpers.procs import wait_for
-from wasmd import protocol as p
-from wasmd.client import Client, ServerError, StreamRefused
-from wasmd.config import REPO_PLUGINS_DIR
+from wasmd.clients.native import Client, ServerError, StreamRefused
+from wasmd.kernel import native_protocol as p
+from wasmd.kernel.config import REPO_PLUGINS_DIR
 from workers.contexts.plugin import PluginConfig
 from workers.faces.native import NativeServer
 from workers.service import PluginSource, WorkerService

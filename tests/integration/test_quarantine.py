@@ -24,7 +24,7 @@ from tests.helpers.daemon import (
     write_config,
 )
 from wasmd.admin.model import DaemonStatus, ReloadOutcome, RolloutState, SlotState
-from wasmd.client import Client
+from wasmd.clients.native import Client
 
 pytestmark = pytest.mark.timeout(120)
 REQUEST = ((b":method", b"GET"), (b":path", b"/"), (b":authority", b"x"), (b":scheme", b"http"))

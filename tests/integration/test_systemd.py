@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.procs import run
-from wasmd import systemd
+from wasmd.supervisor import systemd
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -171,7 +171,7 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
 
 
 def test_unit_keeps_the_jit_working_and_the_drain_whole() -> None:
-    from wasmd.config import default_config
+    from wasmd.kernel.config import default_config
 
     service = unit_service_section()
     assert service["Type"] == "notify"
@@ -188,7 +188,7 @@ def test_unit_keeps_the_jit_working_and_the_drain_whole() -> None:
 
 
 def test_example_config_loads_and_matches_the_unit(tmp_path: Path) -> None:
-    from wasmd.config import load_config
+    from wasmd.kernel.config import load_config
 
     plugins = REPO / "plugins" / "as" / "build"
     config = tmp_path / "wasmd.toml"

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers.manifest import PLUGINS_ROOT
-from wasmd.errors import PluginTrap
+from wasmd.kernel.errors import PluginTrap
 from workers import metrics_export
 from workers.contexts.exchange import Step
 from workers.contexts.plugin import PluginConfig, PluginVm

@@ -21,7 +21,7 @@ import wasmtime
 from tests.helpers.manifest import REPO_ROOT
 from tests.helpers.procs import run
 from tests.integration.support import Plugin, config_for, drive, spec, wat
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.kernel.errors import PluginLoadError, PluginTrap
 from workers import trial
 from workers.abi.types import WasmResult
 from workers.contexts.logsink import LogSink

@@ -1,12 +1,12 @@
-"""wasmd.client's connection (_Link) against a fake transport: when frames are written."""
+"""wasmd.clients.native's connection (_Link) against a fake transport: when frames are written."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from wasmd import protocol as p
-from wasmd.client import Client, _Link
+from wasmd.clients.native import Client, _Link
+from wasmd.kernel import native_protocol as p
 
 HEADERS = ((b":path", b"/"),)
 

@@ -1,4 +1,4 @@
-"""wasmd.config: parsing, defaults, and one case per error path (file, key, what is wrong)."""
+"""wasmd.kernel.config: parsing, defaults, one case per error path (file, key, what is wrong)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from wasmd.config import REPO_PLUGINS_DIR, default_config, load_config
-from wasmd.errors import ConfigError, PluginLoadError
+from wasmd.kernel.config import REPO_PLUGINS_DIR, default_config, load_config
+from wasmd.kernel.errors import ConfigError, PluginLoadError
 from workers.abi.types import LogLevel
 from workers.config_bridge import plugin_config, plugin_source, read_module
 from workers.contexts.plugin import FailurePolicy

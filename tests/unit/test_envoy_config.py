@@ -1,4 +1,4 @@
-"""wasmd/envoy_config.py: the processing mode Envoy is told to use for a chain."""
+"""wasmd/proxies/envoy.py: the processing mode Envoy is told to use for a chain."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from wasmd import envoy_config as ec
-from wasmd.config import REPO_PLUGINS_DIR, load_config
+from wasmd.kernel.config import REPO_PLUGINS_DIR, load_config
+from wasmd.proxies import envoy as ec
 
 BODY_REWRITE = REPO_PLUGINS_DIR / "as" / "build" / "body_rewrite.wasm"
 RUST_HEADERS = REPO_PLUGINS_DIR / "rust" / "build" / "headers.wasm"

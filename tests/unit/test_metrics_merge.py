@@ -1,4 +1,4 @@
-"""wasmd/metrics_merge.py: snapshots that workers ship in heartbeats, and the sum rule."""
+"""wasmd/kernel/metric_set.py: snapshots that workers ship in heartbeats, and the sum rule."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import msgpack
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from wasmd.metrics_merge import MONOTONIC_KINDS, MetricSet
+from wasmd.kernel.metric_set import MONOTONIC_KINDS, MetricSet
 
 
 def _worker(requests: float, inflight: float) -> MetricSet:

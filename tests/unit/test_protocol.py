@@ -1,4 +1,4 @@
-"""wasmd.protocol: framing, codec round trips, the per-stream rules, and decoder fuzzing."""
+"""wasmd.kernel.native_protocol: framing, codec round trips, per-stream rules, decoder fuzzing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wasmd import protocol as p
-from wasmd.protocol import Connection, ErrorCode, MsgType, Role
+from wasmd.kernel import native_protocol as p
+from wasmd.kernel.native_protocol import Connection, ErrorCode, MsgType, Role
 
 HEADERS = ((b":path", b"/"), (b"x-a", b"1"))
 

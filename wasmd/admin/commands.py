@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from wasmd.admin import model, render
 from wasmd.admin.errors import AdminError, AdminUnavailable
-from wasmd.errors import ConfigError
+from wasmd.kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from wasmd.admin.client import AdminClient
@@ -82,7 +82,7 @@ def admin_socket_path(args: argparse.Namespace) -> Path:
     """Where to reach the daemon: --admin-socket, else the (given or default) config's."""
     if args.admin_socket is not None:
         return Path(args.admin_socket)
-    from wasmd import config
+    from wasmd.kernel import config
 
     cfg = config.load_config(args.config) if args.config else config.default_config()
     return Path(cfg.daemon.admin_socket)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from wasmd.admin import model
 from wasmd.admin._proto import admin_pb2 as pb
-from wasmd.errors import ProtocolError
+from wasmd.kernel.errors import ProtocolError
 
 E = TypeVar("E")
 

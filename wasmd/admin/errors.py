@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wasmd.errors import WasmdError
+from wasmd.kernel.errors import WasmdError
 
 
 class AdminError(WasmdError):

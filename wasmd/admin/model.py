@@ -145,7 +145,7 @@ class SupervisorControl(Protocol):
     Every method runs on the supervisor's asyncio loop. The sync methods must not block
     (serve from state the loop already holds). The async ones may take as long as the
     operation does; the client's deadline bounds the wait, and a cancelled call must not
-    cancel the rollout or drain it started. Raising ``wasmd.errors.WasmdError`` reports
+    cancel the rollout or drain it started. Raising ``wasmd.kernel.errors.WasmdError`` reports
     its message to the caller as a failed precondition; anything else is an internal error.
     """
 

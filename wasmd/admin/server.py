@@ -30,8 +30,8 @@ from wasmd.admin import convert
 from wasmd.admin._proto import admin_pb2 as pb
 from wasmd.admin._proto import admin_pb2_grpc as pb_grpc
 from wasmd.admin.model import SupervisorControl
-from wasmd.errors import ConfigError, WasmdError
-from wasmd.logs import get_logger
+from wasmd.kernel.errors import ConfigError, WasmdError
+from wasmd.kernel.logs import get_logger
 
 T = TypeVar("T")
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import psutil
 
-from wasmd.errors import ProtocolError
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
+from wasmd.kernel.errors import ProtocolError
 
 OnMessage = Callable[[int, dict[str, Any]], None]
 OnExit = Callable[[int, int], None]
@@ -69,7 +69,7 @@ class WorkerProcess:
         loop.add_reader(self._pidfd, self._reap, on_exit)
 
     async def _read(self, reader: asyncio.StreamReader, on_message: OnMessage) -> None:
-        frames = wire.FrameReader()
+        frames = ctl.FrameReader()
         try:
             while data := await reader.read(65536):
                 for message in frames.feed(data):
@@ -94,7 +94,7 @@ class WorkerProcess:
 
     def send(self, message: dict[str, Any]) -> None:
         if self._writer is not None and not self._writer.is_closing():
-            self._writer.write(wire.encode(message))
+            self._writer.write(ctl.encode(message))
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.returncode is None:

@@ -25,17 +25,17 @@ from typing import Any
 
 from wasmd import __version__
 from wasmd.admin import model
-from wasmd.config import DaemonConfig, DaemonSettings, load_config, parse_config
-from wasmd.errors import ConfigError, WasmdError
-from wasmd.logs import get_logger
-from wasmd.metrics_merge import KINDS, MONOTONIC_KINDS, MetricSet
+from wasmd.kernel import control as ctl
+from wasmd.kernel.config import DaemonConfig, DaemonSettings, load_config, parse_config
+from wasmd.kernel.errors import ConfigError, WasmdError
+from wasmd.kernel.logs import get_logger
+from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.supervisor import policy as p
-from wasmd.supervisor import wire
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
-from wasmd.systemd import Notifier
+from wasmd.supervisor.systemd import Notifier
 
 TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
 LISTEN_BACKLOG = 1024  # connections queued while every worker is busy or restarting
@@ -256,7 +256,7 @@ class Supervisor:
                     self._spawn(wid, slot, generation)
                 case p.Drain(wid, timeout_s):
                     self.log.info("drain", wid=wid, pid=self._pid(wid), slot=self._slot(wid))
-                    self._send(wid, {"t": wire.DRAIN, "timeout_s": timeout_s})
+                    self._send(wid, {"t": ctl.DRAIN, "timeout_s": timeout_s})
                 case p.Kill(wid, reason):
                     self.log.warning("kill", wid=wid, pid=self._pid(wid), reason=reason)
                     if wid in self.procs:
@@ -319,7 +319,7 @@ class Supervisor:
             return
         now = self.clock()
         kind = message["t"]
-        if kind == wire.READY:
+        if kind == ctl.READY:
             proc.ready = message
             self.log.info(
                 "ready", wid=wid, pid=proc.pid, slot=proc.spec.slot, generation=proc.spec.generation
@@ -328,10 +328,10 @@ class Supervisor:
             # shows a READY worker with the RSS it had at spawn.
             self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
             self._apply(self.policy.handle(p.Ready(wid), now))
-        elif kind == wire.LOAD_FAILED and isinstance(message.get("plugin"), str):
+        elif kind == ctl.LOAD_FAILED and isinstance(message.get("plugin"), str):
             failures = self._load_failures.setdefault(proc.spec.generation, {})
             failures[message["plugin"]] = str(message.get("error", ""))
-        elif kind == wire.HEARTBEAT:
+        elif kind == ctl.HEARTBEAT:
             proc.last_heartbeat = message
             if isinstance(message.get("metrics"), list):
                 self._worker_metrics[wid] = message["metrics"]
@@ -657,14 +657,14 @@ def _refuse_if_live(path: Path) -> None:
 
 def serve(config_path: Path | None) -> int:
     """``wasmd serve``: run the supervisor until stopped; 0 on a clean stop, 78 on bad config."""
-    from wasmd.config import default_config
+    from wasmd.kernel.config import default_config
 
     try:
         config = load_config(config_path) if config_path is not None else default_config()
     except ConfigError as exc:
         print(f"wasmd serve: {exc}", file=sys.stderr)
         return 78  # EX_CONFIG: systemd's Restart= should not hammer a broken file
-    from wasmd import logs
+    from wasmd.kernel import logs
 
     logs.configure(config.daemon.log_level, stream=sys.stdout)
     try:

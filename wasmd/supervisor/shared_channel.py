@@ -18,9 +18,9 @@ import contextlib
 import socket
 from collections.abc import Callable
 
-from wasmd.errors import ProtocolError
-from wasmd.logs import get_logger
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
+from wasmd.kernel.errors import ProtocolError
+from wasmd.kernel.logs import get_logger
 from wasmd.supervisor.shared_store import QueueReady, SharedStore, serve
 
 RECV_BYTES = 1 << 16
@@ -36,7 +36,7 @@ class _Peer:
         self.wid = wid
         self.sock = sock
         self.loop = loop
-        self.frames = wire.SharedFrameReader()
+        self.frames = ctl.SharedFrameReader()
         self.pending = bytearray()
         self.closed = False
         sock.setblocking(False)
@@ -130,7 +130,7 @@ class SharedChannels:
     def _serve(self, peer: _Peer, frame: list[object]) -> None:
         reply, push = serve(self.store, peer.wid, frame)
         self.calls += 1
-        peer.write(wire.encode_shared([wire.SHARED_REPLY, *reply]))
+        peer.write(ctl.encode_shared([ctl.SHARED_REPLY, *reply]))
         if push is not None:
             self._push(push)
 
@@ -139,4 +139,4 @@ class SharedChannels:
         if target is None:
             return  # owner exited between registration and now: nothing to deliver
         self.pushes += 1
-        target.write(wire.encode_shared([wire.SHARED_QUEUE_READY, push.queue_id, push.owner.token]))
+        target.write(ctl.encode_shared([ctl.SHARED_QUEUE_READY, push.queue_id, push.owner.token]))

@@ -14,7 +14,7 @@ proxy-wasm-cpp-host), but one instance serves every worker of the daemon:
 4. A worker that dies loses its registrations (``forget_worker``); its queues keep their
    data, and the next registration takes ownership.
 
-``serve`` is the request dispatch of the shared channel (``wire.SHARED_*`` frames): a
+``serve`` is the request dispatch of the shared channel (``ctl.SHARED_*`` frames): a
 request from worker ``wid`` in, the reply and an optional push to another worker out.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
 
 CAS_MASK = 0xFFFFFFFF  # proxy-wasm CAS values are u32
 
@@ -131,20 +131,20 @@ def serve(store: SharedStore, wid: int, request: list[Any]) -> tuple[list[Any], 
     """
     try:
         op = request[0]
-        if op == wire.SHARED_GET:
+        if op == ctl.SHARED_GET:
             found = store.get(request[1], request[2])
             if found is None:
                 return [StoreResult.NOT_FOUND], None
             return [StoreResult.OK, found[0], found[1]], None
-        if op == wire.SHARED_SET:
+        if op == ctl.SHARED_SET:
             return [store.set(request[1], request[2], request[3], request[4])], None
-        if op == wire.SHARED_REGISTER:
+        if op == ctl.SHARED_REGISTER:
             return [store.register(request[1], request[2], QueueOwner(wid, request[3]))], None
-        if op == wire.SHARED_RESOLVE:
+        if op == ctl.SHARED_RESOLVE:
             return [store.resolve(request[1], request[2]) or 0], None
-        if op == wire.SHARED_ENQUEUE:
+        if op == ctl.SHARED_ENQUEUE:
             return _enqueue(store, wid, request[1], request[2])
-        if op == wire.SHARED_DEQUEUE:
+        if op == ctl.SHARED_DEQUEUE:
             result, value = store.dequeue(request[1])
             return [result, value], None
     except (IndexError, TypeError) as exc:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from wasmd.admin import model
-from wasmd.config import DaemonConfig
+from wasmd.kernel.config import DaemonConfig
 
 BUCKETS_PER_DOUBLING = 4  # matches workers/contexts/callstats.py
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.errors import PluginLoadError
 from workers.abi.types import BufferType, MapType, WasmResult
 from workers.callouts.messages import (
     GrpcCallRequest,

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from wasmd.errors import PluginTrap
+from wasmd.kernel.errors import PluginTrap
 from workers.abi.types import LogLevel
 from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
 from workers.contexts.plugin import FailurePolicy, PluginVm

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wasmd.logs import get_logger
+from wasmd.kernel.logs import get_logger
 from workers.abi.types import LogLevel
 
 MAX_LINES_PER_S = 1000  # a healthy plugin logs far less; a flood is cut here

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.kernel.errors import PluginLoadError, PluginTrap
 from workers.abi.host import Buffer, HeaderMap, ProxyAbi
 from workers.abi.linking import Phase, make_resolver
 from workers.abi.types import (

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.kernel.errors import PluginLoadError, PluginTrap
 from workers.contexts.plugin import FailurePolicy, PluginVm
 
 RELOAD_BACKOFF_BASE_S = 1.0  # Envoy's ReloadConfig default base interval

@@ -1,7 +1,7 @@
 """Shared data and queues backed by the supervisor's daemon-wide store.
 
 ``SharedData``/``SharedQueues`` (workers/contexts/shared.py) over the worker's end of the
-shared channel (``wire.SHARED_*``, a socketpair of its own, so a slow heartbeat or a big
+shared channel (``ctl.SHARED_*``, a socketpair of its own, so a slow heartbeat or a big
 metrics frame on the control channel never delays a shared-data call). The proxy_* host
 calls are synchronous inside a guest call, so each call here is a blocking request and
 reply on that socket, one at a time (no request ids needed).
@@ -24,8 +24,8 @@ import weakref
 from collections import deque
 from typing import Any
 
-from wasmd.errors import WasmdError
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
+from wasmd.kernel.errors import WasmdError
 from workers.abi.types import WasmResult
 from workers.contexts.shared import QueueReadyListener
 
@@ -48,7 +48,7 @@ class SharedLink:
         self._poll = select.poll()
         self._poll.register(sock.fileno(), select.POLLIN)
         self._timeout_ms = int(timeout_s * 1000)
-        self._frames = wire.SharedFrameReader()
+        self._frames = ctl.SharedFrameReader()
         self._replies: deque[list[Any]] = deque()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,7 +62,7 @@ class SharedLink:
             if self.broken is not None:
                 raise SharedStoreUnavailable(f"shared store unavailable: {self.broken}")
             try:
-                self._send(wire.encode_shared(request))
+                self._send(ctl.encode_shared(request))
                 while not self._replies:
                     self._take(self._recv())
             except (OSError, WasmdError) as exc:
@@ -106,7 +106,7 @@ class SharedLink:
         if not data:
             raise SharedStoreUnavailable("the supervisor closed the shared channel")
         for frame in self._frames.feed(data):
-            if frame[0] == wire.SHARED_REPLY:
+            if frame[0] == ctl.SHARED_REPLY:
                 self._replies.append(frame)
             else:
                 for handler in self.on_push:
@@ -135,13 +135,13 @@ class RemoteSharedData:
         self._link = link
 
     def get(self, vm_id: str, key: bytes) -> tuple[bytes, int] | None:
-        reply = self._link.call([wire.SHARED_GET, vm_id, key])
+        reply = self._link.call([ctl.SHARED_GET, vm_id, key])
         if reply[1] != WasmResult.OK:
             return None
         return bytes(reply[2]), int(reply[3])
 
     def set(self, vm_id: str, key: bytes, value: bytes, cas: int) -> WasmResult:
-        return WasmResult(self._link.call([wire.SHARED_SET, vm_id, key, value, cas])[1])
+        return WasmResult(self._link.call([ctl.SHARED_SET, vm_id, key, value, cas])[1])
 
 
 class RemoteSharedQueues:
@@ -158,20 +158,20 @@ class RemoteSharedQueues:
 
     def register(self, vm_id: str, name: bytes, owner: object) -> int:
         token = self._token(owner)
-        return int(self._link.call([wire.SHARED_REGISTER, vm_id, name, token])[1])
+        return int(self._link.call([ctl.SHARED_REGISTER, vm_id, name, token])[1])
 
     def resolve(self, vm_id: str, name: bytes) -> int | None:
-        return int(self._link.call([wire.SHARED_RESOLVE, vm_id, name])[1]) or None
+        return int(self._link.call([ctl.SHARED_RESOLVE, vm_id, name])[1]) or None
 
     def enqueue(self, queue_id: int, value: bytes) -> WasmResult:
-        reply = self._link.call([wire.SHARED_ENQUEUE, queue_id, value])
+        reply = self._link.call([ctl.SHARED_ENQUEUE, queue_id, value])
         result = WasmResult(reply[1])
         if result is WasmResult.OK and reply[2]:
             self._announce(queue_id, int(reply[2]))
         return result
 
     def dequeue(self, queue_id: int) -> tuple[WasmResult, bytes]:
-        reply = self._link.call([wire.SHARED_DEQUEUE, queue_id])
+        reply = self._link.call([ctl.SHARED_DEQUEUE, queue_id])
         return WasmResult(reply[1]), bytes(reply[2])
 
     def add_ready_listener(self, listener: QueueReadyListener) -> None:
@@ -199,7 +199,7 @@ class RemoteSharedQueues:
         return owner if owner is not None else self._pinned.get(token)
 
     def _pushed(self, frame: list[Any]) -> None:
-        if frame[0] == wire.SHARED_QUEUE_READY:
+        if frame[0] == ctl.SHARED_QUEUE_READY:
             self._announce(int(frame[1]), int(frame[2]))
 
     def _announce(self, queue_id: int, token: int) -> None:

@@ -34,8 +34,8 @@ from envoy.type.v3 import http_status_pb2
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import DecodeError
 
-from wasmd.errors import WasmdError
-from wasmd.logs import get_logger
+from wasmd.kernel.errors import WasmdError
+from wasmd.kernel.logs import get_logger
 from workers.contexts import metadata
 from workers.contexts.exchange import FinalResponse, Step
 from workers.contexts.maps import Pair

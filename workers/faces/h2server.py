@@ -19,7 +19,7 @@ from enum import IntEnum
 from typing import Protocol, cast
 from urllib.parse import quote
 
-from wasmd.logs import get_logger
+from wasmd.kernel.logs import get_logger
 from workers.faces import h2core as h2
 
 log = get_logger(face="grpc")

@@ -1,7 +1,8 @@
 """Header mutations by diff: what a face tells the proxy to change, from before/after maps.
 
 Pure functions, shared by the native face and the Envoy ext_proc face. The proxy applies a
-mutation as ``wasmd.protocol.apply_mutation`` does: drop every name in ``remove``, then give
+mutation as ``wasmd.kernel.native_protocol.apply_mutation`` does: drop every name in
+``remove``, then give
 every name in ``set`` exactly the values listed there. Names compare lower-cased (the
 plugins see Envoy's lower-case header maps).
 """

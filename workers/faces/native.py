@@ -1,4 +1,4 @@
-"""The worker's native face: the msgpack protocol (wasmd/protocol.py) on a Unix socket.
+"""The worker's native face: the msgpack protocol (wasmd.kernel.native_protocol), Unix socket.
 
 One ``AsyncExchange`` per stream. Each phase message runs that phase through the chain
 and answers with what the plugins decided: CONTINUE with the header mutations (by diff)
@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from wasmd import protocol as p
-from wasmd.errors import WasmdError
-from wasmd.logs import get_logger
+from wasmd.kernel import native_protocol as p
+from wasmd.kernel.errors import WasmdError
+from wasmd.kernel.logs import get_logger
 from workers.contexts.exchange import Step
 from workers.faces.mutations import diff_headers, forwarded_body
 from workers.service import AsyncExchange, UnknownChain, WorkerService

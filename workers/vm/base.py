@@ -87,7 +87,7 @@ class Vm(Protocol):
     def call(self, name: str, *args: int) -> int | None:
         """Call an export under the CPU deadline.
 
-        Raises ``wasmd.errors.PluginTrap`` on a trap, deadline or memory failure; the VM
+        Raises ``wasmd.kernel.errors.PluginTrap`` on a trap, deadline or memory failure; the VM
         must be treated as failed afterwards.
         """
         ...

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.errors import PluginLoadError
 from workers.vm.base import HostFn, ImportSpec
 
 if TYPE_CHECKING:

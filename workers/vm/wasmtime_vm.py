@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.kernel.errors import PluginLoadError, PluginTrap
 from workers.vm.base import GuestMemoryError, HostFn, HostTrap, ImportSpec, Shortcut, ShortcutFn
 from workers.vm.shim import SHIM_WAT, SLOW_IMPORT, ShortcutShim
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from tests.unit.admin import samples
 from wasmd.admin import convert, model
 from wasmd.admin._proto import admin_pb2 as pb
-from wasmd.errors import ProtocolError
+from wasmd.kernel.errors import ProtocolError
 
 
 def _over_the_wire(message: Any) -> Any:

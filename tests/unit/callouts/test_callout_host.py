@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.errors import PluginLoadError
 from workers.abi.types import BufferType, MapType, WasmResult
 from workers.callouts.messages import (
     GrpcClose,

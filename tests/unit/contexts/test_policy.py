@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wasmd.errors import PluginLoadError, PluginTrap
+from wasmd.kernel.errors import PluginLoadError, PluginTrap
 from workers.contexts.plugin import FailurePolicy
 from workers.contexts.policy import (
     RELOAD_BACKOFF_CAP_S,

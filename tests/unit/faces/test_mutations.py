@@ -1,4 +1,4 @@
-"""workers.faces.mutations: the header diff, checked against wasmd.protocol.apply_mutation."""
+"""workers.faces.mutations: the header diff, checked against native_protocol.apply_mutation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wasmd.protocol import apply_mutation
+from wasmd.kernel.native_protocol import apply_mutation
 from workers.faces.mutations import HeaderMutation, diff_headers, forwarded_body, group
 
 Pairs = list[tuple[bytes, bytes]]

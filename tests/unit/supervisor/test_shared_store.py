@@ -12,8 +12,8 @@ from typing import Any
 import msgpack
 import pytest
 
-from wasmd.errors import ProtocolError
-from wasmd.supervisor import wire
+from wasmd.kernel import control as ctl
+from wasmd.kernel.errors import ProtocolError
 from wasmd.supervisor.shared_store import QueueOwner, QueueReady, SharedStore, StoreResult, serve
 from workers.contexts.shared import LocalSharedData, LocalSharedQueues
 
@@ -144,13 +144,13 @@ def test_a_dead_worker_loses_its_registrations_but_not_the_data() -> None:
 @pytest.mark.parametrize(
     ("request_", "reply"),
     [
-        ([wire.SHARED_GET, "vm", b"k"], [NOT_FOUND]),
-        ([wire.SHARED_SET, "vm", b"k", b"v", 0], [OK]),
-        ([wire.SHARED_SET, "vm", b"k", b"v", 7], [MISMATCH]),
-        ([wire.SHARED_RESOLVE, "vm", b"q"], [0]),
-        ([wire.SHARED_REGISTER, "vm", b"q", 3], [1]),
-        ([wire.SHARED_ENQUEUE, 5, b"x"], [NOT_FOUND, 0]),
-        ([wire.SHARED_DEQUEUE, 5], [NOT_FOUND, b""]),
+        ([ctl.SHARED_GET, "vm", b"k"], [NOT_FOUND]),
+        ([ctl.SHARED_SET, "vm", b"k", b"v", 0], [OK]),
+        ([ctl.SHARED_SET, "vm", b"k", b"v", 7], [MISMATCH]),
+        ([ctl.SHARED_RESOLVE, "vm", b"q"], [0]),
+        ([ctl.SHARED_REGISTER, "vm", b"q", 3], [1]),
+        ([ctl.SHARED_ENQUEUE, 5, b"x"], [NOT_FOUND, 0]),
+        ([ctl.SHARED_DEQUEUE, 5], [NOT_FOUND, b""]),
     ],
 )
 def test_serve_replies(request_: list[Any], reply: list[Any]) -> None:
@@ -159,15 +159,15 @@ def test_serve_replies(request_: list[Any], reply: list[Any]) -> None:
 
 def test_serve_get_returns_value_and_cas() -> None:
     store = SharedStore()
-    serve(store, 1, [wire.SHARED_SET, "vm", b"k", b"v", 0])
-    assert serve(store, 2, [wire.SHARED_GET, "vm", b"k"]) == ([OK, b"v", 1], None)
+    serve(store, 1, [ctl.SHARED_SET, "vm", b"k", b"v", 0])
+    assert serve(store, 2, [ctl.SHARED_GET, "vm", b"k"]) == ([OK, b"v", 1], None)
 
 
 def test_serve_enqueue_notifies_own_worker_inline_and_others_by_push() -> None:
     store = SharedStore()
-    (qid,), _ = serve(store, 1, [wire.SHARED_REGISTER, "vm", b"q", 42])
-    assert serve(store, 1, [wire.SHARED_ENQUEUE, qid, b"a"]) == ([OK, 42], None)
-    assert serve(store, 2, [wire.SHARED_ENQUEUE, qid, b"b"]) == (
+    (qid,), _ = serve(store, 1, [ctl.SHARED_REGISTER, "vm", b"q", 42])
+    assert serve(store, 1, [ctl.SHARED_ENQUEUE, qid, b"a"]) == ([OK, 42], None)
+    assert serve(store, 2, [ctl.SHARED_ENQUEUE, qid, b"b"]) == (
         [OK, 0],
         QueueReady(qid, QueueOwner(1, 42)),
     )
@@ -175,7 +175,7 @@ def test_serve_enqueue_notifies_own_worker_inline_and_others_by_push() -> None:
 
 @pytest.mark.parametrize(
     "request_",
-    [[99], [wire.SHARED_GET], [wire.SHARED_SET, "vm", b"k"], [wire.SHARED_GET, "vm", [1]]],
+    [[99], [ctl.SHARED_GET], [ctl.SHARED_SET, "vm", b"k"], [ctl.SHARED_GET, "vm", [1]]],
 )
 def test_serve_rejects_malformed_requests(request_: list[Any]) -> None:
     with pytest.raises(ValueError):
@@ -184,25 +184,25 @@ def test_serve_rejects_malformed_requests(request_: list[Any]) -> None:
 
 # -- framing -----------------------------------------------------------------------------
 def test_shared_frames_split_anywhere_decode_in_order() -> None:
-    data = wire.encode_shared([wire.SHARED_GET, "vm", b"k"]) + wire.encode_shared(
-        [wire.SHARED_REPLY, OK, b"v" * 300, 7]
+    data = ctl.encode_shared([ctl.SHARED_GET, "vm", b"k"]) + ctl.encode_shared(
+        [ctl.SHARED_REPLY, OK, b"v" * 300, 7]
     )
     for cut in range(len(data) + 1):
-        reader = wire.SharedFrameReader()
+        reader = ctl.SharedFrameReader()
         got = reader.feed(data[:cut]) + reader.feed(data[cut:])
-        assert got == [[wire.SHARED_GET, "vm", b"k"], [wire.SHARED_REPLY, OK, b"v" * 300, 7]]
+        assert got == [[ctl.SHARED_GET, "vm", b"k"], [ctl.SHARED_REPLY, OK, b"v" * 300, 7]]
 
 
 @pytest.mark.parametrize(
     "frame",
     [
-        wire.HEADER.pack(100) + b"x",  # oversized for the limit below
-        wire.HEADER.pack(1) + b"\xc1",  # reserved msgpack byte
-        wire.HEADER.pack(1) + msgpack.packb({}),  # not an array
-        wire.encode_shared([]),  # no op code
-        wire.encode_shared(["get"]),  # op code not an int
+        ctl.HEADER.pack(100) + b"x",  # oversized for the limit below
+        ctl.HEADER.pack(1) + b"\xc1",  # reserved msgpack byte
+        ctl.HEADER.pack(1) + msgpack.packb({}),  # not an array
+        ctl.encode_shared([]),  # no op code
+        ctl.encode_shared(["get"]),  # op code not an int
     ],
 )
 def test_bad_shared_frames_raise_protocol_error(frame: bytes) -> None:
     with pytest.raises(ProtocolError):
-        wire.SharedFrameReader(max_frame_bytes=50).feed(frame)
+        ctl.SharedFrameReader(max_frame_bytes=50).feed(frame)

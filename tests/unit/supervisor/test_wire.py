@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from wasmd.errors import ProtocolError
-from wasmd.supervisor.wire import HEADER, FrameReader, encode
+from wasmd.kernel.control import HEADER, FrameReader, encode
+from wasmd.kernel.errors import ProtocolError
 
 
 def test_frames_split_anywhere_decode_in_order() -> None:

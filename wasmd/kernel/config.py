@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from wasmd.errors import ConfigError
+from wasmd.kernel.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
-REPO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "plugins"
+REPO_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 FAILURE_POLICIES = ("fail_open", "fail_closed", "reload")
 UPSTREAM_SCHEMES = ("http", "https", "unix", "grpc", "grpc+unix")

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, cast
 
-from wasmd import protocol as p
-from wasmd.errors import ProtocolError, WorkerUnavailable
+from wasmd.kernel import native_protocol as p
+from wasmd.kernel.errors import ProtocolError, WorkerUnavailable
 
 DEFAULT_RETRIES = 3  # a kill -9 loop can refuse the same exchange more than once
 CONNECT_TIMEOUT_S = 5.0

@@ -40,7 +40,7 @@ from typing import Any
 
 import msgpack
 
-from wasmd.errors import ProtocolError
+from wasmd.kernel.errors import ProtocolError
 
 PROTOCOL_VERSIONS = (1,)  # what this code speaks, oldest first
 DEFAULT_MAX_FRAME_BYTES = 1 << 20  # bigger bodies go in several REQUEST_BODY/RESPONSE_BODY frames

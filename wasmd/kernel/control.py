@@ -4,7 +4,7 @@ A frame is a 4-byte big-endian length followed by one msgpack map with a ``"t"``
 message type). Workers send READY once (plugins loaded and configured, socket served),
 then HEARTBEAT every heartbeat interval; the supervisor sends DRAIN or STOP. The framing
 is pure (bytes in, messages out) so both ends and the tests share it; the worker side
-imports it from here (workers may import wasmd, never the other way round).
+imports it from here (both sides import ``wasmd.kernel``, never each other).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import msgpack
 
-from wasmd.errors import ProtocolError
+from wasmd.kernel.errors import ProtocolError
 
 HEADER = struct.Struct(">I")
 MAX_CONTROL_FRAME_BYTES = 16 << 20  # heartbeats with per-plugin histograms stay far below

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wasmd.errors import PluginLoadError
+from wasmd.kernel.errors import PluginLoadError
 
 _MAGIC = b"\0asm"
 _IMPORT_SECTION = 2

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmd.config import DaemonConfig
-from wasmd.errors import ConfigError, PluginLoadError
-from wasmd.wasm_info import ModuleInfo, read_module_info
+from wasmd.kernel.config import DaemonConfig
+from wasmd.kernel.errors import ConfigError, PluginLoadError
+from wasmd.kernel.module_info import ModuleInfo, read_module_info
 
 CLUSTER_NAME = "wasmd_extproc"
 CHAIN_METADATA_KEY = "x-wasmd-chain"
@@ -420,7 +420,7 @@ def add_command(sub: Any) -> None:
 def _cmd(args: Any) -> int:
     import sys
 
-    from wasmd.config import default_config, load_config
+    from wasmd.kernel.config import default_config, load_config
 
     try:
         config = load_config(args.config) if args.config else default_config()

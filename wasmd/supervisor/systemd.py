@@ -24,7 +24,7 @@ import socket
 import time
 from collections.abc import Mapping, MutableMapping
 
-from wasmd.logs import get_logger
+from wasmd.kernel.logs import get_logger
 
 # Variables systemd sets for the main process only; children must not see them.
 SYSTEMD_ONLY_VARIABLES = (
