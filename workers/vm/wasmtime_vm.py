@@ -110,7 +110,15 @@ class WasmtimeVm:
         """Link ``links`` into a new linker and instantiate (runs the start section), then
         bind the memory. Raises PluginLoadError."""
         linker = wasmtime.Linker(runtime.engine)
+        defined: set[tuple[str, str]] = set()
         for spec, fn in links:
+            # The same function imported twice is valid WebAssembly (Go's wasip1 c-shared
+            # output imports fd_write twice); a linker name is defined once and serves both.
+            # Two imports of one name with different types then fail to instantiate, as the
+            # module cannot be satisfied.
+            if (spec.module, spec.name) in defined:
+                continue
+            defined.add((spec.module, spec.name))
             self._define(linker, spec, fn)
         self._set_deadline()
         try:

@@ -1,0 +1,3 @@
+module wasmd.example/goplugin
+
+go 1.24
