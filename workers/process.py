@@ -135,15 +135,19 @@ def load(path: Path | None, origin: Path | None) -> DaemonConfig:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
+    from wasmd.kernel import logs
+
+    # Logs go where the supervisor's go, in its format (logs.FORMAT_ENV), from the first line.
+    me = {"process": "worker", "pid": os.getpid(), "slot": args.slot}
+    logs.configure("info", stream=sys.stdout, process=me)
+    log = logs.get_logger(generation=args.generation)
     try:
         config = load(args.config, args.config_origin)
     except ConfigError as exc:
-        print(f"wasmd worker: {exc}", file=sys.stderr)
+        log.error("worker cannot read its config", error=str(exc))
         return EXIT_LOAD_ERROR
     harden(config.daemon.worker_data_limit_mib)
-    from wasmd.kernel import logs
-
-    logs.configure(config.daemon.log_level, stream=sys.stderr)
+    logs.configure(config.daemon.log_level, stream=sys.stdout, process=me)
     import uvloop
 
     try:
@@ -151,7 +155,7 @@ def main(argv: Sequence[str]) -> int:
             return uvloop.run(canary(config, args.plugins))
         return uvloop.run(WorkerRunner(config, args).run())
     except PluginLoadError as exc:
-        print(f"wasmd worker: {exc}", file=sys.stderr)
+        log.error("worker failed to load its plugins", error=str(exc))
         return EXIT_LOAD_ERROR
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import stat
+import subprocess
 import sys
 import threading
 from collections.abc import Coroutine, Iterator
@@ -228,6 +229,35 @@ def test_not_running_names_the_missing_path(tmp_path: Path) -> None:
     done = wasmd("status", "--admin-socket", str(path))
     assert done.returncode == 69, done.describe()
     assert f"wasmd is not running: no admin socket at {path}" in done.stderr
+
+
+def test_status_json_with_the_daemon_down_prints_a_json_error(tmp_path: Path) -> None:
+    """Regression (issue 13): a script reading stdout got nothing it could parse."""
+    path = tmp_path / "admin.sock"
+    done = wasmd("status", "--json", "--admin-socket", str(path))
+    assert done.returncode == 69, done.describe()
+    error = json.loads(done.stdout)["error"]
+    assert (error["kind"], error["exit_code"]) == ("unavailable", 69)
+    assert error["message"].startswith(f"wasmd is not running: no admin socket at {path}")
+    assert error["message"] in done.stderr
+
+
+def test_status_into_a_closed_pipe_exits_quietly(server: AdminServer) -> None:
+    """Regression (issue 13): `wasmd status | head -1` ended in a BrokenPipe traceback. The
+    reading end is closed before the CLI writes, so its first write meets EPIPE."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(REPO)
+    argv = [sys.executable, "-m", "wasmd", "status", "--admin-socket", str(server.path)]
+    try:
+        proc = subprocess.run(
+            argv, stdout=writer, stderr=subprocess.PIPE, env=env, cwd=REPO, timeout=CLI_TIMEOUT_S
+        )
+    finally:
+        os.close(writer)
+    assert proc.returncode == 141, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr, proc.stderr
 
 
 def test_stale_socket_file_is_reported_as_not_running(tmp_path: Path) -> None:

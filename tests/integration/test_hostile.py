@@ -277,6 +277,20 @@ def _not_proxy_wasm(tmp: Path) -> Path:
     return path
 
 
+def _text(tmp: Path) -> Path:
+    """Regression (issue 13): reported as a WAT syntax error ("expected `(`")."""
+    path = tmp / "readme.wasm"
+    path.write_bytes(b"not wasm at all\n")
+    return path
+
+
+def _wat_text(tmp: Path) -> Path:
+    """WAT text is not a module file: wasmtime would have compiled it."""
+    path = tmp / "text.wasm"
+    path.write_bytes(b'(module (memory (export "memory") 1))')
+    return path
+
+
 def _garbage(tmp: Path) -> Path:
     path = tmp / "garbage.wasm"
     path.write_bytes(b"\x00asm\x0f\x00\x00\x00this is not wasm")
@@ -304,6 +318,8 @@ LOAD_FAILURES = [
     ),
     pytest.param(_not_proxy_wasm, (), ("Proxy-Wasm ABI version",), id="not-proxy-wasm"),
     pytest.param(_garbage, (), ("not a valid Wasm module",), id="garbage"),
+    pytest.param(_text, (), ("not a WebAssembly module", "magic number"), id="text"),
+    pytest.param(_wat_text, (), ("not a WebAssembly module",), id="wat-text"),
 ]
 
 

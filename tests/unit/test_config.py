@@ -218,3 +218,20 @@ def test_unreadable_config_files(tmp_path: Path, setup: str, words: str) -> None
     actions[setup]()
     with pytest.raises(ConfigError, match=words):
         load_config(path)
+
+
+def test_a_module_over_max_module_bytes_is_refused_by_its_size_on_disk(tmp_path: Path) -> None:
+    """Issue 13: refused at config time, before any worker reads it into memory."""
+    big = tmp_path / "big.wasm"
+    with big.open("wb") as fh:
+        fh.truncate(4096)  # sparse: the check must look at the size, not read the bytes
+    text = f'[daemon]\nmax_module_bytes = 2048\n[[plugins]]\nname = "big"\nmodule = "{big}"\n'
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    assert "plugins[0].module" in message and "daemon.max_module_bytes (2048)" in message
+    assert "4096 bytes" in message
+
+
+def test_max_module_bytes_defaults_to_64_mib(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL)).daemon.max_module_bytes == 64 << 20

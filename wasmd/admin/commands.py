@@ -89,18 +89,23 @@ def admin_socket_path(args: argparse.Namespace) -> Path:
 
 
 def _run(name: str, func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
     try:
         return func(args)
     except ConfigError as exc:
-        return _fail(name, str(exc), EXIT_USAGE)
+        return _fail(name, str(exc), EXIT_USAGE, "config", as_json)
     except AdminUnavailable as exc:
-        return _fail(name, str(exc), EXIT_UNAVAILABLE)
+        return _fail(name, str(exc), EXIT_UNAVAILABLE, "unavailable", as_json)
     except AdminError as exc:
-        return _fail(name, str(exc), EXIT_SOFTWARE)
+        return _fail(name, str(exc), EXIT_SOFTWARE, "daemon", as_json)
 
 
-def _fail(name: str, message: str, code: int) -> int:
+def _fail(name: str, message: str, code: int, kind: str, as_json: bool) -> int:
+    """Say why on stderr; with --json, also one JSON object on stdout, so that a script
+    reading stdout gets an answer it can parse whatever happened."""
     print(f"wasmd {name}: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": {"kind": kind, "message": message, "exit_code": code}}))
     return code
 
 

@@ -62,6 +62,8 @@ class DaemonSettings:
     default_chain: str
     extproc_transport: str = "wasmd"
     extproc_body_mode: str = "buffered"
+    # A module is refused at config time above this size, before any worker reads it.
+    max_module_bytes: int = 64 << 20
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
@@ -152,6 +154,7 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "default_chain": "default",
     "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
     "extproc_body_mode": "buffered",  # how Envoy sends bodies: whole (buffered) or streamed
+    "max_module_bytes": 64 << 20,  # Go modules are a few MiB; 64 MiB is far past any plugin
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
@@ -215,6 +218,7 @@ def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     reader.known_keys("", doc, ("daemon", "plugins", "chains"))
     daemon = reader.daemon(reader.table("daemon", doc.get("daemon", {})))
     plugins = reader.plugins(doc.get("plugins", []))
+    reader.check_module_sizes(plugins, daemon.max_module_bytes)
     chains = reader.chains(doc.get("chains"), plugins, daemon.default_chain)
     return DaemonConfig(file, daemon, plugins, chains)
 
@@ -340,6 +344,18 @@ class _Reader:
                 raise self.fail(f"plugins[{index}].name", f"duplicate plugin name {spec.name!r}")
             specs.append(spec)
         return tuple(specs)
+
+    def check_module_sizes(self, plugins: tuple[PluginSpec, ...], limit_bytes: int) -> None:
+        """Refuse a module over ``daemon.max_module_bytes`` by its size on disk, so that no
+        worker reads it into memory first."""
+        for index, spec in enumerate(plugins):
+            size = spec.module.stat().st_size
+            if size > limit_bytes:
+                raise self.fail(
+                    f"plugins[{index}].module",
+                    f"{spec.module} is {size} bytes, over daemon.max_module_bytes "
+                    f"({limit_bytes}); raise that limit if the module is expected to be this big",
+                )
 
     def plugin(self, key: str, value: Any) -> PluginSpec:
         table = self.table(key, value)
@@ -472,4 +488,5 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "default_chain": _non_empty,
     "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
     "extproc_body_mode": lambda r, key, value: r.choice(key, value, EXTPROC_BODY_MODES),
+    "max_module_bytes": _int_at_least(1024),
 }

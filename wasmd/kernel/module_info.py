@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wasmd.kernel.errors import PluginLoadError
 
-_MAGIC = b"\0asm"
+WASM_MAGIC = b"\0asm"
 _IMPORT_SECTION = 2
 _EXPORT_SECTION = 7
 _EXTERNAL_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
@@ -89,10 +89,18 @@ def _import_desc(r: _Reader, kind: int) -> None:
         raise PluginLoadError(f"unknown import kind {kind} in Wasm module")
 
 
+def check_magic(data: bytes) -> None:
+    """Raise PluginLoadError unless ``data`` starts as a WebAssembly binary does."""
+    if not data.startswith(WASM_MAGIC):
+        raise PluginLoadError(
+            "not a WebAssembly module: it does not start with the \\0asm magic number "
+            "(a text file, an archive or a truncated download?)"
+        )
+
+
 def read_module_info(data: bytes) -> ModuleInfo:
     """Imports and exports of a Wasm binary; raises PluginLoadError if it is not one."""
-    if data[:4] != _MAGIC:
-        raise PluginLoadError("not a WebAssembly module (bad magic number)")
+    check_magic(data)
     r = _Reader(data)
     r.pos = 8
     imports: list[tuple[str, str, str]] = []

@@ -666,7 +666,12 @@ def serve(config_path: Path | None) -> int:
         return 78  # EX_CONFIG: systemd's Restart= should not hammer a broken file
     from wasmd.kernel import logs
 
-    logs.configure(config.daemon.log_level, stream=sys.stdout)
+    logs.configure(
+        config.daemon.log_level,
+        stream=sys.stdout,
+        process={"process": "supervisor", "pid": os.getpid()},
+    )
+    logs.pass_format_to_children(sys.stdout)
     try:
         return asyncio.run(Supervisor(config).run())
     except WasmdError as exc:

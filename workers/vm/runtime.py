@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import wasmtime
 
 from wasmd.kernel.errors import PluginLoadError
+from wasmd.kernel.module_info import check_magic
 from workers.vm.base import HostFn, ImportSpec
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Runtime:
 
     def compile(self, wasm: bytes) -> CompiledModule:
         """Compile (or load from the cache) a module; raises PluginLoadError if invalid."""
+        check_magic(wasm)  # else wasmtime reads text as WAT and reports a WAT syntax error
         digest = hashlib.sha256(wasm).hexdigest()
         module, cached = self._load_cached(digest)
         if module is None:
