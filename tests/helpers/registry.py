@@ -268,8 +268,16 @@ def with_custom_section(module: bytes, payload: bytes) -> bytes:
     """``module`` plus a custom section: a different sha256, the same behaviour."""
     name = b"wasmd-test"
     body = bytes([len(name)]) + name + payload
-    assert len(body) < 128
-    return module + bytes([0, len(body)]) + body
+    return module + b"\0" + leb128(len(body)) + body
+
+
+def leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 # -- an HTTPS server with a test CA ------------------------------------------------------------
