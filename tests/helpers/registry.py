@@ -27,7 +27,9 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -67,7 +69,9 @@ def registry_binary() -> str:
 # -- the registry --------------------------------------------------------------------------
 
 
-def _config(storage: Path, port: int, htpasswd: Path | None) -> str:
+def _config(
+    storage: Path, port: int, htpasswd: Path | None, token: TokenServer | None = None
+) -> str:
     lines = [
         "version: 0.1",
         "log:",
@@ -82,6 +86,15 @@ def _config(storage: Path, port: int, htpasswd: Path | None) -> str:
     ]
     if htpasswd is not None:
         lines += ["auth:", "  htpasswd:", "    realm: wasmd-test", f"    path: {htpasswd}"]
+    if token is not None:
+        lines += [
+            "auth:",
+            "  token:",
+            f"    realm: {token.realm}",
+            f"    service: {TokenServer.SERVICE}",
+            f"    issuer: {TokenServer.ISSUER}",
+            f"    rootcertbundle: {token.ca.ca}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -92,6 +105,7 @@ class Registry:
     root: Path
     port: int
     users: Mapping[str, str]
+    token: TokenServer | None = None
     proc: Spawned | None = None
     _stack: ExitStack = field(default_factory=ExitStack)
 
@@ -103,7 +117,10 @@ class Registry:
     def storage(self) -> Path:
         return self.root / "storage"
 
-    def auth_header(self) -> str | None:
+    def auth_header(self, repo: str = "") -> str | None:
+        """What the pusher sends: a push token, basic credentials, or nothing."""
+        if self.token is not None:
+            return "Bearer " + self.token.issue(f"repository:{repo}:pull,push")
         if not self.users:
             return None
         user, password = next(iter(self.users.items()))
@@ -114,7 +131,7 @@ class Registry:
         if htpasswd is not None and not htpasswd.exists():
             make_htpasswd(htpasswd, self.users)
         config = self.root / "config.yml"
-        config.write_text(_config(self.storage, self.port, htpasswd))
+        config.write_text(_config(self.storage, self.port, htpasswd, self.token))
         self.proc = self._stack.enter_context(
             spawn([registry_binary(), "serve", str(config)], log_path=self.root / "registry.log")
         )
@@ -150,8 +167,12 @@ class Registry:
 
 
 @contextmanager
-def registry(tmp_path: Path, users: Mapping[str, str] | None = None) -> Iterator[Registry]:
-    reg = Registry(tmp_path / f"registry-{free_port()}", free_port(), dict(users or {}))
+def registry(
+    tmp_path: Path, users: Mapping[str, str] | None = None, token: TokenServer | None = None
+) -> Iterator[Registry]:
+    """A started registry: anonymous, basic auth (``users``), or token auth (``token``)."""
+    port = free_port()
+    reg = Registry(tmp_path / f"registry-{port}", port, dict(users or {}), token)
     reg.root.mkdir(parents=True)
     try:
         reg.start()
@@ -227,14 +248,15 @@ def push_blob(reg: Registry, repo: str, data: bytes) -> str:
     """Upload ``data`` (POST then monolithic PUT); its sha256 hex."""
     digest = hashlib.sha256(data).hexdigest()
     base = f"http://{reg.host}"
-    status, headers = _call("POST", f"{base}/v2/{repo}/blobs/uploads/", b"", {}, reg.auth_header())
+    auth = reg.auth_header(repo)
+    status, headers = _call("POST", f"{base}/v2/{repo}/blobs/uploads/", b"", {}, auth)
     assert status == 202, status
     location = headers["Location"]
     location = location if location.startswith("http") else base + location
     sep = "&" if "?" in location else "?"
     url = f"{location}{sep}digest=sha256:{digest}"
     octets = {"Content-Type": "application/octet-stream"}
-    status, _ = _call("PUT", url, data, octets, reg.auth_header())
+    status, _ = _call("PUT", url, data, octets, auth)
     assert status == 201, status
     return digest
 
@@ -255,7 +277,7 @@ def push_image(reg: Registry, repo: str, tag: str, module: bytes, fmt: str = "co
 
 def push_manifest(reg: Registry, repo: str, tag: str, manifest: bytes, media: str) -> str:
     url = f"http://{reg.host}/v2/{repo}/manifests/{tag}"
-    status, _ = _call("PUT", url, manifest, {"Content-Type": media}, reg.auth_header())
+    status, _ = _call("PUT", url, manifest, {"Content-Type": media}, reg.auth_header(repo))
     assert status == 201, status
     return hashlib.sha256(manifest).hexdigest()
 
@@ -284,13 +306,14 @@ def leb128(n: int) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class TestCa:
+class CaFiles:
     ca: Path
     cert: Path
     key: Path
+    ca_key: Path
 
 
-def make_ca(folder: Path) -> TestCa:
+def make_ca(folder: Path) -> CaFiles:
     """A CA and a server certificate for 127.0.0.1/localhost, made by the openssl CLI."""
     openssl = tool("openssl", "WASMD_TEST_OPENSSL")
     folder.mkdir(parents=True, exist_ok=True)
@@ -312,7 +335,7 @@ def make_ca(folder: Path) -> TestCa:
     ]  # fmt: skip
     for argv in steps:
         subprocess.run(argv, check=True, capture_output=True, timeout=TOOL_TIMEOUT_S)
-    return TestCa(ca, cert, key)
+    return CaFiles(ca, cert, key, ca_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +347,7 @@ class Served:
 class TlsServer:
     """HTTPS on 127.0.0.1 (a thread in the test process); ``files`` maps path -> Served."""
 
-    def __init__(self, ca: TestCa, files: dict[str, Served]) -> None:
+    def __init__(self, ca: CaFiles, files: dict[str, Served]) -> None:
         self.files = files
         handler = _handler(files)
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -367,3 +390,114 @@ def _handler(files: dict[str, Served]) -> type[http.server.BaseHTTPRequestHandle
             pass
 
     return Handler
+
+
+# -- a Docker token server -----------------------------------------------------------------
+
+
+class TokenServer:
+    """Docker's token flow for the registry's ``auth: token``: GET /token?service&scope with
+    optional basic auth -> a JWT (ES256, signed with the test CA's key by the openssl CLI,
+    its certificate in ``x5c``) granting the requested scope. With ``users``, requests
+    without right credentials get 401. Plain HTTP on loopback (a thread in the test)."""
+
+    SERVICE = "wasmd-test-registry"
+    ISSUER = "wasmd-test-issuer"
+
+    def __init__(self, ca: CaFiles, users: Mapping[str, str]) -> None:
+        self.ca, self.users = ca, dict(users)
+        self.requests: list[tuple[str, str | None]] = []  # (scope, user)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.realm = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> TokenServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(10)
+
+    def issue(self, scope: str, subject: str = "test") -> str:
+        """A signed token granting ``scope`` (``repository:NAME:ACTIONS``)."""
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        now = int(time.time())
+        claims = {
+            "iss": self.ISSUER, "sub": subject, "aud": self.SERVICE, "exp": now + 600,
+            "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(),
+            "access": [{"type": kind, "name": name, "actions": actions.split(",")}],
+        }  # fmt: skip
+        der = ssl.PEM_cert_to_DER_cert(self.ca.ca.read_text())
+        header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]}
+        signing_input = (
+            f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        )
+        signed = subprocess.run(
+            [
+                tool("openssl", "WASMD_TEST_OPENSSL"),
+                "dgst",
+                "-sha256",
+                "-sign",
+                str(self.ca.ca_key),
+            ],
+            input=signing_input.encode(),
+            capture_output=True,
+            check=True,
+            timeout=TOOL_TIMEOUT_S,
+        ).stdout
+        return f"{signing_input}.{_b64url(_der_to_raw_ecdsa(signed))}"
+
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                scope = query.get("scope", [""])[0]
+                user = _basic_user(self.headers.get("Authorization"), server.users)
+                server.requests.append((scope, user))
+                if server.users and user is None:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                token = server.issue(scope, user or "anonymous")
+                body = json.dumps({"token": token, "access_token": token}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+def _basic_user(header: str | None, users: Mapping[str, str]) -> str | None:
+    """The user whose right credentials ``header`` carries, else None."""
+    if not header or not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user if users.get(user) == password else None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _der_to_raw_ecdsa(der: bytes) -> bytes:
+    """openssl's DER ECDSA signature (SEQUENCE of r, s) -> JWS's r || s, 32 bytes each."""
+    assert der[0] == 0x30
+    pos = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
+    out = b""
+    for _ in range(2):
+        assert der[pos] == 0x02
+        length = der[pos + 1]
+        value = der[pos + 2 : pos + 2 + length]
+        out += value.lstrip(b"\0").rjust(32, b"\0")
+        pos += 2 + length
+    return out

@@ -23,6 +23,7 @@ from tests.helpers.registry import (
     Registry,
     Served,
     TlsServer,
+    TokenServer,
     make_ca,
     push_image,
     registry,
@@ -180,3 +181,21 @@ def test_https_module_with_the_test_ca(tmp_path: Path) -> None:
             trusting.resolve(server.url("/m.wasm"), pin=wrong)
         with pytest.raises(FetchError, match="truncated: got 100 of"):
             trusting.resolve(server.url("/cut.wasm"), pin="2" * 64)
+
+
+def test_docker_token_flow(tmp_path: Path) -> None:
+    ca = make_ca(tmp_path / "ca")
+    with TokenServer(ca, {"bob": "hunter2"}) as tokens, registry(tmp_path, token=tokens) as reg:
+        push_image(reg, "p/a", "v1", MODULE)
+        ref = f"oci://{reg.host}/p/a:v1"
+        with pytest.raises(FetchError, match="requires credentials"):
+            fetcher(tmp_path).resolve(ref)
+        wrong = _credentials(tmp_path, reg.host, "bob", "nope")
+        with pytest.raises(FetchError, match="refused the credentials"):
+            fetcher(tmp_path, credentials=wrong).resolve(ref)
+        right = _credentials(tmp_path, reg.host, "bob", "hunter2")
+        tokens.requests.clear()
+        assert fetcher(tmp_path, credentials=right).resolve(ref).sha256 == SHA
+        # One token for the repository, asked for with the user's credentials, reused for
+        # the manifest and the layer.
+        assert tokens.requests == [("repository:p/a:pull", "bob")]
