@@ -79,3 +79,18 @@ def test_try_accepts_a_reference(tmp_path: Path, reg: Registry) -> None:
     assert ["x-as-req", "hello"] in json.loads(done.stdout)["request"]["headers"]
     wrong = wasmd(tmp_path, "try", f"oci://{reg.host}/plugins/add-header:v1", "--sha256", "0" * 64)
     assert wrong.returncode == 2 and "pins sha256:" in wrong.stderr, wrong.describe()
+
+
+def test_envoy_config_reads_referenced_modules(tmp_path: Path, reg: Registry) -> None:
+    digest = push_image(reg, "plugins/add-header", "v1", MODULE)
+    config = tmp_path / "wasmd.toml"
+    config.write_text(
+        f'[daemon]\ncache_dir = "{tmp_path / "cache"}"\nruntime_dir = "{tmp_path / "run"}"\n'
+        f'[[plugins]]\nname = "a"\nmodule = "oci://{reg.host}/plugins/add-header@sha256:{digest}"\n'
+    )
+    argv = [sys.executable, "-m", "wasmd", "envoy-config", "--config", str(config)]
+    done = run(argv, timeout_s=TIMEOUT_S, cwd=tmp_path)
+    assert done.returncode == 0 and "ext_proc" in done.stdout, done.describe()
+    reg.stop()  # pinned and stored: no registry needed any more
+    again = run(argv, timeout_s=TIMEOUT_S, cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == done.stdout, again.describe()
