@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wasmd.errors import ConfigError
-from wasmd.registry.reference import PULL_POLICIES, HttpsRef, is_reference, parse_reference
+from wasmd.module_ref import PULL_POLICIES, HttpsRef, is_reference, parse_reference
 
 DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
 REPO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "plugins"

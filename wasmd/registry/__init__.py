@@ -1,7 +1,8 @@
 """Plugins from registries: ``oci://`` images and ``https://`` modules, pinned and stored.
 
-- ``reference``: parse a ``module`` value into an OCI or HTTPS reference (pure; the config
-  parser uses it, so it imports nothing but ``wasmd.errors``).
+- ``wasmd.module_ref`` (outside this package: it belongs with the config in the shared
+  kernel): parse a ``module`` value into an OCI or HTTPS reference (pure; the config
+  parser and the workers see it, so it imports nothing but ``wasmd.errors``).
 - ``transport``: the synchronous HTTP client (urllib): TLS, plain-HTTP rule, size limits,
   no credentials across redirects.
 - ``auth``: credentials files (Docker ``config.json`` shape, mode checked) and the

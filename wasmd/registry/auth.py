@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from wasmd.registry.reference import DOCKER_HUB
+from wasmd.module_ref import DOCKER_HUB
 from wasmd.registry.transport import FetchError, Transport
 
 MAX_CREDENTIALS_BYTES = 1 << 20

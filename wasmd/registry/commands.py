@@ -22,9 +22,9 @@ from typing import Any, TextIO
 
 from wasmd.config import RegistrySettings, default_cache_dir, load_config
 from wasmd.errors import ConfigError, PluginLoadError
+from wasmd.module_ref import PULL_POLICIES, is_reference
 from wasmd.registry.fetcher import Fetcher, Resolved
 from wasmd.registry.generation import STORE_SUBDIR
-from wasmd.registry.reference import PULL_POLICIES, is_reference
 from wasmd.registry.store import Store
 from wasmd.registry.transport import FetchError
 from wasmd.wasm_info import read_module_info

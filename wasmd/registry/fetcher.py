@@ -23,16 +23,16 @@ from pathlib import Path
 
 from wasmd.config import RegistrySettings
 from wasmd.logs import get_logger
-from wasmd.registry.auth import answer_challenge, load_credentials
-from wasmd.registry.formats import check_wasm
-from wasmd.registry.oci import OciClient
-from wasmd.registry.reference import (
+from wasmd.module_ref import (
     HttpsRef,
     OciRef,
     PullPolicy,
     default_policy,
     parse_reference,
 )
+from wasmd.registry.auth import answer_challenge, load_credentials
+from wasmd.registry.formats import check_wasm
+from wasmd.registry.oci import OciClient
 from wasmd.registry.store import Store, TagEntry
 from wasmd.registry.transport import FetchError, ProgressFn, Transport
 

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 from wasmd.config import RegistrySettings
+from wasmd.module_ref import OciRef
 from wasmd.registry.auth import Credentials, answer_challenge
 from wasmd.registry.formats import (
     DOCKER_LIST,
@@ -29,7 +30,6 @@ from wasmd.registry.formats import (
     select_layer,
     unpack,
 )
-from wasmd.registry.reference import OciRef
 from wasmd.registry.transport import FetchError, ProgressFn, Response, TlsError, Transport
 
 _ACCEPT = ", ".join((*MANIFEST_TYPES, OCI_INDEX, DOCKER_LIST))

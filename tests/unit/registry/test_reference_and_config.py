@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from wasmd.config import UNRESOLVED_MODULE, parse_config
 from wasmd.errors import ConfigError
-from wasmd.registry.generation import dump_toml
-from wasmd.registry.reference import (
+from wasmd.module_ref import (
     HttpsRef,
     OciRef,
     PullPolicy,
     default_policy,
     parse_reference,
 )
+from wasmd.registry.generation import dump_toml
 
 HEX = "ab" * 32
 
