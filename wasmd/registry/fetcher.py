@@ -12,7 +12,8 @@ Rules (Istio's, where it has one):
   falls back to its last resolution in the store, with a warning. A reload never does: the
   running generation keeps serving and the reload reports the failure.
 
-Nothing touches the network or reads the credentials file unless a fetch is needed.
+Nothing touches the network unless a fetch is needed, and the credentials file is read
+only when a server asks for credentials (anonymous pulls never open it).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from wasmd.module_ref import (
     default_policy,
     parse_reference,
 )
-from wasmd.registry.auth import answer_challenge, load_credentials
 from wasmd.registry.formats import check_wasm
 from wasmd.registry.oci import OciClient
 from wasmd.registry.store import Store, TagEntry
@@ -146,8 +146,7 @@ class Fetcher:
 
     def _oci(self) -> OciClient:
         if self._client is None:
-            credentials = load_credentials(self.settings.credentials)
-            self._client = OciClient(Transport(self.settings), credentials, self.settings)
+            self._client = OciClient(Transport(self.settings), self.settings)
         return self._client
 
     # -- https
@@ -159,13 +158,7 @@ class Fetcher:
         limit = self.settings.max_module_bytes
         resp = client.transport.request(ref.url, limit=limit, progress=self.progress, what="module")
         if resp.status == 401:
-            auth = answer_challenge(
-                client.transport,
-                resp.headers.get("WWW-Authenticate"),
-                ref.host,
-                "",
-                client.credentials,
-            )
+            auth = client.answer(resp.headers.get("WWW-Authenticate"), ref.host, "")
             resp = client.transport.request(
                 ref.url, limit=limit, authorization=auth, progress=self.progress, what="module"
             )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from wasmd.config import RegistrySettings
 from wasmd.module_ref import OciRef
-from wasmd.registry.auth import Credentials, answer_challenge
+from wasmd.registry.auth import Credentials, answer_challenge, load_credentials
 from wasmd.registry.formats import (
     DOCKER_LIST,
     MANIFEST_TYPES,
@@ -45,12 +45,10 @@ class PulledImage:
 class OciClient:
     """Talks to registries for one fetch session (remembers schemes and tokens)."""
 
-    def __init__(
-        self, transport: Transport, credentials: Credentials, settings: RegistrySettings
-    ) -> None:
+    def __init__(self, transport: Transport, settings: RegistrySettings) -> None:
         self.transport = transport
-        self.credentials = credentials
         self.settings = settings
+        self._credentials: Credentials | None = None
         self._scheme: dict[str, str] = {}
         self._auth: dict[tuple[str, str], str] = {}
 
@@ -134,25 +132,34 @@ class OciClient:
         scheme = self._scheme.get(netloc, "https")
         try:
             resp = attempt(scheme)
-        except TlsError:
-            if scheme != "https" or not self.transport.plain_http_allowed(netloc):
+        except TlsError as exc:
+            plain_ok = exc.plaintext_peer and self.transport.plain_http_allowed(netloc)
+            if scheme != "https" or not plain_ok:
                 raise
             scheme = self._scheme[netloc] = "http"
             resp = attempt(scheme)
         if resp.status != 401:
             return resp
         challenge = resp.headers.get("WWW-Authenticate")
-        self._auth[(netloc, scope)] = answer_challenge(
-            self.transport, challenge, netloc, scope, self.credentials
-        )
+        self._auth[(netloc, scope)] = self.answer(challenge, netloc, scope)
         resp = attempt(scheme)
         if resp.status == 401:
-            where = self.credentials.path or "the credentials file"
+            where = self.credentials().path or "the credentials file"
             raise FetchError(
                 f"{netloc} refused the credentials from {where} for {ref.repository} "
                 f"(HTTP 401{_registry_message(resp)}); check the user and password"
             )
         return resp
+
+    def credentials(self) -> Credentials:
+        """Read on the first challenge only: anonymous pulls never open the file."""
+        if self._credentials is None:
+            self._credentials = load_credentials(self.settings.credentials)
+        return self._credentials
+
+    def answer(self, challenge: str | None, netloc: str, scope: str) -> str:
+        """The Authorization value answering a 401 from ``netloc``."""
+        return answer_challenge(self.transport, challenge, netloc, scope, self.credentials())
 
 
 def _check_ok(resp: Response, ref: OciRef, what: str) -> None:

@@ -41,7 +41,16 @@ class FetchError(WasmdError):
 
 
 class TlsError(FetchError):
-    """The TLS handshake failed (untrusted certificate, or a plain-HTTP server)."""
+    """The TLS handshake failed; ``plaintext_peer``: the server answered in plain HTTP."""
+
+    def __init__(self, message: str, plaintext_peer: bool = False) -> None:
+        super().__init__(message)
+        self.plaintext_peer = plaintext_peer
+
+
+# How OpenSSL reports a server that answered a ClientHello with plain HTTP.
+_PLAINTEXT_PEER = ("wrong_version_number", "wrong version number", "record layer failure",
+                   "packet length too long", "http request")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +143,11 @@ class Transport:
 
 def _connect_error(url: str, reason: Any) -> FetchError:
     if isinstance(reason, ssl.SSLError):
+        text = str(reason).lower()
         return TlsError(
             f"{url}: TLS failed ({reason}); if the server's certificate comes from a private "
-            "CA, name its PEM file in registry.ca_file"
+            "CA, name its PEM file in registry.ca_file",
+            plaintext_peer=any(marker in text for marker in _PLAINTEXT_PEER),
         )
     if isinstance(reason, TimeoutError | socket.timeout):
         return FetchError(f"{url}: timed out (registry.timeout_s); is the server up?")
