@@ -27,13 +27,11 @@ from tests.helpers.daemon import (
 from tests.helpers.procs import wait_for
 from tests.helpers.registry import (
     Registry,
-    Served,
-    TlsServer,
-    make_ca,
     push_image,
     registry,
     with_custom_section,
 )
+from tests.helpers.registry_servers import Served, TlsServer, make_ca
 from wasmd.admin.model import ReloadOutcome
 from wasmd.client import Client
 

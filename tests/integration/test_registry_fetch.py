@@ -21,14 +21,11 @@ from tests.helpers.daemon import ADD_HEADER
 from tests.helpers.registry import (
     FORMATS,
     Registry,
-    Served,
-    TlsServer,
-    TokenServer,
-    make_ca,
     push_image,
     registry,
     with_custom_section,
 )
+from tests.helpers.registry_servers import Served, TlsServer, TokenServer, make_ca
 from wasmd.config import RegistrySettings
 from wasmd.registry.fetcher import Fetcher
 from wasmd.registry.store import Store
