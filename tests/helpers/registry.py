@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 START_TIMEOUT_S = 30.0
 TOOL_TIMEOUT_S = 60.0
+PORT_ATTEMPTS = 3
 
 
 def tool(name: str, env: str) -> str:
@@ -170,12 +171,22 @@ class Registry:
 def registry(
     tmp_path: Path, users: Mapping[str, str] | None = None, token: TokenServer | None = None
 ) -> Iterator[Registry]:
-    """A started registry: anonymous, basic auth (``users``), or token auth (``token``)."""
-    port = free_port()
-    reg = Registry(tmp_path / f"registry-{port}", port, dict(users or {}), token)
-    reg.root.mkdir(parents=True)
+    """A started registry: anonymous, basic auth (``users``), or token auth (``token``).
+
+    free_port() is racy: when another process took the port first, try another one."""
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        reg = Registry(tmp_path / f"registry-{port}", port, dict(users or {}), token)
+        reg.root.mkdir(parents=True)
+        try:
+            reg.start()
+            break
+        except AssertionError:
+            reg.stop()
+            log = (reg.root / "registry.log").read_text(errors="replace")
+            if "address already in use" not in log or attempt == PORT_ATTEMPTS - 1:
+                raise
     try:
-        reg.start()
         yield reg
     finally:
         reg.stop()
