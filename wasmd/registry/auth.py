@@ -71,7 +71,7 @@ def load_credentials(configured: Path | None) -> Credentials:
     """Read the credentials file; a configured file must exist, Docker's may be absent."""
     path = configured if configured is not None else docker_config_path()
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # the mode is checked on what it opened
     except FileNotFoundError:
         if configured is None:
             return Credentials(None, {})
