@@ -33,6 +33,21 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
     apt_install systemd || echo "setup.sh: systemd-analyze unavailable; its test will skip" >&2
 fi
 
+# Registry tests (tests/integration/test_registry_*.py, issue 17): a real CNCF distribution
+# registry (Debian's docker-registry, v2.8), htpasswd -B for its basic auth (apache2-utils)
+# and the openssl CLI for the test CA. The tests run their own registry instance on a free
+# loopback port; the packaged service (port 5000) is not used.
+registry_test_tools() {
+    local missing=()
+    command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+    command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}" || echo "setup.sh: ${missing[*]} unavailable; registry tests will skip" >&2
+    fi
+}
+registry_test_tools
+
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi

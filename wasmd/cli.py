@@ -12,7 +12,9 @@ from typing import Any
 
 from wasmd import __version__
 from wasmd.admin import commands as admin_commands
+from wasmd.kernel.errors import WasmdError
 from wasmd.proxies import envoy as envoy_config
+from wasmd.registry import commands as registry_commands
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 
@@ -24,7 +26,9 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Load PLUGIN.wasm in-process and run one full HTTP exchange through it; "
         "the upstream answers with --status/-R/--response-body.",
     )
-    p.add_argument("plugin", type=Path, metavar="PLUGIN.wasm")
+    p.add_argument(
+        "plugin", metavar="PLUGIN", help="a .wasm file, or an oci:// or https:// reference"
+    )
     p.add_argument("--root-id", default="")
     p.add_argument("--vm-id", default="")
     p.add_argument("--name", default=None, help="plugin name (default: file stem)")
@@ -108,6 +112,7 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "metadata.filter_metadata.NAMESPACE... properties, e.g. 'envoy.lb={\"canary\": true}'",
     )
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    registry_commands.add_registry_flags(p)
     p.set_defaults(func=_cmd_try)
 
 
@@ -159,8 +164,13 @@ def _cmd_try(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 64
+    try:
+        module = registry_commands.local_module(args, args.plugin)
+    except WasmdError as exc:
+        print(f"wasmd try: {exc}", file=sys.stderr)
+        return 2  # like a module that does not load
     config = trial.plugin_config(
-        args.name or args.plugin.stem,
+        args.name or _stem(args.plugin),
         root_id=args.root_id,
         vm_id=args.vm_id,
         configuration=configuration,
@@ -185,7 +195,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         metadata=metadata,
     )
     result, code = trial.run(
-        args.plugin,
+        module,
         config,
         request,
         fast=not args.slow_path,
@@ -197,6 +207,34 @@ def _cmd_try(args: argparse.Namespace) -> int:
     else:
         _print_human(result)
     return code
+
+
+def _stem(plugin: str) -> str:
+    """The default plugin name: the file's stem, or a reference's last path component."""
+    last = plugin.rstrip("/").rsplit("/", 1)[-1]
+    return Path(last.split("@")[0].split(":")[0]).stem or "plugin"
+
+
+def _host_support() -> registry_commands.HostSupport:
+    """What the worker's ABI linker serves (the CLI may import workers; the registry
+    package may not)."""
+    from workers.abi.host import UNIMPLEMENTED_IMPORTS, ProxyAbi
+    from workers.abi.linking import PROXY_SIGNATURES, WASI_MODULES
+    from workers.abi.types import ABI_MARKERS
+    from workers.abi.wasi import WASI_SIGNATURES, Wasi
+
+    env = {
+        ("env", name)
+        for name in PROXY_SIGNATURES
+        if name not in UNIMPLEMENTED_IMPORTS and callable(getattr(ProxyAbi, name, None))
+    }
+    wasi = {
+        (module, name)
+        for module in WASI_MODULES
+        for name in WASI_SIGNATURES
+        if callable(getattr(Wasi, name, None))
+    }
+    return registry_commands.HostSupport(frozenset(env | wasi), frozenset(ABI_MARKERS))
 
 
 def _print_human(result: dict[str, object]) -> None:
@@ -256,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_try(sub)
     _add_serve(sub)
+    registry_commands.add_commands(sub, _host_support)
     admin_commands.add_commands(sub)
     envoy_config.add_command(sub)
     return parser

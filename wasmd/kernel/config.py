@@ -17,12 +17,13 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from wasmd.kernel.errors import ConfigError
+from wasmd.kernel.module_ref import PULL_POLICIES, HttpsRef, is_reference, parse_reference
 
 DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
 REPO_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
@@ -31,6 +32,9 @@ FAILURE_POLICIES = ("fail_open", "fail_closed", "reload")
 UPSTREAM_SCHEMES = ("http", "https", "unix", "grpc", "grpc+unix")
 MAX_SOCKET_MODE = 0o777
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MIB = 1 << 20
+# The ``module`` of a reference before the supervisor fetched it: a path that never exists.
+UNRESOLVED_MODULE = Path("/nonexistent/wasmd-unresolved-module-reference")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +75,32 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RegistrySettings:
+    """The ``[registry]`` table: how ``oci://`` and ``https://`` modules are fetched."""
+
+    credentials: Path | None = None  # Docker config.json shape; None: ~/.docker/config.json
+    ca_file: Path | None = None  # extra trusted CAs (PEM), added to the system's
+    plain_http_hosts: tuple[str, ...] = ()  # host[:port] reachable without TLS (+ loopback)
+    pull_policy: str = ""  # "": always for the tag latest, if_not_present otherwise
+    timeout_s: float = 30.0  # per connection / read
+    max_module_bytes: int = 64 * MIB  # not a [registry] key: daemon.max_module_bytes
+    max_manifest_bytes: int = 4 * MIB
+
+
+@dataclass(frozen=True, slots=True)
 class PluginSpec:
-    """One ``[[plugins]]`` entry; ``module`` is absolute, ``sha256`` lower-case or empty."""
+    """One ``[[plugins]]`` entry; ``module`` is absolute, ``sha256`` lower-case or empty.
+
+    ``source`` is the reference (``oci://...``, ``https://...``) when ``module`` named
+    one: then ``module`` is UNRESOLVED_MODULE until the supervisor fetched it into the
+    store, which makes it the store file and ``sha256`` that file's digest.
+    """
 
     name: str
     module: Path
     sha256: str = ""
+    source: str = ""
+    pull_policy: str = ""
     root_id: str = ""
     vm_id: str = ""
     configuration: str = ""
@@ -97,6 +121,7 @@ class DaemonConfig:
     daemon: DaemonSettings
     plugins: tuple[PluginSpec, ...]
     chains: Mapping[str, tuple[str, ...]]
+    registry: RegistrySettings = RegistrySettings()
 
     def plugin(self, name: str) -> PluginSpec:
         """The plugin called ``name``; KeyError if none is."""
@@ -174,7 +199,10 @@ _PLUGIN_KEYS = (
     "memory_limit_mib",
     "log_level",
     "upstreams",
+    "pull_policy",
 )
+# One module size limit for files and fetched modules: daemon.max_module_bytes.
+_REGISTRY_KEYS = tuple(f.name for f in fields(RegistrySettings) if f.name != "max_module_bytes")
 
 
 def default_config() -> DaemonConfig:
@@ -215,12 +243,15 @@ def load_config(path: Path | str) -> DaemonConfig:
 def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     """Validate an already-parsed TOML document (``file`` is used in messages and paths)."""
     reader = _Reader(file, file.parent if file is not None else Path.cwd())
-    reader.known_keys("", doc, ("daemon", "plugins", "chains"))
+    reader.known_keys("", doc, ("daemon", "plugins", "chains", "registry"))
     daemon = reader.daemon(reader.table("daemon", doc.get("daemon", {})))
     plugins = reader.plugins(doc.get("plugins", []))
     reader.check_module_sizes(plugins, daemon.max_module_bytes)
     chains = reader.chains(doc.get("chains"), plugins, daemon.default_chain)
-    return DaemonConfig(file, daemon, plugins, chains)
+    registry = reader.registry(
+        reader.table("registry", doc.get("registry", {})), daemon.max_module_bytes
+    )
+    return DaemonConfig(file, daemon, plugins, chains, registry)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -349,6 +380,8 @@ class _Reader:
         """Refuse a module over ``daemon.max_module_bytes`` by its size on disk, so that no
         worker reads it into memory first."""
         for index, spec in enumerate(plugins):
+            if spec.source:  # a reference: the fetch enforces the same limit while downloading
+                continue
             size = spec.module.stat().st_size
             if size > limit_bytes:
                 raise self.fail(
@@ -366,12 +399,10 @@ class _Reader:
         name = self.string(f"{key}.name", table["name"])
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
             raise self.fail(f"{key}.name", f"must be letters, digits, '_', '.', '-'; got {name!r}")
-        module = self.path(f"{key}.module", table["module"], self.base)
-        if not module.is_file():
-            raise self.fail(f"{key}.module", f"no such file: {module}")
         sha = self.string(f"{key}.sha256", table.get("sha256", "")).lower()
         if sha and not _SHA256.match(sha):
             raise self.fail(f"{key}.sha256", "must be 64 hex digits (sha256sum of the module)")
+        module, source = self.module(key, table["module"], sha)
         text = {
             k: self.string(f"{key}.{k}", table.get(k, ""))
             for k in ("root_id", "vm_id", "configuration", "vm_configuration")
@@ -380,6 +411,8 @@ class _Reader:
             name=name,
             module=module,
             sha256=sha,
+            source=source,
+            pull_policy=self.policy(f"{key}.pull_policy", table.get("pull_policy", "")),
             env=self.str_map(f"{key}.env", table.get("env", {})),
             failure_policy=self.choice(
                 f"{key}.failure_policy",
@@ -393,6 +426,63 @@ class _Reader:
             log_level=self.choice(f"{key}.log_level", table.get("log_level", "info"), LOG_LEVELS),
             upstreams=self.upstreams(f"{key}.upstreams", table.get("upstreams", {})),
             **text,
+        )
+
+    def module(self, key: str, value: Any, sha: str) -> tuple[Path, str]:
+        """(file, '') for a path; (UNRESOLVED_MODULE, reference) for oci:// or https://."""
+        text = self.string(f"{key}.module", value)
+        if not is_reference(text):
+            module = self.path(f"{key}.module", text, self.base)
+            if not module.is_file():
+                raise self.fail(f"{key}.module", f"no such file: {module}")
+            return module, ""
+        try:
+            ref = parse_reference(text)
+        except ConfigError as exc:
+            raise self.fail(f"{key}.module", str(exc)) from None
+        if isinstance(ref, HttpsRef) and not sha:
+            raise self.fail(
+                f"{key}.sha256",
+                "is required for an https:// module: set it to the module's sha256sum",
+            )
+        digest = getattr(ref, "digest", "")
+        if digest and sha and digest != sha:
+            raise self.fail(
+                f"{key}.sha256",
+                f"pins sha256:{sha}, but the module reference pins sha256:{digest}",
+            )
+        return UNRESOLVED_MODULE, text
+
+    def policy(self, key: str, value: Any) -> str:
+        """A pull policy, or '' (unset: the reference's default)."""
+        return "" if value == "" else self.choice(key, value, PULL_POLICIES)
+
+    def registry(self, table: Mapping[str, Any], max_module_bytes: int) -> RegistrySettings:
+        self.known_keys("registry.", table, _REGISTRY_KEYS)
+        d = RegistrySettings()
+        k = "registry."
+
+        def opt_path(name: str) -> Path | None:
+            value = table.get(name)
+            return None if value is None else self.path(k + name, value, self.base)
+
+        hosts = table.get("plain_http_hosts", [])
+        if not isinstance(hosts, list):
+            raise self.fail(
+                k + "plain_http_hosts", f"must be an array of host[:port], got {_kind(hosts)}"
+            )
+        return RegistrySettings(
+            credentials=opt_path("credentials"),
+            ca_file=opt_path("ca_file"),
+            plain_http_hosts=tuple(
+                self.string(f"{k}plain_http_hosts[{i}]", h).lower() for i, h in enumerate(hosts)
+            ),
+            pull_policy=self.policy(k + "pull_policy", table.get("pull_policy", "")),
+            timeout_s=self.seconds(k + "timeout_s", table.get("timeout_s", d.timeout_s)),
+            max_module_bytes=max_module_bytes,
+            max_manifest_bytes=self.integer(
+                k + "max_manifest_bytes", table.get("max_manifest_bytes", d.max_manifest_bytes), 64
+            ),
         )
 
     def upstreams(self, key: str, value: Any) -> dict[str, str]:

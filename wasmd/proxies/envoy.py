@@ -420,10 +420,15 @@ def add_command(sub: Any) -> None:
 def _cmd(args: Any) -> int:
     import sys
 
+    from wasmd.kernel import logs
     from wasmd.kernel.config import default_config, load_config
+    from wasmd.registry.generation import ModuleFetchError, resolve_generation
 
+    logs.configure("warning", stream=sys.stderr)  # stdout carries only the Envoy config
     try:
         config = load_config(args.config) if args.config else default_config()
+        # oci:// and https:// modules: from the store (fetched first when absent), as serve does
+        config, _ = resolve_generation(config, None, allow_stale=True)
         chain = args.chain or config.daemon.default_chain
         modules = plugin_modules(config)
         phases = chain_phases(config, chain, modules)
@@ -446,7 +451,7 @@ def _cmd(args: Any) -> int:
             )
         else:
             doc = {"clusters": [cluster(config)], "http_filters": [ext_proc]}
-    except ConfigError as exc:
+    except (ConfigError, ModuleFetchError) as exc:
         print(f"wasmd envoy-config: {exc}", file=sys.stderr)
         return 2
     print(render(doc))

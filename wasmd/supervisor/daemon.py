@@ -30,6 +30,7 @@ from wasmd.kernel.config import DaemonConfig, DaemonSettings, load_config, parse
 from wasmd.kernel.errors import ConfigError, WasmdError
 from wasmd.kernel.logs import get_logger
 from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
+from wasmd.registry.generation import ModuleFetchError, resolve_generation
 from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.shared_channel import SharedChannels
@@ -108,7 +109,12 @@ class Supervisor:
         self.config_path = config.path
         self.policy = p.Policy(policy_settings(config.daemon), rng or random.Random())
         self.generations: dict[int, Generation] = {}
-        self.serving = self._register(1, config, config.path.read_bytes() if config.path else None)
+        # oci:// and https:// modules are fetched (or found in the store) before generation 1;
+        # at start a tag the registry cannot answer for falls back to its stored resolution.
+        config, raw = resolve_generation(
+            config, config.path.read_bytes() if config.path else None, allow_stale=True
+        )
+        self.serving = self._register(1, config, raw)
         self.procs: dict[int, WorkerProcess] = {}
         self.rollout = model.RolloutStatus()
         self.log = get_logger(component="supervisor")
@@ -560,12 +566,16 @@ class Supervisor:
             config = parse_config(tomllib.loads(raw.decode()), path.absolute())
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError) as exc:
             return self._reload_failed(f"invalid config, keeping generation {current}: {exc}")
+        try:
+            config, snapshot = await asyncio.to_thread(resolve_generation, config, raw)
+        except ModuleFetchError as exc:
+            return self._reload_failed(f"module fetch failed, keeping generation {current}: {exc}")
         digests = module_digests(config)
         changed = changed_plugins(self.serving, config, digests)
         if not changed and config == self.serving.config:
             return model.ReloadResult(model.ReloadOutcome.UNCHANGED, current, "no change"), None
         number = max(self.generations) + 1
-        gen = self._register(number, config, raw)
+        gen = self._register(number, config, snapshot)
         self.rollout = model.RolloutStatus(model.RolloutState.CANARY, number)
         self.notifier.reloading(f"canary for generation {number}")
         error = await self._canary(gen, changed)
