@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.procs import run
+from tests.helpers.daemon import Daemon
+from tests.helpers.procs import run, spawn
+from wasmd.clients.native import Client, ExchangeResult
 from wasmd.supervisor import systemd
 
 pytestmark = pytest.mark.timeout(120)
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "systemd" / "wasmd.service"
 EXAMPLE_CONFIG = REPO / "systemd" / "wasmd.toml"
-INSTALLED_WASMD = "/usr/bin/wasmd"
+INSTALLED_WASMD = "/usr/local/bin/wasmd"  # scripts/install.sh links it
 
 
 # --- sd_notify ---------------------------------------------------------------------------
@@ -187,17 +190,35 @@ def test_unit_keeps_the_jit_working_and_the_drain_whole() -> None:
     assert int(service["TimeoutStopSec"]) > drain_s
 
 
-def test_example_config_loads_and_matches_the_unit(tmp_path: Path) -> None:
-    from wasmd.kernel.config import load_config
+def test_the_documented_install_serves_as_written(tmp_path: Path) -> None:
+    """Regression (issue 13): the example config named a module nothing installed, and the
+    unit a wasmd nothing put there. scripts/install.sh stages the install into a root; the
+    unit's ExecStart then runs, re-rooted, with the directories systemd would give it
+    ($RUNTIME_DIRECTORY, $CACHE_DIRECTORY), and the sample plugin answers."""
+    root = tmp_path / "root"
+    argv = ["bash", str(REPO / "scripts" / "install.sh"), "--root", str(root)]
+    done = run([*argv, "--venv", sys.prefix, "--no-start"], timeout_s=120, cwd=tmp_path)
+    assert done.returncode == 0, done.describe()
+    installed = root / "etc" / "systemd" / "system" / "wasmd.service"
+    assert installed.read_text() == UNIT.read_text()
+    exec_start = shlex.split(unit_service_section()["ExecStart"])
+    assert exec_start[:4] == [INSTALLED_WASMD, "serve", "--config", "/etc/wasmd/wasmd.toml"]
+    rerooted = [str(root) + exec_start[0], *exec_start[1:3], str(root) + exec_start[3]]
+    env = {**os.environ, "RUNTIME_DIRECTORY": str(tmp_path / "run")}
+    env["CACHE_DIRECTORY"] = str(tmp_path / "cache")
+    with spawn(rerooted, env=env, cwd=tmp_path, log_path=tmp_path / "serve.log") as proc:
+        daemon = Daemon(proc, tmp_path / "run")
+        daemon.all_ready()
+        result = asyncio.run(_one_exchange(daemon.socket))
+    assert (b"x-as-req", b"hello-from-wasmd") in result.request_headers
 
-    plugins = REPO / "plugins" / "as" / "build"
-    config = tmp_path / "wasmd.toml"
-    config.write_text(EXAMPLE_CONFIG.read_text().replace("/usr/share/wasmd/plugins", str(plugins)))
-    cfg = load_config(config)
-    service = unit_service_section()
-    assert cfg.daemon.runtime_dir == Path("/run") / service["RuntimeDirectory"]
-    assert cfg.daemon.drain_timeout_s < int(service["TimeoutStopSec"])
-    assert tomllib.loads(EXAMPLE_CONFIG.read_text())["chains"]["default"] == ["add-header"]
+
+async def _one_exchange(path: Path) -> ExchangeResult:
+    async with await Client.connect(path) as client:
+        return await client.exchange(
+            request_headers=[(b":method", b"GET"), (b":path", b"/")],
+            response_headers=[(b":status", b"200")],
+        )
 
 
 # --- the syscall filter ------------------------------------------------------------------

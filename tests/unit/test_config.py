@@ -235,3 +235,14 @@ def test_a_module_over_max_module_bytes_is_refused_by_its_size_on_disk(tmp_path:
 
 def test_max_module_bytes_defaults_to_64_mib(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, MINIMAL)).daemon.max_module_bytes == 64 << 20
+
+
+def test_directories_default_to_the_ones_systemd_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit's RuntimeDirectory=/CacheDirectory= reach the daemon as these variables."""
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path / "run") + ":/run/other")
+    monkeypatch.setenv("CACHE_DIRECTORY", str(tmp_path / "cache"))
+    daemon = load_config(write(tmp_path, MINIMAL)).daemon
+    assert daemon.runtime_dir == tmp_path / "run"
+    assert daemon.cache_dir == tmp_path / "cache"

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 from wasmd.kernel.errors import ConfigError
 from wasmd.kernel.module_ref import PULL_POLICIES, HttpsRef, is_reference, parse_reference
 
-DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
 REPO_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 FAILURE_POLICIES = ("fail_open", "fail_closed", "reload")
@@ -134,8 +133,19 @@ class DaemonConfig:
 # -- defaults ------------------------------------------------------------------------------
 
 
+def _systemd_directory(variable: str) -> Path | None:
+    """The first directory systemd made for the unit (``RuntimeDirectory=wasmd`` sets
+    ``$RUNTIME_DIRECTORY=/run/wasmd``; several are separated by ``:``)."""
+    value = os.environ.get(variable, "").split(":")[0]
+    return Path(value) if value else None
+
+
 def default_runtime_dir() -> Path:
-    """/run/wasmd as root, else $XDG_RUNTIME_DIR/wasmd, else ./run (absolute)."""
+    """systemd's $RUNTIME_DIRECTORY, else /run/wasmd as root, else $XDG_RUNTIME_DIR/wasmd,
+    else ./run (absolute)."""
+    systemd = _systemd_directory("RUNTIME_DIRECTORY")
+    if systemd is not None:
+        return systemd
     if os.geteuid() == 0:
         return Path("/run/wasmd")
     xdg = os.environ.get("XDG_RUNTIME_DIR")
@@ -145,7 +155,11 @@ def default_runtime_dir() -> Path:
 
 
 def default_cache_dir() -> Path:
-    """/var/cache/wasmd as root, else $XDG_CACHE_HOME/wasmd (~/.cache/wasmd)."""
+    """systemd's $CACHE_DIRECTORY, else /var/cache/wasmd as root, else
+    $XDG_CACHE_HOME/wasmd (~/.cache/wasmd)."""
+    systemd = _systemd_directory("CACHE_DIRECTORY")
+    if systemd is not None:
+        return systemd
     if os.geteuid() == 0:
         return Path("/var/cache/wasmd")
     xdg = os.environ.get("XDG_CACHE_HOME")
