@@ -11,6 +11,7 @@ from typing import Any
 
 from wasmd import __version__, envoy_config
 from wasmd.admin import commands as admin_commands
+from wasmd.proxies import nginx as nginx_config
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
 
@@ -256,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     admin_commands.add_commands(sub)
     envoy_config.add_command(sub)
+    nginx_config.add_command(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Configuration generators that put wasmd behind a proxy (``wasmd <proxy>-config``)."""
