@@ -219,22 +219,25 @@ local function answer_of(reply, err)
     return nil
 end
 
--- The request phases; returns a decision to stop with, or nil and the body to forward.
-local function request_phases(stream, opts)
+-- The request phases; returns a decision to stop with, or nil and the request body to
+-- forward (nil: nginx forwards the body it has). The body is read before any header
+-- changes: a plugin that drops content-length (it rewrites the body) must not hide it.
+local function request_phases(stream, opts, need_body)
     local list, added, authority = request_headers()
     ngx.var.wasmd_authority = authority
     for name, value in pairs(added) do ngx.req.set_header(name, value) end
-    local body_follows = opts.request_body and has_body()
-    local reply, err = stream:request_headers(list, not has_body())
+    local with_body = has_body()
+    local body = nil
+    if with_body and (opts.request_body or need_body) then body = read_body() end
+    local reply, err = stream:request_headers(list, not with_body)
     local stop = answer_of(reply, err)
     if stop then return stop end
     mutate_request(reply.set, reply.remove)
-    if not body_follows then return nil, nil end
-    local body = read_body()
+    if not (with_body and opts.request_body) then return nil, body end
     reply, err = stream:request_body(body, true)
     stop = answer_of(reply, err)
     if stop then return stop end
-    if reply.body ~= body then ngx.req.set_body_data(reply.body) end
+    if reply.body ~= body and not need_body then ngx.req.set_body_data(reply.body) end
     return nil, reply.body
 end
 
@@ -264,9 +267,10 @@ end
 
 local function upstream_response(opts, body)
     local args = {copy_all_vars = true}
-    if body ~= nil or has_body() then
+    if body == nil and has_body() then body = read_body() end
+    if body ~= nil then
         args.method = ngx.HTTP_POST -- proxy_method $wasmd_method sends the real one
-        args.body = body or read_body()
+        args.body = body
     end
     local res = ngx.location.capture(opts.upstream_location, args)
     if res.truncated then error("the upstream's response was cut short") end
@@ -293,7 +297,7 @@ local function status_of(list, default)
 end
 
 local function content_phases(stream, opts)
-    local stop, body = request_phases(stream, opts)
+    local stop, body = request_phases(stream, opts, true)
     if stop then return stop end
     local status, headers, resp_body = upstream_response(opts, body)
     stream.fetched = {status, headers, resp_body} -- a fail-open answer must not fetch twice
