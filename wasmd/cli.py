@@ -11,6 +11,7 @@ from typing import Any
 
 from wasmd import __version__, envoy_config
 from wasmd.admin import commands as admin_commands
+from wasmd.proxies import haproxy as haproxy_config
 from wasmd.proxies import nginx as nginx_config
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_commands.add_commands(sub)
     envoy_config.add_command(sub)
     nginx_config.add_command(sub)
+    haproxy_config.add_command(sub)
     return parser
 
 

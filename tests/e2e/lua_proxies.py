@@ -63,3 +63,20 @@ def nginx_front(
     with spawn(argv, log_path=prefix / "nginx.log", cwd=prefix) as proc:
         wait_for(lambda: _accepting(port, proc), READY_TIMEOUT_S, what=f"nginx {name} listening")
         yield Front(proc, port, conf)
+
+
+@contextlib.contextmanager
+def haproxy_front(
+    workdir: Path, name: str, config: Path, upstream_port: int, args: Sequence[str] = ()
+) -> Iterator[Front]:
+    """HAProxy with ``wasmd haproxy-config`` for ``config`` (plus ``args``), ready to serve."""
+    binary = require_tool("haproxy")
+    home = workdir / name
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = home / "haproxy.cfg"
+    conf.write_text(generated("haproxy", config, port, upstream_port, *args))
+    argv = [binary, "-db", "-f", str(conf)]  # -db: foreground, log to stderr
+    with spawn(argv, log_path=home / "haproxy.log", cwd=home) as proc:
+        wait_for(lambda: _accepting(port, proc), READY_TIMEOUT_S, what=f"haproxy {name} listening")
+        yield Front(proc, port, conf)

@@ -226,7 +226,7 @@ def build(args: Any) -> NginxOptions:
     )
 
 
-def _cmd(args: Any, argv: Sequence[str] = ()) -> int:
+def _cmd(args: Any) -> int:
     try:
         text = render(build(args))
     except ConfigError as exc:
