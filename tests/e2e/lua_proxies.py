@@ -10,15 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import struct
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgpack
+
+from tests.e2e.test_daemon_envoy import Reply, exchange
 from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for
 from tests.helpers.proxy_tools import require_tool
+from tests.helpers.upstream import Upstream
 
 READY_TIMEOUT_S = 20.0
+LOAD_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +87,86 @@ def haproxy_front(
     with spawn(argv, log_path=home / "haproxy.log", cwd=home) as proc:
         wait_for(lambda: _accepting(port, proc), READY_TIMEOUT_S, what=f"haproxy {name} listening")
         yield Front(proc, port, conf)
+
+
+def config_elsewhere(config: Path, name: str) -> tuple[Path, Path]:
+    """A copy of the daemon ``config`` whose runtime dir (so its native socket) is another,
+    where no daemon runs: (the new config, its runtime dir)."""
+    work = config.parent
+    runtime = work / name
+    runtime.mkdir(exist_ok=True)
+    path = work / f"{name}.toml"
+    path.write_text(config.read_text().replace(str(work / "run"), str(runtime)))
+    return path, runtime
+
+
+class BrokenWasmd:
+    """A socket that answers HELLO with a version nobody speaks: a protocol failure."""
+
+    def __init__(self, path: Path) -> None:
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(str(path))
+        self.server.listen()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.server.accept()
+                with conn:
+                    conn.recv(64)
+                    payload = msgpack.packb([1, [9], 1 << 20])
+                    conn.sendall(struct.pack(">I", len(payload)) + payload)
+                    conn.recv(64)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def run_load(port: int, total: int) -> list[Reply | BaseException]:
+    results: list[Reply | BaseException] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            try:
+                reply: Reply | BaseException = exchange(port, f"/load/{n}")
+            except Exception as exc:
+                reply = exc
+            with lock:
+                results.append(reply)
+
+    threads = [threading.Thread(target=worker) for _ in range(LOAD_THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def load_around(
+    port: int, total: int, upstream: Upstream, action: Callable[[], None]
+) -> list[Reply | BaseException]:
+    """``total`` requests from LOAD_THREADS clients, with ``action`` run once the upstream
+    has seen some of them; every request's outcome."""
+    start = upstream.request_count()
+    done: list[list[Reply | BaseException]] = []
+    loader = threading.Thread(target=lambda: done.append(run_load(port, total)))
+    loader.start()
+    try:
+        wait_for(lambda: upstream.request_count() > start + 10, 30, what="load started")
+        action()
+    finally:
+        loader.join(120)
+    assert done, "the load did not finish"
+    return done[0]
+
+
+def failed(results: list[Reply | BaseException]) -> list[Reply | BaseException]:
+    return [r for r in results if not isinstance(r, Reply) or r.status != 200]

@@ -12,17 +12,20 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
-import struct
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgpack
 import pytest
 
-from tests.e2e.lua_proxies import Front, nginx_front
+from tests.e2e.lua_proxies import (
+    BrokenWasmd,
+    Front,
+    config_elsewhere,
+    failed,
+    load_around,
+    nginx_front,
+)
 from tests.e2e.test_daemon_envoy import Reply, WasmdDaemon, exchange, wasmd_daemon, write_config
 from tests.helpers.daemon import PluginEntry
 from tests.helpers.procs import wait_for
@@ -174,11 +177,7 @@ def test_properties_come_from_nginx_variables(stack: Stack, up: Upstream) -> Non
 @pytest.fixture(scope="module")
 def nowhere(stack: Stack) -> Path:
     """A config like the stack's whose native socket nothing listens on."""
-    runtime = stack.work / "no-daemon"
-    text = stack.config.read_text().replace(str(stack.work / "run"), str(runtime))
-    path = stack.work / "nowhere.toml"
-    path.write_text(text)
-    return path
+    return config_elsewhere(stack.config, "nowhere")[0]
 
 
 @pytest.mark.parametrize("mode", ["access", "content"])
@@ -206,36 +205,9 @@ def test_fail_open_passes_the_request_unprocessed(
     assert "x-as-req" not in _last_request_headers(up)
 
 
-class _BrokenWasmd:
-    """A socket that answers HELLO with a version nobody speaks: a protocol failure."""
-
-    def __init__(self, path: Path) -> None:
-        self.server = socket.socket(socket.AF_UNIX)
-        self.server.bind(str(path))
-        self.server.listen()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.server.accept()
-                with conn:
-                    conn.recv(64)
-                    payload = msgpack.packb([1, [9], 1 << 20])
-                    conn.sendall(struct.pack(">I", len(payload)) + payload)
-                    conn.recv(64)
-
-    def close(self) -> None:
-        self.server.close()
-
-
 def test_protocol_failure_is_a_failure_not_a_pass(stack: Stack, up: Upstream) -> None:
-    runtime = stack.work / "broken"
-    runtime.mkdir(exist_ok=True)
-    path = stack.work / "broken.toml"
-    path.write_text(stack.config.read_text().replace(str(stack.work / "run"), str(runtime)))
-    broken = _BrokenWasmd(runtime / "wasmd.sock")
+    path, runtime = config_elsewhere(stack.config, "broken")
+    broken = BrokenWasmd(runtime / "wasmd.sock")
     try:
         args = ("--mode", "access", "--failure", "closed")
         with nginx_front(stack.work, "broken", path, up.port, args) as front:
@@ -250,66 +222,32 @@ def test_protocol_failure_is_a_failure_not_a_pass(stack: Stack, up: Upstream) ->
 # -- the daemon's workers die or roll under load ---------------------------------------------
 
 
-def _load(port: int, total: int) -> list[Reply | BaseException]:
-    results: list[Reply | BaseException] = []
-    lock = threading.Lock()
-    counter = iter(range(total))
-
-    def worker() -> None:
-        while True:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                return
-            try:
-                reply: Reply | BaseException = exchange(port, f"/load/{n}")
-            except Exception as exc:
-                reply = exc
-            with lock:
-                results.append(reply)
-
-    threads = [threading.Thread(target=worker) for _ in range(LOAD_THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
 def test_kill9_of_a_worker_under_load_fails_no_request(stack: Stack, up: Upstream) -> None:
     """Access mode has one phase per stream: a stream the dead worker never answered is
     retried on a fresh connection (another worker), so no request fails."""
     daemon = stack.daemon
     victim = daemon.pid_of(0)
-    done: list[list[Reply | BaseException]] = []
-    loader = threading.Thread(target=lambda: done.append(_load(stack.access.port, LOAD_REQUESTS)))
-    loader.start()
-    wait_for(lambda: up.request_count() > 10, 30, what="load started")
-    os.kill(victim, signal.SIGKILL)
-    loader.join(120)
-    daemon.all_ready()
-    results = done[0]
+    results = load_around(
+        stack.access.port, LOAD_REQUESTS, up, lambda: os.kill(victim, signal.SIGKILL)
+    )
     assert len(results) == LOAD_REQUESTS
-    bad = [r for r in results if not isinstance(r, Reply) or r.status != 200]
-    assert bad == []
+    assert failed(results) == []
+    daemon.all_ready()
     assert daemon.pid_of(0) != victim
 
 
 def test_rolling_reload_under_load_fails_no_request(stack: Stack, up: Upstream) -> None:
     """GOAWAY from draining workers: pooled connections are dropped, new streams go to
     the new workers; every request sees the old or the new configuration."""
-    daemon = stack.daemon
     start = up.request_count()
-    done: list[list[Reply | BaseException]] = []
-    loader = threading.Thread(target=lambda: done.append(_load(stack.guard.port, LOAD_REQUESTS)))
-    loader.start()
-    wait_for(lambda: up.request_count() > start + 10, 30, what="load started")
-    stack.config.write_text(stack.config.read_text().replace('"v1"', '"v2"'))
-    result = daemon.admin.reload(wait=True)
-    assert result.outcome is ReloadOutcome.SUCCEEDED, result
-    loader.join(120)
-    bad = [r for r in done[0] if not isinstance(r, Reply) or r.status != 200]
-    assert bad == []
+
+    def reload() -> None:
+        stack.config.write_text(stack.config.read_text().replace('"v1"', '"v2"'))
+        result = stack.daemon.admin.reload(wait=True)
+        assert result.outcome is ReloadOutcome.SUCCEEDED, result
+
+    results = load_around(stack.guard.port, LOAD_REQUESTS, up, reload)
+    assert failed(results) == []
     seen = [dict(r.headers).get("x-as-req") for r in up.requests()[start:]]
     assert set(seen) <= {"v1", "v2"}
 
