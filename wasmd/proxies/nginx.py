@@ -144,6 +144,8 @@ http {{
         require("wasmd_nginx")
     }}
     access_log off;
+    # No content-type on a response the upstream (or a plugin) sent without one, as Envoy.
+    default_type "";
     client_body_temp_path client_body;
     proxy_temp_path proxy;
     fastcgi_temp_path fastcgi;

@@ -124,6 +124,7 @@ local function properties(txn, request_id)
         ["destination.address"] = tostring(sf:dst()) .. ":" .. dst_port,
         ["destination.port"] = wasmd.encode_int(dst_port),
         ["connection.mtls"] = "\0",
+        ["connection.requested_server_name"] = sf:ssl_fc_sni() or "",
         ["request.id"] = request_id,
         ["request.protocol"] = "HTTP/" .. tostring(sf:req_ver()),
     }

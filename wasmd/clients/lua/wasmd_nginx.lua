@@ -123,6 +123,7 @@ local function properties()
         ["destination.port"] = wasmd.encode_int(server_port),
         ["connection.id"] = wasmd.encode_int(tonumber(var.connection) or 0),
         ["connection.mtls"] = "\0",
+        ["connection.requested_server_name"] = var.ssl_server_name or "",
         ["request.id"] = var.http_x_request_id or var.request_id,
         ["request.protocol"] = var.server_protocol,
     }
