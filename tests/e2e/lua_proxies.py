@@ -23,6 +23,7 @@ from tests.e2e.test_daemon_envoy import Reply, exchange
 from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for
 from tests.helpers.proxy_tools import require_tool
 from tests.helpers.upstream import Upstream
+from wasmd import protocol as p
 
 READY_TIMEOUT_S = 20.0
 LOAD_THREADS = 4
@@ -100,10 +101,31 @@ def config_elsewhere(config: Path, name: str) -> tuple[Path, Path]:
     return path, runtime
 
 
-class BrokenWasmd:
-    """A socket that answers HELLO with a version nobody speaks: a protocol failure."""
+_PHASES = (
+    p.RequestHeaders,
+    p.RequestBody,
+    p.RequestTrailers,
+    p.ResponseHeaders,
+    p.ResponseBody,
+    p.ResponseTrailers,
+)
 
-    def __init__(self, path: Path) -> None:
+
+class FakeWasmd:
+    """A scripted wasmd on a Unix socket, for failures the real daemon does not produce.
+
+    ``hello`` is the server's HELLO payload (msgpack-able; default: version 1); every phase
+    is answered with ``reply(stream_id)`` (default: a plain CONTINUE).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        hello: object = (1, (1,), 1 << 20),
+        reply: Callable[[int], p.Reply] | None = None,
+    ) -> None:
+        self.hello = msgpack.packb(list(hello))  # type: ignore[call-overload]
+        self.reply = reply or (lambda sid: p.Continue(sid))
         self.server = socket.socket(socket.AF_UNIX)
         self.server.bind(str(path))
         self.server.listen()
@@ -114,14 +136,26 @@ class BrokenWasmd:
         with contextlib.suppress(OSError):
             while True:
                 conn, _ = self.server.accept()
-                with conn:
-                    conn.recv(64)
-                    payload = msgpack.packb([1, [9], 1 << 20])
-                    conn.sendall(struct.pack(">I", len(payload)) + payload)
-                    conn.recv(64)
+                threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
+
+    def _connection(self, conn: socket.socket) -> None:
+        proto = p.Connection(p.Role.SERVER)
+        with conn, contextlib.suppress(OSError, p.ProtocolError):
+            while data := conn.recv(65536):
+                for msg in proto.receive_data(data):
+                    if isinstance(msg, p.Hello):
+                        conn.sendall(struct.pack(">I", len(self.hello)) + self.hello)
+                        proto.send(p.Hello((1,), 1 << 20))
+                    elif isinstance(msg, _PHASES):
+                        conn.sendall(proto.send(self.reply(msg.stream_id)))
 
     def close(self) -> None:
         self.server.close()
+
+
+def broken_wasmd(path: Path) -> FakeWasmd:
+    """Answers HELLO with a version nobody speaks: a protocol failure."""
+    return FakeWasmd(path, hello=(1, (9,), 1 << 20))
 
 
 def run_load(port: int, total: int) -> list[Reply | BaseException]:

@@ -10,6 +10,7 @@ from Envoy and why.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.lua_proxies import (
-    BrokenWasmd,
+    FakeWasmd,
     Front,
+    broken_wasmd,
     config_elsewhere,
     failed,
     haproxy_front,
@@ -30,6 +32,7 @@ from tests.e2e.test_daemon_envoy import Reply, WasmdDaemon, exchange, wasmd_daem
 from tests.helpers.daemon import PluginEntry
 from tests.helpers.procs import wait_for
 from tests.helpers.upstream import Answer, Upstream
+from wasmd import protocol as p
 from wasmd.admin.model import ReloadOutcome
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -195,7 +198,7 @@ def test_protocol_failure_is_a_failure_not_a_pass(
     stack: Stack, up: Upstream, tmp_path: Path
 ) -> None:
     path, runtime = config_elsewhere(stack.config, "broken")
-    broken = BrokenWasmd(runtime / "wasmd.sock")
+    broken = broken_wasmd(runtime / "wasmd.sock")
     try:
         with haproxy_front(tmp_path, "broken", path, up.port) as front:
             before = up.request_count()
@@ -246,3 +249,25 @@ def test_rolling_reload_under_load_fails_no_request(stack: Stack, up: Upstream) 
         return _last_request_headers(up)["x-as-req"] == "v2"
 
     wait_for(new_config_served, 10, what="a request served by the new generation")
+
+
+def test_a_lua_error_applying_a_reply_fails_closed(
+    stack: Stack, up: Upstream, tmp_path: Path
+) -> None:
+    """A reply the adapter cannot apply (a non-numeric :status) raises inside it: caught,
+    logged, and the client gets 503 instead of the unprocessed response."""
+    path, runtime = config_elsewhere(stack.config, "lua-error")
+    bad = p.Continue(0, ((b":status", b"abc"),))
+
+    def reply(sid: int) -> p.Reply:
+        return dataclasses.replace(bad, stream_id=sid)
+
+    fake = FakeWasmd(runtime / "wasmd.sock", reply=reply)
+    try:
+        with haproxy_front(tmp_path, "lua-error", path, up.port, ("--chain", "guard")) as front:
+            reply_seen = exchange(front.port, "/hello")
+            assert reply_seen.status == 503
+            assert reply_seen.body != b"hello upstream"
+            assert "Lua error" in front.proc.log_tail()
+    finally:
+        fake.close()

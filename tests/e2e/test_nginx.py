@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.lua_proxies import (
-    BrokenWasmd,
     Front,
+    broken_wasmd,
     config_elsewhere,
     failed,
     load_around,
@@ -207,7 +207,7 @@ def test_fail_open_passes_the_request_unprocessed(
 
 def test_protocol_failure_is_a_failure_not_a_pass(stack: Stack, up: Upstream) -> None:
     path, runtime = config_elsewhere(stack.config, "broken")
-    broken = BrokenWasmd(runtime / "wasmd.sock")
+    broken = broken_wasmd(runtime / "wasmd.sock")
     try:
         args = ("--mode", "access", "--failure", "closed")
         with nginx_front(stack.work, "broken", path, up.port, args) as front:
