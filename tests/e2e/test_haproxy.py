@@ -271,3 +271,12 @@ def test_a_lua_error_applying_a_reply_fails_closed(
             assert "Lua error" in front.proc.log_tail()
     finally:
         fake.close()
+
+
+def test_a_response_body_beyond_the_buffer_fails_closed(stack: Stack, up: Upstream) -> None:
+    """wait-for-body stops at tune.bufsize: the plugin would see a cut body, so the
+    adapter fails the request (closed: 503) instead of rewriting part of it."""
+    up.set_answer(Answer(200, (("content-type", "text/plain"),), b"x" * (2 << 20)))
+    reply = exchange(stack.bodies.port, "/big")
+    assert reply.status == 503
+    assert "exceeds tune.bufsize" in stack.bodies.proc.log_tail()

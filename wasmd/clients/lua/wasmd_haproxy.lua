@@ -199,6 +199,9 @@ local function on_request(txn, opts)
     mutate(txn, answer.set, answer.remove, "req")
     if not (with_body and opts.request_body) then return answer end
     local body = txn.sf:req_body() or ""
+    if length > 0 and #body < length then -- wait-for-body stops at tune.bufsize
+        return nil, "the request body (" .. length .. " bytes) exceeds tune.bufsize"
+    end
     answer, err = stream:request_body(body, true)
     if answer and answer.kind == "continue" and answer.body ~= body then
         return nil, "a plugin replaced the request body, which HAProxy cannot forward"
@@ -223,6 +226,9 @@ local function on_response(txn, opts, stream)
     mutate(txn, answer.set, answer.remove, "res")
     if not (with_body and opts.response_body) then return answer end
     local body = txn.sf:res_body() or ""
+    if length > 0 and #body < length then
+        return nil, "the response body (" .. length .. " bytes) exceeds tune.bufsize"
+    end
     answer, err = stream:response_body(body, true)
     if answer and answer.kind == "continue" and answer.body ~= body then
         -- HAProxy cannot swap a response body in place: answer with the response as the
