@@ -74,7 +74,7 @@ local function incoming_headers()
     local ok, raw = pcall(ngx.req.raw_header, true)
     if ok and raw then
         for name, value in raw:gmatch("([^:\r\n]+):[ \t]*([^\r\n]*)\r?\n") do
-            out[#out + 1] = {name:lower(), value}
+            out[#out + 1] = {name:lower(), (value:gsub("[ \t]+$", ""))} -- no trailing OWS
         end
         return out
     end
