@@ -280,3 +280,10 @@ def test_a_response_body_beyond_the_buffer_fails_closed(stack: Stack, up: Upstre
     reply = exchange(stack.bodies.port, "/big")
     assert reply.status == 503
     assert "exceeds tune.bufsize" in stack.bodies.proc.log_tail()
+
+
+def test_a_plugin_rewrites_the_path(stack: Stack, up: Upstream) -> None:
+    reply = exchange(stack.props.port, "/orig/p?q=1", headers=[("x-test", "path")])
+    assert reply.status == 200
+    assert reply.headers["x-r-path-orig"] == "0:/orig/p?q=1"
+    assert up.requests()[-1].path == "/rewritten/orig/p?q=1"

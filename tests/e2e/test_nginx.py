@@ -143,7 +143,7 @@ def test_body_rewrite_in_both_directions(stack: Stack, up: Upstream) -> None:
     assert up.requests()[-1].body == b"MAKE ME LOUD"
 
 
-def test_plugin_rewrites_path_and_status_headers(stack: Stack, up: Upstream) -> None:
+def test_response_callbacks_see_the_status_and_change_headers(stack: Stack, up: Upstream) -> None:
     reply = exchange(stack.props.port, "/orig?q=1", headers=[("x-test", "resp-headers")])
     assert reply.status == 200
     assert reply.headers["x-r-resp-status"] == "0:200"
@@ -256,3 +256,10 @@ def test_rolling_reload_under_load_fails_no_request(stack: Stack, up: Upstream) 
         return _last_request_headers(up)["x-as-req"] == "v2"
 
     wait_for(new_config_served, 10, what="a request served by the new generation")
+
+
+def test_a_plugin_rewrites_the_path(stack: Stack, up: Upstream) -> None:
+    reply = exchange(stack.props.port, "/orig/p?q=1", headers=[("x-test", "path")])
+    assert reply.status == 200
+    assert reply.headers["x-r-path-orig"] == "0:/orig/p?q=1"
+    assert up.requests()[-1].path == "/rewritten/orig/p?q=1"
