@@ -24,6 +24,8 @@ from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for
 from tests.helpers.proxy_tools import require_tool
 from tests.helpers.upstream import Upstream
 from wasmd import protocol as p
+from wasmd.admin.client import AdminClient
+from wasmd.admin.model import ReloadOutcome
 
 READY_TIMEOUT_S = 20.0
 LOAD_THREADS = 4
@@ -204,3 +206,14 @@ def load_around(
 
 def failed(results: list[Reply | BaseException]) -> list[Reply | BaseException]:
     return [r for r in results if not isinstance(r, Reply) or r.status != 200]
+
+
+RELOAD_TIMEOUT_S = 120.0  # a rollout on a loaded 2-core box: compile, canary, every slot
+
+
+def reload_with(config: Path, admin_socket: Path, old: str, new: str) -> None:
+    """Rewrite ``old`` to ``new`` in the daemon's config and roll it out (wait for it)."""
+    config.write_text(config.read_text().replace(old, new))
+    with contextlib.closing(AdminClient(admin_socket, timeout_s=RELOAD_TIMEOUT_S)) as admin:
+        result = admin.reload(wait=True)
+    assert result.outcome is ReloadOutcome.SUCCEEDED, result

@@ -25,12 +25,12 @@ from tests.e2e.lua_proxies import (
     failed,
     load_around,
     nginx_front,
+    reload_with,
 )
 from tests.e2e.test_daemon_envoy import Reply, WasmdDaemon, exchange, wasmd_daemon, write_config
 from tests.helpers.daemon import PluginEntry
 from tests.helpers.procs import wait_for
 from tests.helpers.upstream import Answer, Upstream
-from wasmd.admin.model import ReloadOutcome
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -242,9 +242,7 @@ def test_rolling_reload_under_load_fails_no_request(stack: Stack, up: Upstream) 
     start = up.request_count()
 
     def reload() -> None:
-        stack.config.write_text(stack.config.read_text().replace('"v1"', '"v2"'))
-        result = stack.daemon.admin.reload(wait=True)
-        assert result.outcome is ReloadOutcome.SUCCEEDED, result
+        reload_with(stack.config, stack.daemon.admin_socket, '"v1"', '"v2"')
 
     results = load_around(stack.guard.port, LOAD_REQUESTS, up, reload)
     assert failed(results) == []
