@@ -6,8 +6,8 @@
 --                                                 request body, when the chain reads it)
 --   http-response lua.wasmd-response OPTIONS   -- response headers (+ the buffered response
 --                                                 body), then CLOSE
--- OPTIONS is one word of key=value pairs joined by ';' (socket, chain, failure,
--- timeout_ms, request_body, response_body, response), e.g.
+-- OPTIONS is one word of key=value pairs joined by ";" (socket, chain, failure,
+-- timeout_ms, request_body, response_body, response: 1 when the response action runs), e.g.
 --   socket=/run/wasmd/wasmd.sock;chain=default;failure=closed;timeout_ms=2000
 -- HAProxy's Lua sockets cannot outlive a transaction, so each transaction opens its own
 -- connection to wasmd (and says HELLO on it); nothing is pooled.
