@@ -50,7 +50,7 @@ class Stack:
     access: Front  # chain default (add-header), --mode access
     guard: Front  # chain guard (local-reply, add-header), content mode (auto)
     bodies: Front  # chain bodies (body-rewrite), content mode with both bodies
-    props: Front  # chain props (conformance)
+    props: Front  # chain props (conformance); under /deny: chain guard
     work: Path
     config: Path
 
@@ -85,7 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             access=front("access", "--mode", "access"),
             guard=front("guard", "--chain", "guard"),
             bodies=front("bodies", "--chain", "bodies"),
-            props=front("props", "--chain", "props"),
+            props=front("props", "--chain", "props", "--route", "/deny=guard"),
             work=work,
             config=config,
         )
@@ -261,3 +261,15 @@ def test_a_plugin_rewrites_the_path(stack: Stack, up: Upstream) -> None:
     assert reply.status == 200
     assert reply.headers["x-r-path-orig"] == "0:/orig/p?q=1"
     assert up.requests()[-1].path == "/rewritten/orig/p?q=1"
+
+
+def test_a_route_runs_its_own_chain_in_both_directions(stack: Stack, up: Upstream) -> None:
+    """--route /deny=guard on the props front: /deny is the guard chain's local reply;
+    /deny-not (same prefix) passes guard's add-header in both directions; / stays props."""
+    denied = exchange(stack.props.port, "/deny")
+    assert denied.status == 403 and denied.headers["x-as-denied"] == "yes"
+    passed = exchange(stack.props.port, "/deny-not")
+    assert passed.status == 200 and passed.headers["x-as-resp"] == "added"
+    assert "x-as-req" in _last_request_headers(up)  # v1, or v2 after the reload test
+    other = exchange(stack.props.port, "/", headers=[("x-test", "resp-headers")])
+    assert other.headers["x-r-resp-add"] == "0" and "x-as-resp" not in other.headers

@@ -115,3 +115,30 @@ def test_explicit_mode_overrides_auto() -> None:
     assert nginx.resolve_mode(nginx.Mode.AUTO, plan) is nginx.Mode.CONTENT
     assert nginx.resolve_mode(nginx.Mode.ACCESS, plan) is nginx.Mode.ACCESS
     assert nginx.resolve_mode(nginx.Mode.AUTO, _plan()) is nginx.Mode.ACCESS
+
+
+def test_nginx_routes_get_their_own_location_and_mode(tmp_path: Path) -> None:
+    config = tmp_path / "wasmd.toml"
+    metrics = PLUGINS / "rust" / "build" / "metrics.wasm"
+    body = PLUGINS / "as" / "build" / "body_rewrite.wasm"
+    config.write_text(
+        f'[daemon]\nruntime_dir = "{tmp_path}"\n'
+        f'[[plugins]]\nname = "m"\nmodule = "{metrics}"\n'
+        f'[[plugins]]\nname = "b"\nmodule = "{body}"\n'
+        '[chains]\ndefault = ["m"]\nbodies = ["b"]\n'
+    )
+    done = _cli("nginx-config", "--config", str(config), "--route", "/up=bodies")
+    assert done.returncode == 0, done.stderr
+    assert "#   / -> chain 'default', access mode" in done.stdout
+    assert "#   /up -> chain 'bodies', content mode" in done.stdout
+    assert done.stdout.count("location /@wasmd_upstream") == 1
+    done = _cli("haproxy-config", "--config", str(config), "--route", "/up=bodies")
+    assert done.returncode == 0, done.stderr
+    assert "set-var(txn.wasmd_route) int(1) if { path_beg /up }" in done.stdout
+    assert "chain=bodies;" in done.stdout and "if { var(txn.wasmd_route) -m int 1 }" in done.stdout
+
+
+@pytest.mark.parametrize("kind", ["nginx", "haproxy"])
+def test_malformed_route_is_a_clear_error(kind: str) -> None:
+    done = _cli(f"{kind}-config", "--route", "api=strict")
+    assert done.returncode == 2 and "is not PREFIX=CHAIN" in done.stderr
