@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgpack
+import pytest
 
 from tests.e2e.test_daemon_envoy import Reply, exchange
 from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for
@@ -217,3 +218,9 @@ def reload_with(config: Path, admin_socket: Path, old: str, new: str) -> None:
     with contextlib.closing(AdminClient(admin_socket, timeout_s=RELOAD_TIMEOUT_S)) as admin:
         result = admin.reload(wait=True)
     assert result.outcome is ReloadOutcome.SUCCEEDED, result
+
+
+def shared_cache(factory: pytest.TempPathFactory) -> Path:
+    """One compile cache for the daemons of a session's Lua-proxy tests: each daemon then
+    compiles only what no earlier one did (the corpus daemons load the same 21 modules)."""
+    return factory.getbasetemp() / "wasmd-cache"

@@ -28,6 +28,7 @@ from tests.e2e.lua_proxies import (
     haproxy_front,
     load_around,
     reload_with,
+    shared_cache,
 )
 from tests.e2e.test_daemon_envoy import Reply, WasmdDaemon, exchange, wasmd_daemon, write_config
 from tests.helpers.daemon import PluginEntry
@@ -74,7 +75,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "props": ["props"],
         }
         runtime = work / "run"
-        config = write_config(work / "wasmd.toml", runtime, work / "cache", plugins, chains)
+        config = write_config(
+            work / "wasmd.toml", runtime, shared_cache(tmp_path_factory), plugins, chains
+        )
         daemon = es.enter_context(wasmd_daemon(config, runtime, work / "wasmd.log"))
 
         def front(name: str, *args: str) -> Front:

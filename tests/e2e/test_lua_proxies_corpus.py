@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.envoy_harness import CLIENT_AUTHORITY, _request_headers
-from tests.e2e.lua_proxies import Front, haproxy_front, nginx_front
+from tests.e2e.lua_proxies import Front, haproxy_front, nginx_front, shared_cache
 from tests.e2e.test_daemon_envoy import wasmd_daemon, write_config
 from tests.helpers import callout_upstreams
 from tests.helpers.daemon import PluginEntry
@@ -101,7 +101,7 @@ def corpus(
         chains["default"] = [specs[0].name]
         runtime = work / "run"
         config = write_config(
-            work / "wasmd.toml", runtime, work / "cache", plugins, chains, workers=1
+            work / "wasmd.toml", runtime, shared_cache(tmp_path_factory), plugins, chains, workers=1
         )
         es.enter_context(wasmd_daemon(config, runtime, work / "wasmd.log"))
         yield Corpus(proxy, config, upstream, work)
