@@ -48,6 +48,26 @@ registry_test_tools() {
 }
 registry_test_tools
 
+# --- nginx and HAProxy for the Lua clients (issue 16) -------------------------------------
+# tests/e2e/test_nginx.py and test_haproxy.py run real nginx (with lua-nginx-module and
+# lua-MessagePack) and real HAProxy (Lua 5.3); tests/unit/test_lua_client.py runs the Lua
+# client under lua5.3; bench/lua_proxies.py uses wrk. The
+# tests start each proxy from its own temp dir on its own port: the packaged services
+# are stopped and disabled so they hold no port (they start on port 80 where systemd runs).
+install_lua_proxies() {
+    local pkgs=(nginx libnginx-mod-http-lua lua-messagepack haproxy wrk lua5.3)
+    local missing=() pkg
+    for pkg in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    apt_install "${missing[@]}" || { echo "setup.sh: nginx/haproxy unavailable; their tests will skip" >&2; return 0; }
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        systemctl disable --now nginx haproxy >/dev/null 2>&1 || true
+    fi
+}
+install_lua_proxies
+
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi

@@ -14,6 +14,8 @@ from wasmd import __version__
 from wasmd.admin import commands as admin_commands
 from wasmd.kernel.errors import WasmdError
 from wasmd.proxies import envoy as envoy_config
+from wasmd.proxies import haproxy as haproxy_config
+from wasmd.proxies import nginx as nginx_config
 from wasmd.registry import commands as registry_commands
 
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
@@ -297,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     registry_commands.add_commands(sub, _host_support)
     admin_commands.add_commands(sub)
     envoy_config.add_command(sub)
+    nginx_config.add_command(sub)
+    haproxy_config.add_command(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Configuration generators for the proxies that sit in front of wasmd (``wasmd envoy-config``).
+"""Configuration generators that put wasmd behind a proxy (``wasmd <proxy>-config``:
+envoy, nginx, haproxy).
 
 They read the daemon's config and the plugins' modules; they never import ``workers``.
 """
