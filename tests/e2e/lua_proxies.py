@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.test_daemon_envoy import Reply, exchange
 from tests.helpers.procs import Spawned, free_port, run, spawn, wait_for
-from tests.helpers.proxy_tools import require_tool
+from tests.helpers.tools import require_tool
 from tests.helpers.upstream import Upstream
 from wasmd.admin.client import AdminClient
 from wasmd.admin.model import ReloadOutcome

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.envoy_harness import EnvoyHarness, EnvoyLoadError, EnvoyStartError, run_plugin
+from tests.e2e.envoy_harness import (
+    EnvoyHarness,
+    EnvoyLoadError,
+    EnvoyStartError,
+    envoy_binary,
+    run_plugin,
+)
 from tests.helpers.manifest import CaseSpec, PluginSpec
 from tests.helpers.outcome import Outcome, outcome_from_try
 from tests.helpers.procs import spawn, wait_for
@@ -119,7 +125,8 @@ def test_envoy_failing_for_other_reasons_is_not_a_plugin_load_error(
     fixture_plugins_built: dict[str, PluginSpec], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A broken harness or host must never be recorded as ``load_error`` in expected.json."""
-    monkeypatch.setattr(EnvoyHarness, "_argv", lambda self, config, admin: ["envoy", "--bogus"])
+    bogus = [envoy_binary(), "--bogus"]
+    monkeypatch.setattr(EnvoyHarness, "_argv", lambda self, config, admin: bogus)
     harness = EnvoyHarness(fixture_plugins_built["wat_probe"], tmp_path)
     with pytest.raises(EnvoyStartError) as info, harness:
         pass

@@ -27,7 +27,7 @@ from typing import Any
 
 from tests.helpers.procs import Completed, Spawned, run, spawn, wait_for
 from wasmd.admin.client import AdminClient
-from wasmd.admin.model import DaemonStatus, SlotState
+from wasmd.admin.model import DaemonStatus, ReloadResult, SlotState
 from wasmd.clients.native import Client, ExchangeResult
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +42,10 @@ CLI_TIMEOUT_S = 60.0
 # use heartbeat_timeout_s of a few seconds).
 EXCHANGE_TIMEOUT_S = 30.0
 STOP_GRACE_S = 35.0  # Load.stop: every task finishes its exchange (bounded by the above)
+# A rolling reload waits, slot by slot, for the new worker to be READY (ready_timeout_s, 30 s
+# below) and the old one to drain (drain_timeout_s, 5 s): far longer than the admin client's
+# 10 s for a quick call. 2 workers took 5-8 s on a busy 2-core box, and over 10 s at times.
+ROLLOUT_TIMEOUT_S = 2 * (30.0 + 5.0) + 30.0
 
 # Daemon settings that make the tests quick: fast heartbeats and backoffs, no crash-loop
 # breaker unless a test asks for one.
@@ -139,6 +143,15 @@ class Daemon:
 
     def status(self) -> DaemonStatus:
         return self.admin.status()
+
+    def reload(self) -> ReloadResult:
+        """``reload --wait``: roll the config file out, waiting as long as a rollout may take
+        (``ROLLOUT_TIMEOUT_S``; ``self.admin``'s timeout is for quick calls)."""
+        client = AdminClient(self.admin_socket, timeout_s=ROLLOUT_TIMEOUT_S)
+        try:
+            return client.reload(wait=True)
+        finally:
+            client.close()
 
     def wait_status(
         self,

@@ -19,10 +19,7 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import shutil
 import subprocess
-import sys
 import tarfile
 import urllib.error
 import urllib.parse
@@ -33,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
-
 from tests.helpers.procs import Spawned, free_port, spawn, wait_for
+from tests.helpers.tools import require_tool
 
 if TYPE_CHECKING:
     from tests.helpers.registry_servers import TokenServer
@@ -45,26 +41,8 @@ TOOL_TIMEOUT_S = 60.0
 PORT_ATTEMPTS = 3
 
 
-def tool(name: str, env: str) -> str:
-    """The path of ``name``: beside sys.executable, then $``env``, then PATH; else fail
-    (CI=true) or skip with the fix."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    override = os.environ.get(env)
-    if override:
-        return override
-    found = shutil.which(name)
-    if found:
-        return found
-    why = f"{name} not found (set {env}, or run scripts/setup.sh as root to install it)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(why)
-    pytest.skip(why)
-
-
 def registry_binary() -> str:
-    return tool("docker-registry", "WASMD_TEST_REGISTRY")
+    return require_tool("docker-registry")
 
 
 # -- the registry --------------------------------------------------------------------------
@@ -194,7 +172,7 @@ def registry(
 
 def make_htpasswd(path: Path, users: Mapping[str, str]) -> None:
     """An htpasswd file with bcrypt entries (``htpasswd -B``, the only kind v2.8 accepts)."""
-    htpasswd = tool("htpasswd", "WASMD_TEST_HTPASSWD")
+    htpasswd = require_tool("htpasswd")
     for i, (user, password) in enumerate(users.items()):
         flags = "-Bbc" if i == 0 else "-Bb"
         subprocess.run(

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers.registry import TOOL_TIMEOUT_S, tool
+from tests.helpers.registry import TOOL_TIMEOUT_S
+from tests.helpers.tools import require_tool
 
 # -- an HTTPS server with a test CA ------------------------------------------------------------
 
@@ -37,7 +38,7 @@ class CaFiles:
 
 def make_ca(folder: Path) -> CaFiles:
     """A CA and a server certificate for 127.0.0.1/localhost, made by the openssl CLI."""
-    openssl = tool("openssl", "WASMD_TEST_OPENSSL")
+    openssl = require_tool("openssl")
     folder.mkdir(parents=True, exist_ok=True)
     ca, ca_key = folder / "ca.pem", folder / "ca.key"
     cert, key, csr = folder / "server.pem", folder / "server.key", folder / "server.csr"
@@ -159,7 +160,7 @@ class TokenServer:
         )
         signed = subprocess.run(
             [
-                tool("openssl", "WASMD_TEST_OPENSSL"),
+                require_tool("openssl"),
                 "dgst",
                 "-sha256",
                 "-sign",

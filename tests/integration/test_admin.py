@@ -311,7 +311,8 @@ def test_close_removes_only_its_own_socket(
 
 def test_serves_on_uvloop(fake: FakeSupervisor, tmp_path: Path) -> None:
     """The supervisor may run uvloop; grpc.aio must serve on it too."""
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # a dependency of wasmd (pyproject.toml): missing is an error, not a skip
+
     thread = LoopThread(uvloop.new_event_loop())
     server = AdminServer(fake, tmp_path / "admin.sock")
     try:

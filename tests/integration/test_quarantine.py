@@ -81,7 +81,7 @@ def test_a_plugin_failing_at_start_is_quarantined_and_other_chains_are_served(
     assert _exchange(daemon, "needs-bad") == (503, None)  # fail_closed for its own chain
     # A fixed config ends the quarantine.
     _config(tmp_path, broken=False)
-    result = daemon.admin.reload(wait=True)
+    result = daemon.reload()
     assert result.outcome is ReloadOutcome.SUCCEEDED, result.message
     assert daemon.all_ready().rollout.last_error == ""
     assert _exchange(daemon, "needs-bad") == (None, b"fixed")

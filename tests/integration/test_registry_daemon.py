@@ -121,16 +121,16 @@ def test_tag_moved_between_reloads_and_registry_down_at_reload(
     daemon = daemon_factory(config)
     daemon.all_ready()
     assert module_sha(daemon) == SHA
-    same = daemon.admin.reload(wait=True)  # the tag did not move: nothing to roll out
+    same = daemon.reload()  # the tag did not move: nothing to roll out
     assert same.outcome is ReloadOutcome.UNCHANGED, same.message
     push_image(reg, "plugins/add-header", "stable", V2, "wasm-layer")
-    moved = daemon.admin.reload(wait=True)
+    moved = daemon.reload()
     assert moved.outcome is ReloadOutcome.SUCCEEDED, moved.message
     daemon.all_ready()
     assert daemon.status().generation == 2 and module_sha(daemon) == SHA2
     assert served(daemon)
     reg.stop()
-    down = daemon.admin.reload(wait=True)
+    down = daemon.reload()
     assert down.outcome is ReloadOutcome.FAILED
     assert "module fetch failed, keeping generation 2" in down.message
     assert "cannot connect" in down.message
@@ -148,7 +148,7 @@ def test_wrong_digest_refuses_the_reload(
     daemon.all_ready()
     push_image(reg, "plugins/add-header", "v1", V2)  # the tag moves away from the pin
     write(tmp_path, ref, sha256="ab" * 32)
-    result = daemon.admin.reload(wait=True)
+    result = daemon.reload()
     assert result.outcome is ReloadOutcome.FAILED
     assert f"but the config pins sha256:{'ab' * 32}" in result.message
     assert daemon.status().generation == 1 and served(daemon) and module_sha(daemon) == SHA
@@ -163,9 +163,9 @@ def test_https_module_with_a_private_ca(tmp_path: Path, daemon_factory: DaemonFa
         daemon.all_ready()
         assert served(daemon) and module_sha(daemon) == SHA
         write(tmp_path, web.url("/v2.wasm"), trusted, sha256=SHA2)  # served truncated
-        cut = daemon.admin.reload(wait=True)
+        cut = daemon.reload()
         assert cut.outcome is ReloadOutcome.FAILED and "truncated" in cut.message
         write(tmp_path, web.url("/v2.wasm"), "", sha256=SHA2)  # no CA named
-        untrusted = daemon.admin.reload(wait=True)
+        untrusted = daemon.reload()
         assert untrusted.outcome is ReloadOutcome.FAILED and "TLS failed" in untrusted.message
         assert daemon.status().generation == 1 and served(daemon)

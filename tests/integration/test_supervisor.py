@@ -104,7 +104,7 @@ def test_plugin_that_fails_to_load_backs_off_then_fails_the_slot(
     assert "exit 2" in status.workers[0].last_exit_reason
     assert not daemon.proc.exited()  # the daemon stays up and answers
     write_config(tmp_path, workers=1)  # fixed config: reload revives the slot
-    result = daemon.admin.reload(wait=True)
+    result = daemon.reload()
     assert result.outcome is ReloadOutcome.FAILED or result.outcome is ReloadOutcome.SUCCEEDED
     daemon.all_ready()
 
@@ -115,7 +115,7 @@ def test_reload_rolls_every_slot_to_the_new_generation(
     daemon = daemon_factory(write_config(tmp_path, configuration="v1"))
     before = daemon.all_ready()
     write_config(tmp_path, configuration="v2")
-    result = daemon.admin.reload(wait=True)
+    result = daemon.reload()
     assert result.outcome is ReloadOutcome.SUCCEEDED, result.message
     after = daemon.all_ready()
     assert after.generation == 2
@@ -133,10 +133,10 @@ def test_invalid_config_or_failing_canary_keeps_the_generation(
     config.write_text(
         config.read_text().replace("deadline", "").replace("workers = 2", "workers = -1")
     )
-    bad = daemon.admin.reload(wait=True)
+    bad = daemon.reload()
     assert bad.outcome is ReloadOutcome.FAILED and "workers" in bad.message
     write_config(tmp_path, module=CRASH_START, root_id="")
-    canary = daemon.admin.reload(wait=True)
+    canary = daemon.reload()
     assert canary.outcome is ReloadOutcome.FAILED and "canary" in canary.message
     status = daemon.status()
     assert status.generation == 1 and [w.pid for w in status.workers] == pids

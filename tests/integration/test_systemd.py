@@ -6,7 +6,6 @@ import asyncio
 import configparser
 import os
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 
 from tests.helpers.daemon import Daemon
 from tests.helpers.procs import run, spawn
+from tests.helpers.tools import missing_component, require_tool
 from wasmd.clients.native import Client, ExchangeResult
 from wasmd.supervisor import systemd
 
@@ -163,9 +163,7 @@ def unit_service_section() -> configparser.SectionProxy:
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     """verify checks ExecStart= points at an executable, so test a copy with this
     checkout's interpreter substituted; any warning (unknown key, bad value) fails too."""
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze not installed (Debian: apt-get install systemd)")
+    analyze = require_tool("systemd-analyze")
     unit = tmp_path / "wasmd.service"
     unit.write_text(UNIT.read_text().replace(INSTALLED_WASMD, sys.executable))
     done = run([analyze, "verify", str(unit)], timeout_s=60, cwd=tmp_path)
@@ -267,15 +265,13 @@ def test_syscall_filter_allows_wasmtime_and_grpc(tmp_path: Path) -> None:
     """Every syscall of a plugin run under wasmtime (JIT, epoch thread) and of the admin
     gRPC server and client is in the unit's SystemCallFilter; an outside one would get
     EPERM under systemd and fail in ways that are hard to trace back."""
-    analyze, strace = shutil.which("systemd-analyze"), shutil.which("strace")
-    if analyze is None or strace is None:
-        pytest.skip("needs systemd-analyze and strace (Debian: apt-get install systemd strace)")
+    analyze, strace = require_tool("systemd-analyze"), require_tool("strace")
     summary = tmp_path / "strace.txt"
     plugin = REPO / "plugins" / "as" / "build" / "add_header.wasm"
     argv = [strace, "-f", "-qq", "-c", "-o", str(summary), sys.executable, "-c", _UNDER_FILTER]
     done = run([*argv, str(plugin), str(tmp_path / "admin.sock")], timeout_s=90, cwd=REPO)
     if "ptrace" in done.stderr and done.returncode != 0:
-        pytest.skip(f"strace cannot trace here: {done.stderr.strip()[:200]}")
+        missing_component(f"strace cannot trace here: {done.stderr.strip()[:200]}")
     assert done.returncode == 0, done.describe()
     rows = summary.read_text().splitlines()[2:]
     used = {row.split()[-1] for row in rows if row.strip() and not row.startswith("-")}

@@ -91,3 +91,13 @@ def test_the_property_namespace_is_the_one_the_workers_use() -> None:
 
     assert ec.PROPERTY_NAMESPACE == extproc.PROPERTY_NAMESPACE
     assert ec.CHAIN_METADATA_KEY == extproc.CHAIN_METADATA_KEY
+
+
+def test_every_active_stream_may_be_retried_when_its_worker_dies() -> None:
+    """Envoy's default circuit breaker allows 3 concurrent retries per cluster: a worker
+    killed with more unanswered streams would fail the others instead of retrying them."""
+    thresholds = ec.cluster_for([Path("/run/wasmd/extproc-0.sock")])["circuit_breakers"]
+    (default,) = thresholds["thresholds"]
+    assert default["priority"] == "DEFAULT"
+    assert default["retry_budget"]["budget_percent"] == {"value": 100.0}
+    assert "max_retries" not in default  # the budget replaces the fixed cap

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.proxy_tools import require_tool
+from tests.helpers.tools import require_tool
 from wasmd.kernel import native_protocol as p
 from wasmd.proxies.lua_plan import lua_dir
 

@@ -69,6 +69,9 @@ STREAM_RETRY_POLICY: dict[str, Any] = {
     ],
     "host_selection_retry_max_attempts": 3,
 }
+# Concurrent retries allowed: as many as the cluster has active requests, and never fewer
+# than min_retry_concurrency (when few are active). See the cluster's circuit_breakers.
+RETRY_BUDGET: dict[str, Any] = {"budget_percent": {"value": 100.0}, "min_retry_concurrency": 8}
 _HTTP_OPTIONS_TYPE = "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 _EXT_PROC_TYPE = "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor"
 _PER_ROUTE_TYPE = "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute"
@@ -187,6 +190,13 @@ def cluster_for(socket_paths: list[Path]) -> dict[str, Any]:
                 "grpc_health_check": {},
             }
         ],
+        # The stream retry policy only works if Envoy may retry every stream a dying worker
+        # held at once: its default circuit breaker allows 3 concurrent retries per cluster,
+        # so a kill with more unanswered streams on the slot failed the rest (500,
+        # upstream_rq_retry_overflow; seen with 8 connections under load). A budget of
+        # 100 % of the active requests lets each be retried once (the policy's own
+        # num_retries still bounds the attempts per stream).
+        "circuit_breakers": {"thresholds": [{"priority": "DEFAULT", "retry_budget": RETRY_BUDGET}]},
         "outlier_detection": {
             "split_external_local_origin_errors": True,
             "consecutive_local_origin_failure": 1,

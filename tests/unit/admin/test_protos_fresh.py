@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.tools import require_tool
 
 REPO = Path(__file__).resolve().parents[3]
 CHECKED_IN = REPO / "wasmd" / "admin" / "_proto"
@@ -26,10 +27,9 @@ def _content(path: Path) -> str:
 def test_generated_code_is_fresh(tmp_path: Path) -> None:
     """Fails after an edit to admin.proto without `scripts/gen_protos.sh` (or after a
     grpcio-tools upgrade that changes the output: regenerate and commit)."""
-    if shutil.which("sh") is None:
-        pytest.skip("no /bin/sh to run scripts/gen_protos.sh")
+    sh = require_tool("sh")
     subprocess.run(
-        ["sh", str(REPO / "scripts" / "gen_protos.sh"), str(tmp_path)],
+        [sh, str(REPO / "scripts" / "gen_protos.sh"), str(tmp_path)],
         check=True,
         timeout=50,
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
