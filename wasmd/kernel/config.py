@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wasmd.kernel import visibility
 from wasmd.kernel.errors import ConfigError
+from wasmd.kernel.visibility import NO_POLICY, VisibilitySpec
 
 DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
 REPO_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
@@ -85,6 +87,8 @@ class PluginSpec:
     memory_limit_mib: int = 64
     log_level: str = "info"
     upstreams: Mapping[str, str] = field(default_factory=dict)
+    # The effective policy: [visibility] merged with the plugin's keys (docs/visibility.md).
+    visibility: VisibilitySpec = NO_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,7 @@ class DaemonConfig:
     daemon: DaemonSettings
     plugins: tuple[PluginSpec, ...]
     chains: Mapping[str, tuple[str, ...]]
+    visibility: VisibilitySpec = NO_POLICY  # the [visibility] default
 
     def plugin(self, name: str) -> PluginSpec:
         """The plugin called ``name``; KeyError if none is."""
@@ -171,6 +176,7 @@ _PLUGIN_KEYS = (
     "memory_limit_mib",
     "log_level",
     "upstreams",
+    *visibility.PLUGIN_KEYS,
 )
 
 
@@ -212,11 +218,14 @@ def load_config(path: Path | str) -> DaemonConfig:
 def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     """Validate an already-parsed TOML document (``file`` is used in messages and paths)."""
     reader = _Reader(file, file.parent if file is not None else Path.cwd())
-    reader.known_keys("", doc, ("daemon", "plugins", "chains"))
+    reader.known_keys("", doc, ("daemon", "plugins", "chains", "visibility"))
     daemon = reader.daemon(reader.table("daemon", doc.get("daemon", {})))
-    plugins = reader.plugins(doc.get("plugins", []))
+    default = visibility.parse_default(
+        "visibility.", reader.table("visibility", doc.get("visibility", {})), reader.fail
+    )
+    plugins = reader.plugins(doc.get("plugins", []), default)
     chains = reader.chains(doc.get("chains"), plugins, daemon.default_chain)
-    return DaemonConfig(file, daemon, plugins, chains)
+    return DaemonConfig(file, daemon, plugins, chains, default)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -328,20 +337,20 @@ class _Reader:
                 "daemon.extproc_socket_prefix", "must be a file name prefix, not a path"
             )
 
-    def plugins(self, value: Any) -> tuple[PluginSpec, ...]:
+    def plugins(self, value: Any, default: VisibilitySpec = NO_POLICY) -> tuple[PluginSpec, ...]:
         if not isinstance(value, list):
             raise self.fail(
                 "plugins", f"must be an array of tables ([[plugins]]), got {_kind(value)}"
             )
         specs: list[PluginSpec] = []
         for index, entry in enumerate(value):
-            spec = self.plugin(f"plugins[{index}]", entry)
+            spec = self.plugin(f"plugins[{index}]", entry, default)
             if any(s.name == spec.name for s in specs):
                 raise self.fail(f"plugins[{index}].name", f"duplicate plugin name {spec.name!r}")
             specs.append(spec)
         return tuple(specs)
 
-    def plugin(self, key: str, value: Any) -> PluginSpec:
+    def plugin(self, key: str, value: Any, default: VisibilitySpec = NO_POLICY) -> PluginSpec:
         table = self.table(key, value)
         self.known_keys(f"{key}.", table, _PLUGIN_KEYS)
         for required in ("name", "module"):
@@ -376,6 +385,7 @@ class _Reader:
             ),
             log_level=self.choice(f"{key}.log_level", table.get("log_level", "info"), LOG_LEVELS),
             upstreams=self.upstreams(f"{key}.upstreams", table.get("upstreams", {})),
+            visibility=visibility.parse_plugin(f"{key}.", table, default, self.fail),
             **text,
         )
 
