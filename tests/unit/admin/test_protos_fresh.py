@@ -34,7 +34,11 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
         timeout=50,
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
     )
-    stale = [name for name in GENERATED if _content(tmp_path / name) != _content(CHECKED_IN / name)]
+    stale = [
+        name
+        for name in GENERATED
+        if _content(tmp_path / name) != _content(CHECKED_IN / name)
+    ]
     assert not stale, f"stale generated code {stale}: run scripts/gen_protos.sh and commit"
 
 
