@@ -23,7 +23,7 @@ extra work beyond one ``is not None`` test per host call. Contract (docs/visibil
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import hmac
 import os
 import secrets
@@ -37,6 +37,8 @@ from workers.contexts.maps import HeaderMap, Pair
 REDACTED_PREFIX = b"redacted:"
 REDACTED_HEX_DIGITS = 24  # 96 bits of the HMAC: collisions are not a practical concern
 REFUSED = WasmResult.BAD_ARGUMENT
+# Bounded (values are at most a header's size): a few hundred distinct values in flight.
+MARKER_CACHE_ENTRIES = 512
 
 _daemon_key: bytes | None = None
 
@@ -71,13 +73,12 @@ class Visibility:
         return HeaderView(target, self)
 
     def redact(self, value: bytes) -> bytes:
-        digest = hmac.new(self.key, value, hashlib.sha256).hexdigest()
-        return REDACTED_PREFIX + digest[:REDACTED_HEX_DIGITS].encode()
+        return _marker(self.key, value)
 
     def count(self, target: HeaderMap) -> int:
         """The number of headers the plugin sees (the header callbacks' argument)."""
         hidden = self.hidden
-        return sum(1 for k, _ in target.pairs() if k not in hidden)
+        return len([k for k, _ in target.pairs() if k not in hidden])
 
     def hides_property(self, path: Sequence[bytes]) -> bool:
         """Whether a property path (the guest's NUL-separated segments) is at or under a
@@ -86,6 +87,15 @@ class Visibility:
             return False
         dotted = ".".join(seg.decode("utf-8", "replace") for seg in path)
         return any(dotted == p or dotted.startswith(p + ".") for p in self.hidden_properties)
+
+
+@functools.lru_cache(maxsize=MARKER_CACHE_ENTRIES)
+def _marker(key: bytes, value: bytes) -> bytes:
+    """``redacted:`` + the first 24 hex digits of HMAC-SHA256(key, value). Cached: an HMAC
+    costs microseconds, and a plugin reads the same values again and again (every
+    get_header_map_pairs of an exchange, the same session cookie across requests)."""
+    digest = hmac.digest(key, value, "sha256")
+    return REDACTED_PREFIX + digest[: REDACTED_HEX_DIGITS // 2].hex().encode()
 
 
 def compile_spec(spec: VisibilitySpec, key: bytes | None = None) -> Visibility | None:
