@@ -63,7 +63,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
             d.admin.close()
 
 
-def native(daemon: Daemon, chain: str) -> ExchangeResult:
+def native(daemon: Daemon, chain: str, withhold: tuple[str, ...] = ()) -> ExchangeResult:
     async def go() -> ExchangeResult:
         client = await Client.connect(str(daemon.socket))
         try:
@@ -71,7 +71,8 @@ def native(daemon: Daemon, chain: str) -> ExchangeResult:
                 chain=chain,
                 properties=PROPERTIES,
                 request_headers=REQUEST,
-                response_headers=[(b":status", b"200")],
+                response_headers=[(b":status", b"200"), (b"set-cookie", b"sid=43")],
+                withhold=withhold,
             )
         finally:
             await client.close()
@@ -104,6 +105,17 @@ def test_native_chain_of_a_plugin_that_does_not_inherit(daemon: Daemon) -> None:
     assert values(up, b"x-seen-get-authorization") == [b"0:" + SECRET]
     assert values(up, b"x-seen-get-cookie") == [b"0:sid=42"]
     assert values(up, b"x-seen-source-address") == [b"0:10.0.0.9:1234"]
+
+
+def test_a_native_client_can_keep_a_header_off_the_socket(daemon: Daemon) -> None:
+    """``withhold``: not sent at all (even a plugin without a policy cannot see it), and
+    the result, what the client forwards, has it back unchanged."""
+    result = native(daemon, "open", withhold=("authorization", "set-cookie"))
+    up = result.request_headers
+    assert values(up, b"x-seen-get-authorization") == [b"1"]
+    assert values(up, b"authorization") == [SECRET]
+    assert b"set-cookie" not in values(result.response_headers, b"x-seen-response-headers")[0]
+    assert values(result.response_headers, b"set-cookie") == [b"sid=43"]
 
 
 def extproc_seen(daemon: Daemon, slot: int) -> dict[str, str]:
