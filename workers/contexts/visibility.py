@@ -78,6 +78,8 @@ class Visibility:
     def count(self, target: HeaderMap) -> int:
         """The number of headers the plugin sees (the header callbacks' argument)."""
         hidden = self.hidden
+        if not hidden:
+            return len(target)
         return len([k for k, _ in target.pairs() if k not in hidden])
 
     def hides_property(self, path: Sequence[bytes]) -> bool:
@@ -142,6 +144,8 @@ class HeaderView:
     def pairs(self) -> list[Pair]:
         policy = self._policy
         hidden, redacted = policy.hidden, policy.redacted
+        if not hidden and not redacted:  # a read-only policy: the pairs as they are
+            return self._target.pairs()
         return [
             (k, policy.redact(v) if k in redacted else v)
             for k, v in self._target.pairs()

@@ -180,3 +180,11 @@ def test_without_a_key_in_the_environment_a_random_one(monkeypatch: pytest.Monke
     monkeypatch.delenv(REDACTION_KEY_ENV, raising=False)
     key = visibility.daemon_key()
     assert len(key) == 32 and visibility.daemon_key() == key
+
+
+def test_a_read_only_policy_shows_everything() -> None:
+    only = policy(VisibilitySpec(read_only_headers=("x-ro",)))
+    target = HeaderMap(REQUEST)
+    assert only.view(target).pairs() == REQUEST
+    assert only.count(target) == len(REQUEST) == len(only.view(target))
+    assert only.view(target).remove(b"x-ro") == R.BAD_ARGUMENT
