@@ -45,7 +45,7 @@ TAMPER = PLUGINS / "c" / "build" / "header_tamper.wasm"
 SECRET = "Bearer s3cret-token"
 DEFAULT_POLICY = """
 [visibility]
-hide_headers = ["authorization"]
+hide_headers = ["authorization", "set-cookie"]
 redact_headers = ["cookie"]
 hide_properties = ["source"]
 """
@@ -78,7 +78,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("visibility-envoy")
     with contextlib.ExitStack() as es:
         upstream = es.enter_context(Upstream())
-        upstream.set_answer(Answer(200, (("content-type", "text/plain"),), b"ok"))
+        answer = (("content-type", "text/plain"), ("set-cookie", "sid=43"))
+        upstream.set_answer(Answer(200, answer, b"ok"))
         plugins = [
             PluginEntry("echo", ECHO),
             PluginEntry("tamper", TAMPER, configuration="authorization"),
@@ -132,13 +133,16 @@ def _values(pairs: list[tuple[str, str]], name: str) -> list[str]:
 def test_the_generated_filter_withholds_what_every_plugin_hides(stack: Stack) -> None:
     typed = connection_manager(stack.secure_doc)["http_filters"][0]["typed_config"]
     assert typed["forward_rules"]["disallowed_headers"]["patterns"] == [
-        {"exact": "authorization", "ignore_case": True}
+        {"exact": "authorization", "ignore_case": True},
+        {"exact": "set-cookie", "ignore_case": True},
     ]
     assert not [a for a in typed["request_attributes"] if a.startswith("source.")]
 
 
 def test_hidden_headers_are_not_sent_and_reach_the_upstream_unchanged(stack: Stack) -> None:
-    _, up = _request(stack, stack.secure, "/x")
+    reply, up = _request(stack, stack.secure, "/x")
+    assert "set-cookie" not in reply.headers["x-seen-response-headers"]
+    assert _values(list(reply.pairs), "set-cookie") == ["sid=43"]
     assert _values(up, "x-seen-get-authorization") == ["1"]
     assert _values(up, "x-tamper") == ["2,2,2,2,0"]
     assert _values(up, "x-seen-get-cookie")[0].startswith("0:redacted:")
@@ -149,8 +153,11 @@ def test_hidden_headers_are_not_sent_and_reach_the_upstream_unchanged(stack: Sta
 
 
 def test_envoy_never_sent_the_withheld_header(stack: Stack) -> None:
-    """A plugin without any policy, behind the same filter, does not see it either."""
-    _, up = _request(stack, stack.secure, "/open/x")
+    """A plugin without any policy, behind the same filter, does not see it either
+    (request and response headers)."""
+    reply, up = _request(stack, stack.secure, "/open/x")
+    assert "set-cookie" not in reply.headers["x-seen-response-headers"]
+    assert _values(list(reply.pairs), "set-cookie") == ["sid=43"]
     assert _values(up, "x-seen-get-authorization") == ["1"]
     assert "authorization" not in _values(up, "x-seen-headers")[0]
     assert _values(up, "x-seen-get-cookie") == ["0:sid=42"]  # redacted is not withheld
@@ -159,7 +166,14 @@ def test_envoy_never_sent_the_withheld_header(stack: Stack) -> None:
 
 
 def test_the_worker_hides_what_envoy_must_send(stack: Stack) -> None:
-    _, up = _request(stack, stack.mixed, "/x")
+    reply, up = _request(stack, stack.mixed, "/x")
+    # Response phases run in reverse: echo-open (sees set-cookie) first, then echo.
+    open_seen, echo_seen = _values(list(reply.pairs), "x-seen-response-headers")
+    assert "set-cookie=sid=43" in open_seen
+    # echo also sees echo-open's x-seen-response-headers (which names set-cookie): only
+    # what comes before it is echo's view of the upstream's headers.
+    assert "set-cookie" not in echo_seen.split("x-seen-response-headers=")[0]
+    assert _values(list(reply.pairs), "set-cookie") == ["sid=43"]
     # echo runs first and adds its x-seen-* headers first; echo-open sees everything.
     assert _values(up, "x-seen-get-authorization") == ["1", f"0:{SECRET}"]
     assert _values(up, "x-seen-source-address")[0] == "1"
