@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from wasmd.kernel.errors import PluginLoadError
+from wasmd.kernel.visibility import VisibilitySpec
 from workers.abi.types import LogLevel
 from workers.callouts.upstreams import Protocol, parse_upstream
 from workers.contexts.exchange import Exchange, FinalResponse, Step
 from workers.contexts.maps import Pair
 from workers.contexts.metadata import DynamicMetadata, WithMetadata
 from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.contexts.visibility import compile_spec
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
@@ -267,7 +269,10 @@ def plugin_config(
     deadline_ms: int | None = None,
     memory_limit_bytes: int | None = None,
     upstreams: Sequence[tuple[str, str]] = (),
+    visibility: VisibilitySpec | None = None,
 ) -> PluginConfig:
+    """A PluginConfig from ``wasmd try``'s options. ``visibility``: the plugin's policy; its
+    redaction key is this process's own (random), so markers differ from the daemon's."""
     extra: dict[str, Any] = {}
     if deadline_ms is not None:
         extra["deadline_ms"] = deadline_ms
@@ -283,5 +288,6 @@ def plugin_config(
         failure_policy=FailurePolicy(failure_policy),
         log_level=LogLevel[log_level.upper()],
         upstreams=dict(upstreams),
+        visibility=None if visibility is None else compile_spec(visibility),
         **extra,
     )

@@ -124,6 +124,45 @@ def module_phases(module: Path) -> Phases:
 ATTRIBUTE_MODES = ("auto", "all", "none")
 
 
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """What Envoy need not send at all: header names and attributes that every plugin the
+    filter can run hides (docs/visibility.md); what no plugin may see never crosses the socket."""
+
+    headers: tuple[str, ...] = ()
+    attributes: frozenset[str] = frozenset()
+
+
+def withheld(config: DaemonConfig, chains: Sequence[str]) -> Withheld:
+    """The intersection of the effective policies of every plugin of ``chains``. Pseudo-
+    headers are always sent (the workers need them); an attribute is withheld when every
+    plugin hides it or a prefix of it."""
+    specs = [config.plugin(m).visibility for c in chains for m in config.chains.get(c, ())]
+    if not specs:
+        return Withheld()
+    first, rest = specs[0], specs[1:]
+    headers = tuple(
+        n
+        for n in first.hide_headers
+        if not n.startswith(":") and all(n in s.hide_headers for s in rest)
+    )
+    attributes = frozenset(
+        a
+        for a in (*REQUEST_ATTRIBUTES, *RESPONSE_ATTRIBUTES)
+        if all(any(a == p or a.startswith(p + ".") for p in s.hide_properties) for s in specs)
+    )
+    return Withheld(headers, attributes)
+
+
+def forward_rules(hidden: Withheld) -> dict[str, Any]:
+    """ext_proc ``forward_rules`` that keep ``hidden.headers`` from the ext_proc server
+    (request and response headers and trailers); empty when there are none."""
+    if not hidden.headers:
+        return {}
+    patterns = [{"exact": name, "ignore_case": True} for name in hidden.headers]
+    return {"forward_rules": {"disallowed_headers": {"patterns": patterns}}}
+
+
 def wants_attributes(mode: str, modules: Mapping[str, ModuleInfo]) -> bool:
     """Whether the filter asks Envoy for ``REQUEST_ATTRIBUTES``/``RESPONSE_ATTRIBUTES``:
     ``auto`` only when some plugin imports proxy_get_property (one that does not can never
@@ -257,18 +296,22 @@ def ext_proc_filter(
     metadata_namespaces: Sequence[str] = (),
     attributes: bool = True,
     receive_properties: bool = False,
+    hidden: Withheld = Withheld(),
 ) -> dict[str, Any]:
     """The ext_proc filter running ``chain``. ``metadata_namespaces``: the dynamic metadata
     namespaces Envoy forwards with every message; plugins read them as
     ``metadata.filter_metadata.<namespace>...`` properties. ``attributes``: ask Envoy for
     the request's and the response's attributes (``wants_attributes``).
     ``receive_properties``: accept what plugins set with proxy_set_property as dynamic
-    metadata in ``PROPERTY_NAMESPACE`` (``sets_properties``)."""
+    metadata in ``PROPERTY_NAMESPACE`` (``sets_properties``). ``hidden``: headers and
+    attributes Envoy does not send because no plugin may see them (``withheld``)."""
     mode = processing_mode(phases)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = forward_rules(hidden)
     if attributes:
-        extra["request_attributes"] = list(REQUEST_ATTRIBUTES)
-        extra["response_attributes"] = list(RESPONSE_ATTRIBUTES)
+        extra["request_attributes"] = [a for a in REQUEST_ATTRIBUTES if a not in hidden.attributes]
+        extra["response_attributes"] = [
+            a for a in RESPONSE_ATTRIBUTES if a not in hidden.attributes
+        ]
     options: dict[str, Any] = {}
     if metadata_namespaces:
         options["forwarding_namespaces"] = {"untyped": list(metadata_namespaces)}
@@ -442,6 +485,7 @@ def _cmd(args: Any) -> int:
         chain = args.chain or config.daemon.default_chain
         modules = plugin_modules(config)
         phases = chain_phases(config, chain, modules)
+        routes = [parse_route(r, config, modules) for r in args.route] if args.bootstrap else []
         ext_proc = ext_proc_filter(
             chain,
             phases,
@@ -449,6 +493,9 @@ def _cmd(args: Any) -> int:
             metadata_namespaces=args.forward_metadata,
             attributes=wants_attributes(args.attributes, modules),
             receive_properties=sets_properties(modules),
+            # The filter's forward rules hold for every route: withhold only what every
+            # chain it can run hides.
+            hidden=withheld(config, [chain, *(r.chain for r in routes)]),
         )
         if args.bootstrap:
             doc: dict[str, Any] = bootstrap(
@@ -457,7 +504,7 @@ def _cmd(args: Any) -> int:
                 listen=parse_host_port(args.listen, "--listen"),
                 upstream=parse_host_port(args.upstream, "--upstream"),
                 admin_port=args.admin_port,
-                routes=[parse_route(r, config, modules) for r in args.route],
+                routes=routes,
             )
         else:
             doc = {"clusters": [cluster(config)], "http_filters": [ext_proc]}
