@@ -5,14 +5,18 @@
 #   bash scripts/setup.sh                # runtime + tests
 #   bash scripts/setup.sh --toolchains   # also the plugin toolchains (clang/wasi-libc, rustc,
 #                                        # zig, AssemblyScript) needed only to rebuild plugins/
+#   bash scripts/setup.sh --go-floor     # also Go + grpc-go (Debian), only for the Envoy
+#                                        # bench's do-nothing Go ext_proc server (bench/go_floor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
 want_toolchains=0
+want_go_floor=0
 for arg in "$@"; do
     case "$arg" in
         --toolchains) want_toolchains=1 ;;
+        --go-floor) want_go_floor=1 ;;
         *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -42,5 +46,14 @@ if [ "$want_toolchains" = 1 ]; then
     apt_install clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 wabt
     .venv/bin/pip install -q ziglang
     (cd plugins/as && npm ci --no-audit --no-fund)
+fi
+# -- Go floor (issue 18): the do-nothing grpc-go ext_proc server bench/envoy_bench.py
+# compares wasmd with. Bench only, so behind a flag. protoc-gen-go is the APIv2 plugin;
+# golang-github-golang-protobuf-1-5-dev, not the default 1-3 (grpc-go then panics at run
+# time: "protobuf tag not enough fields"); golang-goprotobuf-dev would pull 1-3 back in.
+if [ "$want_go_floor" = 1 ]; then
+    apt_install golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev \
+        protobuf-compiler protoc-gen-go protoc-gen-go-grpc
+    PYTHON=.venv/bin/python bash bench/go_floor/build.sh >/dev/null
 fi
 echo "setup.sh: ready (.venv/bin/wasmd, .venv/bin/pytest)"
