@@ -85,6 +85,8 @@ class PluginSpec:
     memory_limit_mib: int = 64
     log_level: str = "info"
     upstreams: Mapping[str, str] = field(default_factory=dict)
+    # Phases whose callbacks the module exports but this plugin does not need (SKIPPABLE_PHASES).
+    skip_phases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,12 @@ _PLUGIN_KEYS = (
     "memory_limit_mib",
     "log_level",
     "upstreams",
+    "skip_phases",
 )
+# The optional phases (headers always run). SDKs such as AssemblyScript's and Rust's export
+# every callback whether the plugin implements it or not, so the exports alone would make
+# `wasmd envoy-config` ask Envoy for a plugin's bodies; skip_phases says it need not.
+SKIPPABLE_PHASES = ("request_body", "response_body", "request_trailers", "response_trailers")
 
 
 def default_config() -> DaemonConfig:
@@ -270,6 +277,12 @@ class _Reader:
         if text not in choices:
             raise self.fail(key, f"must be one of {', '.join(choices)}; got {text!r}")
         return text
+
+    def choices(self, key: str, value: Any, choices: tuple[str, ...]) -> frozenset[str]:
+        """An array of strings, each one of ``choices``."""
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be an array of strings, got {_kind(value)}")
+        return frozenset(self.choice(f"{key}[{i}]", v, choices) for i, v in enumerate(value))
 
     def mode(self, key: str, value: Any) -> int:
         """File mode as an octal string ("0660") or a TOML octal integer (0o660)."""
@@ -376,6 +389,9 @@ class _Reader:
             ),
             log_level=self.choice(f"{key}.log_level", table.get("log_level", "info"), LOG_LEVELS),
             upstreams=self.upstreams(f"{key}.upstreams", table.get("upstreams", {})),
+            skip_phases=self.choices(
+                f"{key}.skip_phases", table.get("skip_phases", []), SKIPPABLE_PHASES
+            ),
             **text,
         )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmd.config import DaemonConfig
+from wasmd.config import SKIPPABLE_PHASES, DaemonConfig, PluginSpec
 from wasmd.errors import ConfigError, PluginLoadError
 from wasmd.wasm_info import ModuleInfo, read_module_info
 
@@ -96,8 +96,10 @@ def chain_phases(config: DaemonConfig, chain: str, modules: Mapping[str, ModuleI
         raise ConfigError(
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
-    names = frozenset().union(*(modules[m].export_names for m in members))
-    phases = phases_for_exports(names)
+    wanted = [plugin_phases(config.plugin(m), modules[m]) for m in members]
+    phases = Phases(
+        **{f: any(getattr(w, f) for w in wanted) for f in SKIPPABLE_PHASES},
+    )
     if config.daemon.extproc_body_mode == "streamed":
         phases = dataclasses.replace(phases, streamed_bodies=True)
     return phases
@@ -111,6 +113,14 @@ def phases_for_exports(names: frozenset[str]) -> Phases:
         request_trailers="proxy_on_request_trailers" in names,
         response_trailers="proxy_on_response_trailers" in names,
     )
+
+
+def plugin_phases(spec: PluginSpec, info: ModuleInfo) -> Phases:
+    """The optional phases one plugin needs: those its module exports a callback for, less
+    its ``skip_phases`` (SDKs export every callback, implemented or not; each phase Envoy
+    sends costs a round trip and, for a body, buffering it in Envoy)."""
+    phases = phases_for_exports(info.export_names)
+    return dataclasses.replace(phases, **dict.fromkeys(spec.skip_phases, False))
 
 
 def module_phases(module: Path) -> Phases:
