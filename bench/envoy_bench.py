@@ -17,7 +17,10 @@ upstream Envoy, all on 127.0.0.1:
 - ``NAME+skip`` (``floor``, ``gofloor``, ``wasmd1``, ``wasmdN``) the same with the plugin's
               ``skip_phases`` set to ``--skip-phases`` (default: every body and trailer
               phase), so Envoy sends only the header messages; without ``+skip``, the
-              plugin's exports decide, as for a plugin configured without skip_phases.
+              plugin's exports decide, as for a plugin configured without skip_phases;
+- ``NAME+skip-noend`` (``wasmd1``, ``wasmdN``) ``+skip``, but the workers are told to keep
+              the stream open after the response headers (``x-wasmd-end-after: any``), as
+              before they ended header-only streams themselves.
 
 For each variant and each connection count (``wrk -t1 -cC -dD --latency``) it reports
 requests/s, p50/p99 and what they add over ``plain``, non-2xx responses, and CPU per
@@ -213,6 +216,17 @@ def wasmd_toml(plugin: Plugin, work: Path, workers: int) -> Path:
         f"default = [{json.dumps(plugin.name)}]\n"
     )
     return path
+
+
+def _keep_streams_open(doc: dict[str, Any]) -> None:
+    """Tell the workers Envoy may send more after the response headers (as before wasmd
+    ended header-only streams itself), so they wait for Envoy's end of stream."""
+    listener = doc["static_resources"]["listeners"][0]
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    grpc = hcm["http_filters"][0]["typed_config"]["grpc_service"]
+    for entry in grpc["initial_metadata"]:
+        if entry["key"] == ec.END_AFTER_METADATA_KEY:
+            entry["value"] = ec.END_AFTER_ANY
 
 
 def wasmd_envoy_config(toml: Path, port: int, attributes: str = "auto") -> dict[str, Any]:
@@ -438,7 +452,8 @@ def run_all(
         for variant in variants:
             print(f"{variant}...", file=sys.stderr)
             base, _, suffix = variant.partition("+")
-            p = dataclasses.replace(plugin, skip_phases=skip) if suffix == "skip" else plugin
+            skipping = suffix in ("skip", "skip-noend")
+            p = dataclasses.replace(plugin, skip_phases=skip) if skipping else plugin
             with contextlib.ExitStack() as vs:
                 pids: list[int] = []  # the ext_proc server's processes, if any
                 if base == "plain":
@@ -457,6 +472,8 @@ def run_all(
                     toml = wasmd_toml(p, work, workers)
                     daemon = vs.enter_context(wasmd(toml, workers, work))
                     doc = wasmd_envoy_config(toml, up.port, p.attributes)
+                    if suffix == "skip-noend":
+                        _keep_streams_open(doc)
                     proxy = vs.enter_context(envoy(doc, work, f"w{workers}", healthy=workers))
                     pids = [daemon.pid]
                 else:

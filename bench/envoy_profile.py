@@ -6,7 +6,7 @@ a direct-response upstream Envoy, one worker running the plugin), then ``py-spy 
 ``wrk -t1 -c<conns>`` runs. Writes py-spy's collapsed stacks (``--format raw``) and prints
 the functions with the most samples, self and total.
 
-    python3 bench/envoy_profile.py [--conns 8] [--seconds 15] [--out /tmp/worker.txt]
+    python3 bench/envoy_profile.py [--conns 8] [--seconds 15] [--out /tmp/worker.txt] [--gil]
         [--skip-phases request_body,response_body,request_trailers,response_trailers]
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import json
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -69,17 +69,18 @@ def main() -> int:
     parser.add_argument(
         "--skip-phases", default="", help="the plugin's skip_phases, comma-separated"
     )
+    parser.add_argument(
+        "--gil", action="store_true", help="only samples holding the GIL (leaves out idle waits)"
+    )
     parser.add_argument("--out", type=Path, default=Path("/tmp/wasmd-worker-profile.txt"))
     args = parser.parse_args()
     plugin = manifest_plugin(args.plugin, None)
+    if args.skip_phases:
+        plugin = dataclasses.replace(plugin, skip_phases=tuple(args.skip_phases.split(",")))
     with contextlib.ExitStack() as es:
         work = Path(es.enter_context(tempfile.TemporaryDirectory(prefix="envoy-profile-")))
         up = es.enter_context(envoy(upstream_config(), work, "upstream"))
         toml = wasmd_toml(plugin, work, 1)
-        if args.skip_phases:
-            skip = json.dumps(args.skip_phases.split(","))
-            text = toml.read_text().replace("[chains]", f"skip_phases = {skip}\n[chains]")
-            toml.write_text(text)
         daemon = es.enter_context(wasmd(toml, 1, work))
         proxy = es.enter_context(envoy(wasmd_envoy_config(toml, up.port), work, "w1", healthy=1))
         (worker,) = psutil.Process(daemon.pid).children(recursive=True)
@@ -88,6 +89,7 @@ def main() -> int:
         load.start()
         argv = [py_spy(), "record", "--pid", str(worker.pid), "--format", "raw", "--nonblocking"]
         argv += ["--rate", str(args.rate), "-d", str(args.seconds), "-o", str(args.out)]
+        argv += ["--gil"] if args.gil else []
         subprocess.run(argv, check=True, capture_output=True, timeout=args.seconds + 60)
         load.join()
     print(top(args.out))

@@ -122,3 +122,25 @@ def test_the_property_namespace_is_the_one_the_workers_use() -> None:
 
     assert ec.PROPERTY_NAMESPACE == extproc.PROPERTY_NAMESPACE
     assert ec.CHAIN_METADATA_KEY == extproc.CHAIN_METADATA_KEY
+
+
+@pytest.mark.parametrize(
+    ("phases", "last"),
+    [
+        (ec.Phases(), "response_headers"),
+        (ec.Phases(request_body=True, request_trailers=True), "response_headers"),
+        (ec.Phases(response_body=True), "any"),
+        (ec.Phases(response_trailers=True), "any"),
+    ],
+)
+def test_the_worker_is_told_the_last_phase_envoy_sends(phases: ec.Phases, last: str) -> None:
+    """Nothing follows the response headers unless the mode asks for the response body or
+    trailers: then the worker may end the stream with that reply (x-wasmd-end-after)."""
+    from workers.faces import extproc
+
+    grpc = ec.ext_proc_filter("default", phases)["typed_config"]["grpc_service"]
+    assert {"key": ec.END_AFTER_METADATA_KEY, "value": last} in grpc["initial_metadata"]
+    route = ec.per_route_override(ec.RouteChain("/r", "c", phases))["overrides"]
+    assert {"key": ec.END_AFTER_METADATA_KEY, "value": last} in route["grpc_initial_metadata"]
+    assert ec.END_AFTER_METADATA_KEY.encode() == extproc.END_AFTER_METADATA_KEY
+    assert ec.END_AFTER_RESPONSE_HEADERS.encode() == extproc.END_AFTER_RESPONSE_HEADERS
