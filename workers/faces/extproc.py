@@ -472,6 +472,7 @@ class ExtProcHandler:
             and not self.closed
             and self.task is None
             and not self.backlog
+            and not (self.stream is not None and self.stream.answered_locally)
         ):
             self._finish(GrpcStatus.OK)
 
