@@ -114,6 +114,8 @@ class PluginSpec:
     upstreams: Mapping[str, str] = field(default_factory=dict)
     # The effective policy: [visibility] merged with the plugin's keys (docs/visibility.md).
     visibility: VisibilitySpec = NO_POLICY
+    # Phases whose callbacks the module exports but this plugin does not need (SKIPPABLE_PHASES).
+    skip_phases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +222,14 @@ _PLUGIN_KEYS = (
     "upstreams",
     "pull_policy",
     *visibility.PLUGIN_KEYS,
+    "skip_phases",
 )
 # One module size limit for files and fetched modules: daemon.max_module_bytes.
 _REGISTRY_KEYS = tuple(f.name for f in fields(RegistrySettings) if f.name != "max_module_bytes")
+# The optional phases (headers always run). SDKs such as AssemblyScript's and Rust's export
+# every callback whether the plugin implements it or not, so the exports alone would make
+# `wasmd envoy-config` ask Envoy for a plugin's bodies; skip_phases says it need not.
+SKIPPABLE_PHASES = ("request_body", "response_body", "request_trailers", "response_trailers")
 
 
 def default_config() -> DaemonConfig:
@@ -328,6 +335,12 @@ class _Reader:
         if text not in choices:
             raise self.fail(key, f"must be one of {', '.join(choices)}; got {text!r}")
         return text
+
+    def choices(self, key: str, value: Any, choices: tuple[str, ...]) -> frozenset[str]:
+        """An array of strings, each one of ``choices``."""
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be an array of strings, got {_kind(value)}")
+        return frozenset(self.choice(f"{key}[{i}]", v, choices) for i, v in enumerate(value))
 
     def mode(self, key: str, value: Any) -> int:
         """File mode as an octal string ("0660") or a TOML octal integer (0o660)."""
@@ -449,6 +462,9 @@ class _Reader:
             log_level=self.choice(f"{key}.log_level", table.get("log_level", "info"), LOG_LEVELS),
             upstreams=self.upstreams(f"{key}.upstreams", table.get("upstreams", {})),
             visibility=visibility.parse_plugin(f"{key}.", table, default, self.fail),
+            skip_phases=self.choices(
+                f"{key}.skip_phases", table.get("skip_phases", []), SKIPPABLE_PHASES
+            ),
             **text,
         )
 

@@ -17,12 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmd.kernel.config import DaemonConfig
+from wasmd.kernel.config import SKIPPABLE_PHASES, DaemonConfig, PluginSpec
 from wasmd.kernel.errors import ConfigError, PluginLoadError
 from wasmd.kernel.module_info import ModuleInfo, read_module_info
 
 CLUSTER_NAME = "wasmd_extproc"
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+# gRPC initial metadata telling the worker which phase is the last one Envoy sends on this
+# route (``END_AFTER_RESPONSE_HEADERS``, or ``END_AFTER_ANY``). After answering it the worker
+# ends the gRPC stream (OK) in the same write; Envoy then proceeds without the processor
+# (external_processor.proto: "if the server closes the gRPC stream cleanly, then Envoy
+# proceeds without consulting the server"), so no end-of-stream round trip is left.
+END_AFTER_METADATA_KEY = "x-wasmd-end-after"
+END_AFTER_RESPONSE_HEADERS = "response_headers"
+END_AFTER_ANY = "any"  # the stream's end decides (Envoy may still send body or trailers)
 # Where the workers put what plugins set with proxy_set_property (workers/faces/extproc.py).
 PROPERTY_NAMESPACE = "wasmd"
 # Envoy waits this long for each ext_proc reply. Above any plugin's CPU deadline; a plugin
@@ -99,8 +107,10 @@ def chain_phases(config: DaemonConfig, chain: str, modules: Mapping[str, ModuleI
         raise ConfigError(
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
-    names = frozenset().union(*(modules[m].export_names for m in members))
-    phases = phases_for_exports(names)
+    wanted = [plugin_phases(config.plugin(m), modules[m]) for m in members]
+    phases = Phases(
+        **{f: any(getattr(w, f) for w in wanted) for f in SKIPPABLE_PHASES},
+    )
     if config.daemon.extproc_body_mode == "streamed":
         phases = dataclasses.replace(phases, streamed_bodies=True)
     return phases
@@ -114,6 +124,14 @@ def phases_for_exports(names: frozenset[str]) -> Phases:
         request_trailers="proxy_on_request_trailers" in names,
         response_trailers="proxy_on_response_trailers" in names,
     )
+
+
+def plugin_phases(spec: PluginSpec, info: ModuleInfo) -> Phases:
+    """The optional phases one plugin needs: those its module exports a callback for, less
+    its ``skip_phases`` (SDKs export every callback, implemented or not; each phase Envoy
+    sends costs a round trip and, for a body, buffering it in Envoy)."""
+    phases = phases_for_exports(info.export_names)
+    return dataclasses.replace(phases, **dict.fromkeys(spec.skip_phases, False))
 
 
 def module_phases(module: Path) -> Phases:
@@ -269,13 +287,24 @@ class RouteChain:
     phases: Phases
 
 
+def end_after(phases: Phases) -> str:
+    """The last phase Envoy sends in this mode (``END_AFTER_METADATA_KEY``)."""
+    if phases.response_body or phases.response_trailers:
+        return END_AFTER_ANY
+    return END_AFTER_RESPONSE_HEADERS
+
+
 def per_route_override(route: RouteChain) -> dict[str, Any]:
-    """ExtProcPerRoute: this route's chain (gRPC initial metadata) and its processing mode."""
+    """ExtProcPerRoute: this route's chain and last phase (gRPC initial metadata) and its
+    processing mode."""
     return {
         "@type": _PER_ROUTE_TYPE,
         "overrides": {
             "processing_mode": processing_mode(route.phases),
-            "grpc_initial_metadata": [{"key": CHAIN_METADATA_KEY, "value": route.chain}],
+            "grpc_initial_metadata": [
+                {"key": CHAIN_METADATA_KEY, "value": route.chain},
+                {"key": END_AFTER_METADATA_KEY, "value": end_after(route.phases)},
+            ],
         },
     }
 
@@ -325,7 +354,10 @@ def ext_proc_filter(
             "@type": _EXT_PROC_TYPE,
             "grpc_service": {
                 "envoy_grpc": {"cluster_name": CLUSTER_NAME},
-                "initial_metadata": [{"key": CHAIN_METADATA_KEY, "value": chain}],
+                "initial_metadata": [
+                    {"key": CHAIN_METADATA_KEY, "value": chain},
+                    {"key": END_AFTER_METADATA_KEY, "value": end_after(phases)},
+                ],
                 "retry_policy": STREAM_RETRY_POLICY,
             },
             "failure_mode_allow": failure_mode_allow,
