@@ -84,6 +84,14 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="use wasmtime-py's public API instead of the C-API fast path",
     )
+    p.add_argument(
+        "--compile-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep compiled modules in DIR (as the daemon's cache_dir does), so trying the "
+        "same module again skips compiling it",
+    )
     p.add_argument("--method", default="GET")
     p.add_argument("--path", default="/")
     p.add_argument("--authority", default="localhost")
@@ -246,6 +254,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         fast=not args.slow_path,
         pause_timeout_ms=args.pause_timeout_ms,
         wait_ms=max(0, args.wait_ms),
+        compile_cache=args.compile_cache,
     )
     if args.json:
         print(json.dumps(result))

@@ -118,11 +118,13 @@ def run(
     fast: bool = True,
     pause_timeout_ms: int = 1000,
     wait_ms: int = 0,
+    compile_cache: Path | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Load and run; return the JSON-able result and the exit code.
 
     ``wait_ms`` keeps the loop running that long between loading and the exchange, so
-    ticks and queue deliveries happen; a host log line then says how many did."""
+    ticks and queue deliveries happen; a host log line then says how many did.
+    ``compile_cache`` is a compiled-module cache directory, as the daemon's ``cache_dir``."""
     result: dict[str, Any] = {
         "loaded": False,
         "error": None,
@@ -137,7 +139,9 @@ def run(
     except OSError as exc:
         result["error"] = f"cannot read {wasm_path}: {exc.strerror}"
         return result, EXIT_LOAD_FAILED
-    return asyncio.run(_run(wasm, config, req, fast, pause_timeout_ms, result, wait_ms))
+    return asyncio.run(
+        _run(wasm, config, req, fast, pause_timeout_ms, result, wait_ms, compile_cache)
+    )
 
 
 async def _run(
@@ -148,8 +152,9 @@ async def _run(
     pause_timeout_ms: int,
     result: dict[str, Any],
     wait_ms: int = 0,
+    compile_cache: Path | None = None,
 ) -> tuple[dict[str, Any], int]:
-    with Runtime(fast=fast) as runtime:
+    with Runtime(fast=fast, cache_dir=compile_cache) as runtime:
         service = WorkerService(
             runtime,
             [PluginSource(config, wasm)],
