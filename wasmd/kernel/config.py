@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wasmd.kernel.client_limits import ClientLimits
 from wasmd.kernel.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/wasmd/wasmd.toml")
@@ -31,6 +32,9 @@ FAILURE_POLICIES = ("fail_open", "fail_closed", "reload")
 UPSTREAM_SCHEMES = ("http", "https", "unix", "grpc", "grpc+unix")
 MAX_SOCKET_MODE = 0o777
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+_CLIENT_DEFAULTS = ClientLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +66,34 @@ class DaemonSettings:
     default_chain: str
     extproc_transport: str = "wasmd"
     extproc_body_mode: str = "buffered"
+    # What one client may cost a worker (docs/limits.md); defaults as ClientLimits'.
+    client_max_connections: int = _CLIENT_DEFAULTS.max_connections
+    client_max_streams: int = _CLIENT_DEFAULTS.max_streams
+    client_max_header_count: int = _CLIENT_DEFAULTS.max_header_count
+    client_max_header_bytes: int = _CLIENT_DEFAULTS.max_header_bytes
+    client_max_body_bytes: int = _CLIENT_DEFAULTS.max_body_bytes
+    client_handshake_timeout_s: float = _CLIENT_DEFAULTS.handshake_timeout_s
+    client_frame_timeout_s: float = _CLIENT_DEFAULTS.frame_timeout_s
+    client_idle_timeout_s: float = _CLIENT_DEFAULTS.idle_timeout_s
+    client_write_buffer_bytes: int = _CLIENT_DEFAULTS.write_buffer_bytes
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
         return self.runtime_dir / f"{self.extproc_socket_prefix}{slot}.sock"
+
+    def client_limits(self) -> ClientLimits:
+        """The ``client_*`` keys as the faces take them."""
+        return ClientLimits(
+            max_connections=self.client_max_connections,
+            max_streams=self.client_max_streams,
+            max_header_count=self.client_max_header_count,
+            max_header_bytes=self.client_max_header_bytes,
+            max_body_bytes=self.client_max_body_bytes,
+            handshake_timeout_s=self.client_handshake_timeout_s,
+            frame_timeout_s=self.client_frame_timeout_s,
+            idle_timeout_s=self.client_idle_timeout_s,
+            write_buffer_bytes=self.client_write_buffer_bytes,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +180,15 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "default_chain": "default",
     "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
     "extproc_body_mode": "buffered",  # how Envoy sends bodies: whole (buffered) or streamed
+    "client_max_connections": _CLIENT_DEFAULTS.max_connections,
+    "client_max_streams": _CLIENT_DEFAULTS.max_streams,
+    "client_max_header_count": _CLIENT_DEFAULTS.max_header_count,
+    "client_max_header_bytes": _CLIENT_DEFAULTS.max_header_bytes,
+    "client_max_body_bytes": _CLIENT_DEFAULTS.max_body_bytes,
+    "client_handshake_timeout_s": _CLIENT_DEFAULTS.handshake_timeout_s,
+    "client_frame_timeout_s": _CLIENT_DEFAULTS.frame_timeout_s,
+    "client_idle_timeout_s": _CLIENT_DEFAULTS.idle_timeout_s,
+    "client_write_buffer_bytes": _CLIENT_DEFAULTS.write_buffer_bytes,
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
@@ -472,4 +509,13 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "default_chain": _non_empty,
     "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
     "extproc_body_mode": lambda r, key, value: r.choice(key, value, EXTPROC_BODY_MODES),
+    "client_max_connections": _int_at_least(1),
+    "client_max_streams": _int_at_least(1),
+    "client_max_header_count": _int_at_least(16),  # a gRPC request has ~8 fields
+    "client_max_header_bytes": _int_at_least(4096),  # below grpc's 8 KiB soft limit
+    "client_max_body_bytes": _int_at_least(0),
+    "client_handshake_timeout_s": _Reader.seconds,
+    "client_frame_timeout_s": _Reader.seconds,
+    "client_idle_timeout_s": _Reader.seconds,
+    "client_write_buffer_bytes": _int_at_least(4096),
 }
