@@ -294,10 +294,10 @@ class H2ServerConnection:
         if self._idle(sid):
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"{what} on idle stream {sid}")
         how = self._closed.get(sid)
+        if how is Closed.RESET_BY_PEER and what != "RST_STREAM":  # never RST for a RST (5.4.2)
+            raise H2StreamError(sid, ErrorCode.STREAM_CLOSED, f"{what} after RST_STREAM")
         if tolerated or how is None or how is Closed.RESET_BY_US:
             return  # late frames of a stream we reset (or long forgotten) are dropped
-        if how is Closed.RESET_BY_PEER:
-            raise H2StreamError(sid, ErrorCode.STREAM_CLOSED, f"{what} after RST_STREAM")
         raise H2ConnectionError(ErrorCode.STREAM_CLOSED, f"{what} on closed stream {sid}")
 
     def _frame_in(
