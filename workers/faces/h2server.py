@@ -140,6 +140,7 @@ class GrpcConnection(asyncio.Protocol):
         self._in_read = False
         self._activity = Activity(asyncio.get_running_loop().time())
         self._gate: ReadGate | None = None
+        self._idle_notified = False  # the first GOAWAY of an idle close is out
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it
@@ -198,9 +199,16 @@ class GrpcConnection(asyncio.Protocol):
         )
 
     def expire(self, why: Expiry) -> None:
-        """A timeout passed: idle gets a graceful GOAWAY, the others a GOAWAY and close."""
-        if why is Expiry.IDLE:
+        """A timeout passed: idle gets the graceful two-step GOAWAY (h2core rule 7, so a
+        stream Envoy opens meanwhile is still served) and, if still idle one timeout
+        later, the final GOAWAY and close; the others a GOAWAY with an error and close."""
+        if why is Expiry.IDLE and not self._idle_notified:
             log.info("closing an idle HTTP/2 connection")
+            self._idle_notified = True
+            self.core.start_shutdown()
+            self._flush()
+            return
+        if why is Expiry.IDLE:
             self.core.finish_shutdown()
         else:
             log.warning("closing an HTTP/2 connection", reason=why.value)

@@ -38,8 +38,9 @@ from wasmd.kernel.errors import WasmdError
 from wasmd.kernel.logs import get_logger
 from workers.contexts.exchange import Step
 from workers.faces import native_limits
-from workers.faces.client_guard import Activity, Expiry, ReadGate, Sweeper, expiry
+from workers.faces.client_guard import Activity, ReadGate, Sweeper
 from workers.faces.mutations import diff_headers, forwarded_body
+from workers.faces.native_guard import GuardedPeer
 from workers.service import AsyncExchange, UnknownChain, WorkerService
 
 DEFAULT_BACKLOG = 100  # asyncio's own default, stated so callers see it
@@ -165,7 +166,7 @@ class NativeServer:
             self._idle.set()
 
 
-class _Peer(asyncio.Protocol):
+class _Peer(GuardedPeer, asyncio.Protocol):
     """One client connection: bytes -> protocol core -> exchanges -> replies."""
 
     def __init__(self, server: NativeServer) -> None:
@@ -177,7 +178,8 @@ class _Peer(asyncio.Protocol):
         )
         self.streams: dict[int, _Stream] = {}
         self.transport: asyncio.Transport | None = None
-        self.counters = server._counters
+        self.counters = self.refusals = server._counters
+        self.limits = server.limits
         self.lingering = False
         self._batch: list[bytes] | None = None
         self._backlog: deque[p.Message] = deque()  # decoded, not yet handled (DISPATCH_BATCH)
@@ -189,10 +191,7 @@ class _Peer(asyncio.Protocol):
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = cast(asyncio.Transport, transport)
         self._gate = ReadGate(self.transport)
-        limits = self.server.limits
-        self.transport.set_write_buffer_limits(high=limits.write_buffer_bytes)
-        if len(self.server._peers) >= limits.max_connections:
-            self._refuse(limits.max_connections)
+        if self.refuse_if_full(len(self.server._peers)):
             return
         self.server._peers.add(self)
         if self.server.draining:  # accepted in the instant before drain closed the socket
@@ -222,8 +221,7 @@ class _Peer(asyncio.Protocol):
         except p.RemoteProtocolError as exc:
             self.fail(exc.code, str(exc), exc.stream_id)
             return
-        now_s = asyncio.get_running_loop().time()
-        self._activity.read(now_s, progressed=bool(messages), partial=self.conn.partial_input)
+        self.read_done(progressed=bool(messages))
         self._backlog.extend(messages)
         self._dispatch_backlog()
 
@@ -261,46 +259,9 @@ class _Peer(asyncio.Protocol):
     def eof_received(self) -> bool:
         return False  # the client hung up: close our side too
 
-    # -- client limits ----------------------------------------------------------------------
-    def pause_writing(self) -> None:
-        """The client is not reading our replies: stop reading it until it catches up."""
-        if self._gate is not None:
-            self._gate.hold(ReadGate.WRITE)
-
-    def resume_writing(self) -> None:
-        if self._gate is not None:
-            self._gate.release(ReadGate.WRITE)
-
-    def check_expiry(self, now_s: float) -> Expiry | None:
-        if self.lingering:
-            return None
-        return expiry(
-            self._activity,
-            self.server.limits,
-            now_s,
-            handshake_done=self.conn.state is not p.ConnState.HANDSHAKE,
-            busy=bool(self.streams),
-            reading=self._gate is None or self._gate.reading,
-        )
-
-    def expire(self, why: Expiry) -> None:
-        """Idle: GOAWAY (the client reconnects when it needs to); else ERROR TIMEOUT."""
-        if why is Expiry.IDLE:
-            self.go_away()
-        else:
-            self.fail(p.ErrorCode.TIMEOUT, why.value)
-
-    def _refuse(self, limit: int) -> None:
-        """Over client_max_connections: ERROR and close; nothing is kept for it."""
-        self.counters.refused_connections += 1
-        log.warning("refusing a connection", limit=limit)
-        message = f"the worker has {limit} connections (daemon.client_max_connections)"
-        assert self.transport is not None
-        self.transport.write(self.conn.send(p.Error(0, p.ErrorCode.LIMIT_EXCEEDED, message)))
-        self.transport.close()
-
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self._backlog.clear()
         for sid in list(self.streams):
             self._close_stream(sid, cancel=True)
         self.server._peer_gone(self)
