@@ -232,8 +232,8 @@ def test_frames_after_the_server_reset_a_stream_are_ignored(
     answers DATA and HEADERS with RST_STREAM STREAM_CLOSED instead."""
     steps = [headers(1, GOOD_REQUEST), ServerAction("reset", 1), late, headers(3, GOOD_REQUEST)]
     ours, theirs = compare(steps)
-    assert ours == [OK, OK, OK]
-    assert theirs == [OK, h2_answer, OK]
+    assert ours == [OK, OK, OK, OK]  # the server action's place holds OK
+    assert theirs == [OK, OK, h2_answer, OK]
 
 
 def test_data_after_the_client_reset_the_stream_is_a_stream_closed_error() -> None:
@@ -251,14 +251,15 @@ def test_data_after_end_stream_is_a_stream_closed_error() -> None:
 def test_data_on_a_stream_closed_both_ways_is_stream_closed() -> None:
     steps = [headers(1, GOOD_REQUEST, end_stream=True), ServerAction("end", 1), data(1)]
     ours, theirs = compare(steps)
-    assert ours[:1] == theirs[:1] == [OK]
-    assert ours[1][1] == theirs[1][1] == E.STREAM_CLOSED
+    assert ours[:2] == theirs[:2] == [OK, OK]
+    assert ours[2] == ("connection", E.STREAM_CLOSED)  # 5.1 closed: a connection error
+    assert theirs[2] == ("stream", E.STREAM_CLOSED)
 
 
 def test_window_update_after_both_end_streams_is_ignored() -> None:
     steps = [headers(1, GOOD_REQUEST, end_stream=True), ServerAction("end", 1)]
     ours, theirs = compare([*steps, window_update(1, 5), rst(1)])
-    assert ours == theirs == [OK, OK, OK]
+    assert ours == theirs == [OK, OK, OK, OK]
 
 
 @pytest.mark.parametrize(
