@@ -277,6 +277,10 @@ class H2ServerConnection:
         """5.4.2: RST_STREAM; the stream's handler learns it is gone."""
         if self._streams.pop(exc.stream_id, None) is not None:
             events.append(StreamReset(exc.stream_id, exc.code))
+        if self._closed.get(exc.stream_id) is Closed.RESET_BY_PEER:
+            # Keep it so: each later frame gets STREAM_CLOSED again (as h2 does).
+            self._frame(FrameType.RST_STREAM, 0, exc.stream_id, U32.pack(exc.code))
+            return
         self._send_reset(exc.stream_id, exc.code)
 
     def _send_reset(self, sid: int, code: ErrorCode) -> None:

@@ -277,7 +277,37 @@ def test_headers_on_a_lower_unused_stream_id_is_a_connection_error() -> None:
     assert ours == theirs == [OK, ("connection", E.PROTOCOL_ERROR)]
 
 
+def test_repeated_rst_stream_frames_reset_the_stream_once() -> None:
+    ours, theirs = compare([headers(1, GOOD_REQUEST), rst(1), rst(1), rst(1)])
+    assert ours == theirs == [OK, OK, OK, OK]
+
+
+def test_every_frame_after_the_client_reset_gets_stream_closed() -> None:
+    late = [data(1), headers(1, GOOD_REQUEST), data(1)]
+    ours, theirs = compare([headers(1, GOOD_REQUEST), rst(1), *late])
+    closed = ("stream", E.STREAM_CLOSED)
+    assert ours == theirs == [OK, OK, closed, closed, closed]
+
+
+def test_headers_after_both_end_streams_is_a_connection_stream_closed_error() -> None:
+    steps = [headers(1, GOOD_REQUEST, end_stream=True), ServerAction("end", 1)]
+    ours, theirs = compare([*steps, headers(1, GOOD_REQUEST, end_stream=True)])
+    assert ours == theirs == [OK, OK, ("connection", E.STREAM_CLOSED)]
+
+
 # -- flow control (6.9; h2's test_flow_control_window.py) ----------------------------------------
+
+
+def test_padding_counts_against_the_receive_window() -> None:
+    """6.9.1: the whole DATA payload counts, padding and its length byte included. Eight
+    1 MiB payloads with 255 bytes of padding each fill the 8 MiB stream window while
+    carrying less than 8 MiB of data; one more frame of padding alone overruns it."""
+    size = core.LOCAL_MAX_FRAME_BYTES
+    full = frame(FT.DATA, F.PADDED, 1, bytes([255]) + b"\0" * (size - 256) + b"\0" * 255)
+    only_padding = frame(FT.DATA, F.PADDED, 1, bytes([255]) + b"\0" * 255)
+    overrun = ClientFrame("8 padded MiB + padding", full * 8 + only_padding)
+    ours, theirs = compare([headers(1, GOOD_REQUEST), overrun])
+    assert ours == theirs == [OK, ("connection", E.FLOW_CONTROL_ERROR)]
 
 
 def test_zero_window_update_on_a_stream_is_a_stream_error() -> None:
