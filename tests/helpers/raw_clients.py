@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,7 @@ class NativeRaw:
     def __init__(self, path: Path) -> None:
         self.sock = connect(path)
         self.conn = p.Connection(p.Role.CLIENT)
+        self.pending: deque[p.Message] = deque()
         self.next_sid = 1
         self.send(p.Hello(p.PROTOCOL_VERSIONS))
         self.read_one()  # the server's HELLO
@@ -97,14 +99,13 @@ class NativeRaw:
         self.sock.sendall(self.conn.send(msg))
 
     def read_one(self) -> p.Message:
-        while True:
+        """The server's next message (several may arrive in one read)."""
+        while not self.pending:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise ConnectionError("the server closed the connection")
-            messages = self.conn.receive_data(chunk)
-            if messages:
-                assert len(messages) == 1, messages
-                return messages[0]
+            self.pending.extend(self.conn.receive_data(chunk))
+        return self.pending.popleft()
 
     def exchange(self, headers: tuple[p.Pair, ...] = ((b":path", b"/"),)) -> list[p.Message]:
         """OPEN, request headers, response headers, CLOSE: the two replies."""

@@ -28,7 +28,14 @@ import hpack
 import pytest
 
 from tests.helpers import raw_clients as raw
-from tests.helpers.daemon import Daemon, DaemonFactory, daemons, write_config
+from tests.helpers.daemon import (
+    CONFORMANCE,
+    Daemon,
+    DaemonFactory,
+    PluginEntry,
+    daemons,
+    write_config,
+)
 from tests.helpers.procs import wait_for
 from wasmd.admin.model import DaemonStatus, SlotState
 from wasmd.kernel import native_protocol as p
@@ -203,6 +210,39 @@ def test_native_sixty_thousand_headers_get_431_for_that_stream_only(
         c.send(p.RequestHeaders(1, ((b":path", b"/"),), True))
         assert isinstance(c.read_one(), p.Continue)
         c.close()
+    assert_unharmed(d, before)
+
+
+def test_native_client_that_never_reads_big_replies_stops_being_read(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
+    """Body phases whose replies carry the (plugin-modified) body, ~900 KiB each, on 100
+    streams, never read: the worker stops reading that client once its replies back up
+    (client_write_buffer_bytes), so it cannot make the worker hold ~90 MiB of replies."""
+    plugins = [PluginEntry("conf", CONFORMANCE, settings={"log_level": "warn"})]
+    config = write_config(tmp_path, workers=1, plugins=plugins)
+    d = daemon_factory(config)
+    before = d.all_ready()
+    with bystanders(d):
+        c = raw.NativeRaw(d.socket)
+        c.sock.settimeout(5.0)
+        sids = range(1, 201, 2)
+        for sid in sids:  # open each stream and have its headers answered first (rule 4)
+            c.send(p.Open(sid))
+            c.send(p.RequestHeaders(sid, ((b":path", b"/"), (b"x-test", b"body-append"))))
+        for _ in sids:
+            assert isinstance(c.read_one(), p.Continue)
+        chunk = b"b" * (900 << 10)
+        sent, blocked = 0, False
+        for sid in sids:
+            try:
+                c.sock.sendall(p.encode(p.RequestBody(sid, chunk, True)))
+            except TimeoutError:
+                blocked = True
+                break
+            sent += len(chunk)
+        c.close()
+        assert blocked, f"the worker read {sent} body bytes whose big replies nobody read"
     assert_unharmed(d, before)
 
 
