@@ -276,7 +276,11 @@ class WorkerRunner:
             return
         assert self.service is not None
         sock = socket.socket(fileno=self.args.native_fd)
-        self.server = NativeServer(self.service, max_frame_bytes=self.config.daemon.max_frame_bytes)
+        self.server = NativeServer(
+            self.service,
+            max_frame_bytes=self.config.daemon.max_frame_bytes,
+            limits=self.config.daemon.client_limits(),
+        )
         await self.server.start(sock, backlog=NATIVE_BACKLOG)
 
     async def _serve_extproc(self) -> None:
@@ -290,7 +294,12 @@ class WorkerRunner:
 
             self.extproc = GrpcioExtProcServer(self.service, path, streamed_bodies=streamed)
         else:
-            self.extproc = ExtProcServer(self.service, path, streamed_bodies=streamed)
+            self.extproc = ExtProcServer(
+                self.service,
+                path,
+                streamed_bodies=streamed,
+                limits=self.config.daemon.client_limits(),
+            )
         await self.extproc.start(mode=daemon.native_socket_mode)
         from wasmd.kernel.logs import get_logger
 

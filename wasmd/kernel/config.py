@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wasmd.kernel import visibility
+from wasmd.kernel.client_limits import ClientLimits
 from wasmd.kernel.errors import ConfigError
 from wasmd.kernel.module_ref import PULL_POLICIES, HttpsRef, is_reference, parse_reference
 from wasmd.kernel.visibility import NO_POLICY, VisibilitySpec
@@ -36,6 +37,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MIB = 1 << 20
 # The ``module`` of a reference before the supervisor fetched it: a path that never exists.
 UNRESOLVED_MODULE = Path("/nonexistent/wasmd-unresolved-module-reference")
+
+
+_CLIENT_DEFAULTS = ClientLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +73,34 @@ class DaemonSettings:
     extproc_body_mode: str = "buffered"
     # A module is refused at config time above this size, before any worker reads it.
     max_module_bytes: int = 64 << 20
+    # What one client may cost a worker (docs/limits.md); defaults as ClientLimits'.
+    client_max_connections: int = _CLIENT_DEFAULTS.max_connections
+    client_max_streams: int = _CLIENT_DEFAULTS.max_streams
+    client_max_header_count: int = _CLIENT_DEFAULTS.max_header_count
+    client_max_header_bytes: int = _CLIENT_DEFAULTS.max_header_bytes
+    client_max_body_bytes: int = _CLIENT_DEFAULTS.max_body_bytes
+    client_handshake_timeout_s: float = _CLIENT_DEFAULTS.handshake_timeout_s
+    client_frame_timeout_s: float = _CLIENT_DEFAULTS.frame_timeout_s
+    client_idle_timeout_s: float = _CLIENT_DEFAULTS.idle_timeout_s
+    client_write_buffer_bytes: int = _CLIENT_DEFAULTS.write_buffer_bytes
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
         return self.runtime_dir / f"{self.extproc_socket_prefix}{slot}.sock"
+
+    def client_limits(self) -> ClientLimits:
+        """The ``client_*`` keys as the faces take them."""
+        return ClientLimits(
+            max_connections=self.client_max_connections,
+            max_streams=self.client_max_streams,
+            max_header_count=self.client_max_header_count,
+            max_header_bytes=self.client_max_header_bytes,
+            max_body_bytes=self.client_max_body_bytes,
+            handshake_timeout_s=self.client_handshake_timeout_s,
+            frame_timeout_s=self.client_frame_timeout_s,
+            idle_timeout_s=self.client_idle_timeout_s,
+            write_buffer_bytes=self.client_write_buffer_bytes,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +229,15 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
     "extproc_body_mode": "buffered",  # how Envoy sends bodies: whole (buffered) or streamed
     "max_module_bytes": 64 << 20,  # Go modules are a few MiB; 64 MiB is far past any plugin
+    "client_max_connections": _CLIENT_DEFAULTS.max_connections,
+    "client_max_streams": _CLIENT_DEFAULTS.max_streams,
+    "client_max_header_count": _CLIENT_DEFAULTS.max_header_count,
+    "client_max_header_bytes": _CLIENT_DEFAULTS.max_header_bytes,
+    "client_max_body_bytes": _CLIENT_DEFAULTS.max_body_bytes,
+    "client_handshake_timeout_s": _CLIENT_DEFAULTS.handshake_timeout_s,
+    "client_frame_timeout_s": _CLIENT_DEFAULTS.frame_timeout_s,
+    "client_idle_timeout_s": _CLIENT_DEFAULTS.idle_timeout_s,
+    "client_write_buffer_bytes": _CLIENT_DEFAULTS.write_buffer_bytes,
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
@@ -619,4 +656,13 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
     "extproc_body_mode": lambda r, key, value: r.choice(key, value, EXTPROC_BODY_MODES),
     "max_module_bytes": _int_at_least(1024),
+    "client_max_connections": _int_at_least(1),
+    "client_max_streams": _int_at_least(1),
+    "client_max_header_count": _int_at_least(16),  # a gRPC request has ~8 fields
+    "client_max_header_bytes": _int_at_least(4096),  # below grpc's 8 KiB soft limit
+    "client_max_body_bytes": _int_at_least(0),
+    "client_handshake_timeout_s": _Reader.seconds,
+    "client_frame_timeout_s": _Reader.seconds,
+    "client_idle_timeout_s": _Reader.seconds,
+    "client_write_buffer_bytes": _int_at_least(4096),
 }

@@ -76,6 +76,8 @@ class ErrorCode(enum.IntEnum):
     UNKNOWN_STREAM = 6
     UNSUPPORTED_VERSION = 7
     INTERNAL = 8  # the server failed; the request itself may be fine
+    LIMIT_EXCEEDED = 9  # a client limit (daemon.client_*) was passed: connections, streams
+    TIMEOUT = 10  # the HELLO exchange or a frame did not complete in time
 
 
 _PHASES_REQUEST = (MsgType.REQUEST_HEADERS, MsgType.REQUEST_BODY, MsgType.REQUEST_TRAILERS)
@@ -532,6 +534,7 @@ def apply_mutation(
 
 # -- the state machine ---------------------------------------------------------------------
 MIN_FRAME_BYTES = 64  # a peer must accept at least HELLO, ERROR and small replies
+_PACKER_START_BYTES = 1024
 
 
 class Role(enum.Enum):
@@ -587,8 +590,12 @@ class Connection:
         *,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         versions: Sequence[int] = PROTOCOL_VERSIONS,
+        max_streams: int | None = None,
     ) -> None:
+        """``max_streams``: streams the peer may have open at once (server side; None =
+        no limit); an OPEN past it is ERROR LIMIT_EXCEEDED."""
         self.role = role
+        self.max_streams = max_streams
         self._is_server = role is Role.SERVER
         self._peer_sends = CLIENT_SENDS if self._is_server else SERVER_SENDS
         self._own_sends = SERVER_SENDS if self._is_server else CLIENT_SENDS
@@ -605,11 +612,19 @@ class Connection:
         self.pending_error: RemoteProtocolError | None = None
         self._buffer = bytearray()  # the start of a frame not yet complete
         self._needed = FRAME_HEADER_BYTES  # bytes _buffer must hold before it is worth parsing
-        self._packer = msgpack.Packer(use_bin_type=True)  # reused: packb builds one per call
+        # Reused (packb builds one per call). Its buffer starts small and grows with the
+        # largest frame sent: msgpack's default of 256 KiB per connection made thousands of
+        # idle connections a MemoryError (issue 12).
+        self._packer = msgpack.Packer(use_bin_type=True, buf_size=_PACKER_START_BYTES)
 
     @property
     def open_streams(self) -> int:
         return len(self.streams)
+
+    @property
+    def partial_input(self) -> bool:
+        """A frame has started arriving and is not complete yet."""
+        return bool(self._buffer)
 
     def stream_state(self, stream_id: int) -> StreamState | None:
         stream = self.streams.get(stream_id)
@@ -720,6 +735,13 @@ class Connection:
                 raise RemoteProtocolError(
                     ErrorCode.OUT_OF_ORDER,
                     f"stream id {sid} is not above the last one ({self.last_stream_id})",
+                    sid,
+                )
+            if self.max_streams is not None and len(self.streams) >= self.max_streams:
+                raise RemoteProtocolError(
+                    ErrorCode.LIMIT_EXCEEDED,
+                    f"stream {sid} would be over the {self.max_streams} streams a connection "
+                    "may have open (daemon.client_max_streams): close streams or connect again",
                     sid,
                 )
             self.streams[sid] = _Stream()

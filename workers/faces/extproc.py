@@ -34,6 +34,7 @@ from envoy.type.v3 import http_status_pb2
 from google.protobuf import wrappers_pb2
 from google.protobuf.message import DecodeError
 
+from wasmd.kernel.client_limits import ClientLimits
 from wasmd.kernel.errors import WasmdError
 from wasmd.kernel.logs import get_logger
 from workers.contexts import metadata
@@ -551,9 +552,15 @@ class ExtProcServer:
     """The ext_proc face on one worker slot's public ``extproc-<slot>.sock``."""
 
     def __init__(
-        self, service: WorkerService, public_path: Path, *, streamed_bodies: bool = False
+        self,
+        service: WorkerService,
+        public_path: Path,
+        *,
+        streamed_bodies: bool = False,
+        limits: ClientLimits | None = None,
     ) -> None:
         self.service = service
+        self.limits = limits  # daemon.client_* (None: ClientLimits' defaults)
         self.public_path = public_path
         self.streamed_bodies = streamed_bodies  # daemon.extproc_body_mode = "streamed"
         self.counters = FaceStats()
@@ -574,7 +581,7 @@ class ExtProcServer:
             PROCESS_PATH: self._open,
             HEALTH_CHECK_PATH: HealthHandler,
         }
-        server = GrpcServer(routes)
+        server = GrpcServer(routes, limits=self.limits)
         private = private_path(self.public_path)
         await server.start(str(private))
         publish(private, self.public_path, mode)

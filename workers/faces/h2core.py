@@ -23,7 +23,20 @@ Rules it keeps (numbers are RFC 9113 sections):
 6. PING is answered with ACK (6.7). A client GOAWAY ends the connection once its streams end.
 7. Graceful shutdown (6.8): GOAWAY with the largest id, a PING, and on its ACK the final
    GOAWAY with the last stream id we saw; later streams are refused.
-8. Any connection error answers GOAWAY with its code and closes (``ConnectionFailed``).
+8. Any connection error answers GOAWAY with its code and closes (``ConnectionFailed``); a
+   stream error answers RST_STREAM and the connection goes on (5.4).
+9. Limits a client cannot raise (issue 12): SETTINGS_MAX_CONCURRENT_STREAMS (a stream past
+   it is refused with REFUSED_STREAM, 5.1.2) and SETTINGS_MAX_HEADER_LIST_SIZE, advertised;
+   a header block (HEADERS + CONTINUATION, compressed) longer than the header list limit
+   is a connection error ENHANCE_YOUR_CALM before it is buffered any further (the
+   CVE-2024-27316 CONTINUATION flood), and a decoded list past it a COMPRESSION_ERROR
+   (the decoder stopped mid-block, so the HPACK state is lost).
+10. Closed streams (5.1): frames for a stream we reset are ignored; after the client's
+   RST_STREAM they are a stream error STREAM_CLOSED; after both END_STREAMs a connection
+   error STREAM_CLOSED (WINDOW_UPDATE and RST_STREAM excepted). Any frame but HEADERS and
+   PRIORITY on an idle stream is a connection error PROTOCOL_ERROR. A receive-window
+   overrun is a FLOW_CONTROL_ERROR (6.9.1); request headers are checked (8.2, 8.3;
+   ``h2rules``). Header blocks we send are split to the client's MAX_FRAME_SIZE (6.10).
 """
 
 from __future__ import annotations
@@ -34,9 +47,12 @@ from dataclasses import dataclass, field
 
 import hpack
 
+from workers.faces.h2rules import Closed, ClosedStreams, request_problem, trailers_problem
 from workers.faces.h2types import (
     DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_HEADER_LIST_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_STREAMS,
     DEFAULT_WINDOW_BYTES,
     FRAME_HEADER,
     GRPC_PREFIX,
@@ -53,6 +69,7 @@ from workers.faces.h2types import (
     Flag,
     FrameType,
     H2ConnectionError,
+    H2StreamError,
     MessageReceived,
     MessageTooLarge,
     PeerGoingAway,
@@ -89,6 +106,7 @@ __all__ = [
 @dataclass(slots=True)
 class _Stream:
     send_window: int
+    recv_window: int = LOCAL_STREAM_WINDOW_BYTES  # what the client may still send (6.9.1)
     recv_unacked: int = 0
     message: bytearray = field(default_factory=bytearray)
     remote_closed: bool = False
@@ -105,9 +123,21 @@ class H2ServerConnection:
     """One server-side HTTP/2 connection: ``receive(data)`` -> events; ``send_*`` queue
     frames; ``data_to_send()`` takes them. Never raises for anything the client sends."""
 
-    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    def __init__(
+        self,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        *,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+        max_header_list_bytes: int = DEFAULT_MAX_HEADER_LIST_BYTES,
+    ) -> None:
         self.max_message_bytes = max_message_bytes
+        self.max_streams = max_streams
+        self.max_header_list_bytes = max_header_list_bytes
         self._decoder = hpack.Decoder()
+        self._decoder.max_header_list_size = max_header_list_bytes
+        self._closed = ClosedStreams(4 * max_streams)
+        self.settings_received = False  # the client's first SETTINGS came (handshake done)
+        self.frames_received = 0
         self._indexed_blocks: dict[bytes, list[tuple[bytes, bytes]]] = {}
         self._buf = bytearray()
         self._preface_seen = False
@@ -117,6 +147,7 @@ class H2ServerConnection:
         self._peer_initial_window = DEFAULT_WINDOW_BYTES
         self._peer_max_frame = DEFAULT_MAX_FRAME_BYTES
         self._send_window = DEFAULT_WINDOW_BYTES
+        self._recv_window = LOCAL_CONNECTION_WINDOW_BYTES  # after _queue_settings' update
         self._recv_unacked = 0
         self._continuation: tuple[int, int, bytearray] | None = None  # (sid, flags, block)
         self._refuse_above: int | None = None  # set by the final GOAWAY
@@ -137,6 +168,11 @@ class H2ServerConnection:
     @property
     def last_stream_id(self) -> int:
         return self._last_stream_id
+
+    @property
+    def partial_input(self) -> bool:
+        """A frame or a header block has started arriving and is not complete yet."""
+        return bool(self._buf) or self._continuation is not None
 
     def data_to_send(self) -> bytes:
         out = b"".join(self._out)
@@ -160,15 +196,21 @@ class H2ServerConnection:
 
     # -- public: output -----------------------------------------------------------------------
     def send_headers(self, stream_id: int, block: bytes, *, end_stream: bool = False) -> None:
-        """A pre-encoded header block (see ``encode_literal``) on an open stream."""
+        """A pre-encoded header block (see ``encode_literal``) on an open stream; a block
+        longer than the client's MAX_FRAME_SIZE goes as HEADERS + CONTINUATION (6.10)."""
         stream = self._streams.get(stream_id)
         if stream is None or stream.local_closed:
             return
         if end_stream and stream.pending:
             stream.pending_trailers = block  # trailers go after the queued DATA
             return
-        flags = Flag.END_HEADERS | (Flag.END_STREAM if end_stream else 0)
-        self._frame(FrameType.HEADERS, flags, stream_id, block)
+        size = self._peer_max_frame
+        first, rest = block[:size], block[size:]
+        flags = (0 if rest else Flag.END_HEADERS) | (Flag.END_STREAM if end_stream else 0)
+        self._frame(FrameType.HEADERS, flags, stream_id, first)
+        while rest:
+            chunk, rest = rest[:size], rest[size:]
+            self._frame(FrameType.CONTINUATION, 0 if rest else Flag.END_HEADERS, stream_id, chunk)
         if end_stream:
             self._local_close(stream_id, stream)
 
@@ -183,7 +225,7 @@ class H2ServerConnection:
 
     def reset(self, stream_id: int, code: ErrorCode) -> None:
         if self._streams.pop(stream_id, None) is not None:
-            self._frame(FrameType.RST_STREAM, 0, stream_id, U32.pack(code))
+            self._send_reset(stream_id, code)
 
     def start_shutdown(self) -> None:
         """Rule 7, first half: GOAWAY(max id) + PING; ``ShutdownAcknowledged`` follows."""
@@ -223,9 +265,44 @@ class H2ServerConnection:
                     break
                 payload = bytes(buf[pos + 9 : pos + 9 + length])
                 pos += 9 + length
-                self._frame_in(ftype, flags, sid & 0x7FFFFFFF, payload, events)
+                self.frames_received += 1
+                try:
+                    self._frame_in(ftype, flags, sid & 0x7FFFFFFF, payload, events)
+                except H2StreamError as exc:
+                    self._stream_error(exc, events)
         finally:
             del buf[:pos]
+
+    def _stream_error(self, exc: H2StreamError, events: list[Event]) -> None:
+        """5.4.2: RST_STREAM; the stream's handler learns it is gone."""
+        if self._streams.pop(exc.stream_id, None) is not None:
+            events.append(StreamReset(exc.stream_id, exc.code))
+        if self._closed.get(exc.stream_id) is Closed.RESET_BY_PEER:
+            # Keep it so: each later frame gets STREAM_CLOSED again (as h2 does).
+            self._frame(FrameType.RST_STREAM, 0, exc.stream_id, U32.pack(exc.code))
+            return
+        self._send_reset(exc.stream_id, exc.code)
+
+    def _send_reset(self, sid: int, code: ErrorCode) -> None:
+        self._closed.add(sid, Closed.RESET_BY_US)
+        self._frame(FrameType.RST_STREAM, 0, sid, U32.pack(code))
+
+    def _idle(self, sid: int) -> bool:
+        """5.1: a stream id the client has not used yet (even ids are ours; we never push)."""
+        return sid % 2 == 0 or sid > self._last_stream_id
+
+    def _on_gone_stream(self, sid: int, what: str, *, tolerated: bool = False) -> None:
+        """A frame for a stream that is not open: 5.1's answer for its state (returns when
+        the frame is to be ignored). ``tolerated``: WINDOW_UPDATE and RST_STREAM, which may
+        cross our END_STREAM or RST_STREAM on the wire."""
+        if self._idle(sid):
+            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"{what} on idle stream {sid}")
+        how = self._closed.get(sid)
+        if how is Closed.RESET_BY_PEER and what != "RST_STREAM":  # never RST for a RST (5.4.2)
+            raise H2StreamError(sid, ErrorCode.STREAM_CLOSED, f"{what} after RST_STREAM")
+        if tolerated or how is None or how is Closed.RESET_BY_US:
+            return  # late frames of a stream we reset (or long forgotten) are dropped
+        raise H2ConnectionError(ErrorCode.STREAM_CLOSED, f"{what} on closed stream {sid}")
 
     def _frame_in(
         self, ftype: int, flags: int, sid: int, payload: bytes, events: list[Event]
@@ -257,13 +334,21 @@ class H2ServerConnection:
     def _data(self, flags: int, sid: int, payload: bytes, events: list[Event]) -> None:
         if sid == 0:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0")
-        self._recv_unacked += len(payload)  # padding counts too (6.9.1)
+        size = len(payload)  # padding counts too (6.9.1)
+        if size > self._recv_window:
+            raise H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overrun")
+        self._recv_window -= size
+        self._recv_unacked += size
         stream = self._streams.get(sid)
-        if stream is None or stream.remote_closed:
-            if sid > self._last_stream_id:
-                raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"DATA on idle stream {sid}")
-            return  # a stream we reset or finished: its late frames are dropped
-        stream.recv_unacked += len(payload)
+        if stream is None:
+            self._on_gone_stream(sid, "DATA")
+            return
+        if stream.remote_closed:
+            raise H2StreamError(sid, ErrorCode.STREAM_CLOSED, "DATA after END_STREAM")
+        if size > stream.recv_window:
+            raise H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, f"stream {sid} window overrun")
+        stream.recv_window -= size
+        stream.recv_unacked += size
         data = _unpad(flags, payload)
         if not stream.discarding:
             stream.message += data
@@ -294,40 +379,81 @@ class H2ServerConnection:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0")
         block = _unpad(flags, payload)
         if flags & Flag.PRIORITY:
+            if len(block) < 5:
+                raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS priority fields")
+            if U32.unpack_from(block)[0] & 0x7FFFFFFF == sid:
+                raise H2StreamError(sid, ErrorCode.PROTOCOL_ERROR, "stream depends on itself")
             block = block[5:]
+        self._check_block_size(len(block))
         if flags & Flag.END_HEADERS:
             self._header_block(flags, sid, block, events)
         else:
             self._continuation = (sid, flags, bytearray(block))
 
+    def _check_block_size(self, size: int) -> None:
+        """Rule 9: stop buffering a header block the moment it is too long to accept."""
+        if size > self.max_header_list_bytes:
+            raise H2ConnectionError(
+                ErrorCode.ENHANCE_YOUR_CALM,
+                f"header block of {size} bytes is over SETTINGS_MAX_HEADER_LIST_SIZE "
+                f"({self.max_header_list_bytes})",
+            )
+
     def _continuation_in(self, flags: int, sid: int, payload: bytes, events: list[Event]) -> None:
         if self._continuation is None or self._continuation[0] != sid:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION")
         _, first_flags, block = self._continuation
+        self._check_block_size(len(block) + len(payload))
         block += payload
         if flags & Flag.END_HEADERS:
             self._continuation = None
             self._header_block(first_flags, sid, bytes(block), events)
 
     def _header_block(self, flags: int, sid: int, block: bytes, events: list[Event]) -> None:
-        headers = self._decode(block)
+        headers = self._decode(block)  # always: HPACK state is per connection (rule 2)
         end_stream = bool(flags & Flag.END_STREAM)
         stream = self._streams.get(sid)
         if stream is not None:  # trailers from the client
-            if not end_stream:
-                raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "trailers without END_STREAM")
-            self._remote_close(sid, stream, events)
+            self._trailers(sid, stream, headers, end_stream, events)
             return
-        if sid <= self._last_stream_id or sid % 2 == 0:
-            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"HEADERS on stream {sid}")
+        if sid % 2 == 0:
+            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"HEADERS on even stream {sid}")
+        if sid <= self._last_stream_id:
+            if self._closed.get(sid) is None:  # never opened: ids must increase (5.1.1)
+                raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, f"HEADERS on stream {sid}")
+            self._on_gone_stream(sid, "HEADERS")
+            return
         self._last_stream_id = sid
         if self._refuse_above is not None:  # after the final GOAWAY (rule 7)
-            self._frame(FrameType.RST_STREAM, 0, sid, U32.pack(ErrorCode.REFUSED_STREAM))
+            self._send_reset(sid, ErrorCode.REFUSED_STREAM)
             return
+        if len(self._streams) >= self.max_streams:  # rule 9 (5.1.2)
+            self._send_reset(sid, ErrorCode.REFUSED_STREAM)
+            return
+        problem = request_problem(headers)
+        if problem is not None:
+            raise H2StreamError(sid, ErrorCode.PROTOCOL_ERROR, f"malformed request: {problem}")
         self._streams[sid] = _Stream(send_window=self._peer_initial_window)
         events.append(StreamOpened(sid, headers, end_stream))
         if end_stream:
             self._remote_close(sid, self._streams[sid], events)
+
+    def _trailers(
+        self,
+        sid: int,
+        stream: _Stream,
+        headers: list[tuple[bytes, bytes]],
+        end_stream: bool,
+        events: list[Event],
+    ) -> None:
+        if stream.remote_closed:
+            raise H2StreamError(sid, ErrorCode.STREAM_CLOSED, "HEADERS after END_STREAM")
+        if not end_stream:
+            raise H2StreamError(sid, ErrorCode.PROTOCOL_ERROR, "trailers without END_STREAM")
+        problem = trailers_problem(headers)
+        if problem is not None:
+            raise H2StreamError(sid, ErrorCode.PROTOCOL_ERROR, f"malformed trailers: {problem}")
+        self._remote_close(sid, stream, events)
 
     def _decode(self, block: bytes) -> list[tuple[bytes, bytes]]:
         """HPACK-decode; a block that leaves the table as it was (``_table_neutral``) is
@@ -349,12 +475,15 @@ class H2ServerConnection:
         if sid != 0:
             raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS on a stream")
         if flags & Flag.ACK:
+            if payload:
+                raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload")
             return
         if len(payload) % 6:
             raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS length")
         for off in range(0, len(payload), 6):
             key, value = SETTING.unpack_from(payload, off)
             self._setting(key, value)
+        self.settings_received = True
         self._frame(FrameType.SETTINGS, Flag.ACK, 0, b"")
 
     def _setting(self, key: int, value: int) -> None:
@@ -365,7 +494,12 @@ class H2ServerConnection:
             self._peer_initial_window = value
             for stream in self._streams.values():
                 stream.send_window += delta
+                if stream.send_window > MAX_WINDOW_BYTES:  # 6.9.2
+                    raise H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "window overflow")
             self._flush_all()
+        elif key == Setting.ENABLE_PUSH:
+            if value > 1:
+                raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "ENABLE_PUSH")
         elif key == Setting.MAX_FRAME_SIZE:
             if not DEFAULT_MAX_FRAME_BYTES <= value <= (1 << 24) - 1:
                 raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "MAX_FRAME_SIZE")
@@ -385,13 +519,21 @@ class H2ServerConnection:
             self._flush_all()
             return
         stream = self._streams.get(sid)
-        if stream is not None:
-            stream.send_window += increment
-            self._flush_stream(sid, stream)
+        if stream is None:
+            self._on_gone_stream(sid, "WINDOW_UPDATE", tolerated=True)
+            return
+        if increment == 0:
+            raise H2StreamError(sid, ErrorCode.PROTOCOL_ERROR, "zero WINDOW_UPDATE")
+        stream.send_window += increment
+        if stream.send_window > MAX_WINDOW_BYTES:
+            raise H2StreamError(sid, ErrorCode.FLOW_CONTROL_ERROR, "window overflow")
+        self._flush_stream(sid, stream)
 
     def _ping(self, flags: int, sid: int, payload: bytes, events: list[Event]) -> None:
-        if sid != 0 or len(payload) != 8:
-            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed PING")
+        if sid != 0:
+            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "PING on a stream")
+        if len(payload) != 8:
+            raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "PING length")
         if not flags & Flag.ACK:
             self._frame(FrameType.PING, Flag.ACK, 0, payload)
         elif payload == _SHUTDOWN_PING and self._shutting_down:
@@ -399,10 +541,15 @@ class H2ServerConnection:
             events.append(ShutdownAcknowledged())
 
     def _rst_stream(self, sid: int, payload: bytes, events: list[Event]) -> None:
-        if sid == 0 or len(payload) != 4:
-            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "malformed RST_STREAM")
+        if sid == 0:
+            raise H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on stream 0")
+        if len(payload) != 4:
+            raise H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "RST_STREAM length")
         if self._streams.pop(sid, None) is not None:
+            self._closed.add(sid, Closed.RESET_BY_PEER)
             events.append(StreamReset(sid, U32.unpack(payload)[0]))
+        else:
+            self._on_gone_stream(sid, "RST_STREAM", tolerated=True)
 
     def _peer_goaway(self, sid: int, payload: bytes, events: list[Event]) -> None:
         if sid != 0 or len(payload) < 8:
@@ -416,11 +563,13 @@ class H2ServerConnection:
         events.append(StreamEnded(sid))
         if stream.local_closed:
             self._streams.pop(sid, None)
+            self._closed.add(sid, Closed.ENDED)
 
     def _local_close(self, sid: int, stream: _Stream) -> None:
         stream.local_closed = True
         if stream.remote_closed:
             self._streams.pop(sid, None)
+            self._closed.add(sid, Closed.ENDED)
 
     # -- frames out -----------------------------------------------------------------------------
     def _frame(self, ftype: int, flags: int, sid: int, payload: bytes) -> None:
@@ -431,6 +580,8 @@ class H2ServerConnection:
 
     def _queue_settings(self) -> None:
         settings = SETTING.pack(Setting.ENABLE_PUSH, 0)
+        settings += SETTING.pack(Setting.MAX_CONCURRENT_STREAMS, self.max_streams)
+        settings += SETTING.pack(Setting.MAX_HEADER_LIST_SIZE, self.max_header_list_bytes)
         settings += SETTING.pack(Setting.INITIAL_WINDOW_SIZE, LOCAL_STREAM_WINDOW_BYTES)
         settings += SETTING.pack(Setting.MAX_FRAME_SIZE, LOCAL_MAX_FRAME_BYTES)
         self._frame(FrameType.SETTINGS, 0, 0, settings)
@@ -443,10 +594,12 @@ class H2ServerConnection:
             return
         if self._recv_unacked >= LOCAL_CONNECTION_WINDOW_BYTES // 4:
             self._frame(FrameType.WINDOW_UPDATE, 0, 0, U32.pack(self._recv_unacked))
+            self._recv_window += self._recv_unacked
             self._recv_unacked = 0
         for sid, stream in self._streams.items():
             if stream.recv_unacked >= LOCAL_STREAM_WINDOW_BYTES // 4 and not stream.remote_closed:
                 self._frame(FrameType.WINDOW_UPDATE, 0, sid, U32.pack(stream.recv_unacked))
+                stream.recv_window += stream.recv_unacked
                 stream.recv_unacked = 0
 
     def _flush_all(self) -> None:
@@ -475,6 +628,11 @@ class H2ServerConnection:
 
     def _goaway(self, last_stream_id: int, code: ErrorCode, reason: bytes = b"") -> None:
         self._frame(FrameType.GOAWAY, 0, 0, struct.pack(">II", last_stream_id, code) + reason)
+
+    def fail(self, code: ErrorCode, reason: str) -> None:
+        """End the connection from our side (a timeout): GOAWAY with ``code``."""
+        if not self.closed:
+            self._fail(code, reason)
 
     def _fail(self, code: ErrorCode, reason: str) -> ConnectionFailed:
         self._goaway(self._last_stream_id, code, reason.encode()[:256])

@@ -7,6 +7,11 @@ plugin) starts its own task and answers later; that write goes out at once.
 
 The listening socket is bound on a private path and renamed onto the public one by the
 caller; nothing here ever unlinks a path (see extproc.py for why).
+
+Client limits (``ClientLimits``, docs/limits.md): connections past ``max_connections`` get
+GOAWAY and are closed at once; streams and header lists are capped in ``h2core``; a client
+that does not read our replies stops being read (``client_guard.ReadGate``); the
+handshake, half-received frames and idle connections time out (``client_guard.Sweeper``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from enum import IntEnum
 from typing import Protocol, cast
 from urllib.parse import quote
 
+from wasmd.kernel.client_limits import ClientLimits
 from wasmd.kernel.logs import get_logger
 from workers.faces import h2core as h2
+from workers.faces.client_guard import Activity, Expiry, ReadGate, Sweeper, expiry
 
 log = get_logger(face="grpc")
 
@@ -122,27 +129,91 @@ class GrpcConnection(asyncio.Protocol):
 
     def __init__(self, server: GrpcServer) -> None:
         self.server = server
-        self.core = h2.H2ServerConnection(server.max_message_bytes)
+        limits = server.limits
+        self.core = h2.H2ServerConnection(
+            server.max_message_bytes,
+            max_streams=limits.max_streams,
+            max_header_list_bytes=limits.max_header_bytes,
+        )
         self.handlers: dict[int, Handler] = {}
         self.transport: asyncio.Transport | None = None
         self._in_read = False
+        self._activity = Activity(asyncio.get_running_loop().time())
+        self._gate: ReadGate | None = None
+        self._idle_notified = False  # the first GOAWAY of an idle close is out
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = cast(asyncio.Transport, transport)
+        self._gate = ReadGate(self.transport)
+        limits = self.server.limits
+        self.transport.set_write_buffer_limits(high=limits.write_buffer_bytes)
+        if len(self.server.connections) >= limits.max_connections:
+            self._refuse()
+            return
         self.server.connections.add(self)
         if self.server.shutting_down:
             self.core.start_shutdown()
         self._flush()
 
+    def _refuse(self) -> None:
+        """Over ``max_connections``: our SETTINGS, GOAWAY, close; nothing is held for it."""
+        self.server.refused_connections += 1
+        log.warning("refusing an HTTP/2 connection", limit=self.server.limits.max_connections)
+        self.core.finish_shutdown()
+        self._close_after_flush()
+
     def data_received(self, data: bytes) -> None:
         self._in_read = True
+        frames = self.core.frames_received
         try:
             for event in self.core.receive(data):
                 self._event(event)
         finally:
             self._in_read = False
             self._flush()
+        self._activity.read(
+            asyncio.get_running_loop().time(),
+            progressed=self.core.frames_received != frames,
+            partial=self.core.partial_input,
+        )
+
+    # -- limits -------------------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        """The client is not reading: stop reading it until it catches up."""
+        if self._gate is not None:
+            self._gate.hold(ReadGate.WRITE)
+
+    def resume_writing(self) -> None:
+        if self._gate is not None:
+            self._gate.release(ReadGate.WRITE)
+
+    def check_expiry(self, now_s: float) -> Expiry | None:
+        return expiry(
+            self._activity,
+            self.server.limits,
+            now_s,
+            handshake_done=self.core.settings_received,
+            busy=bool(self.handlers) or self.core.open_streams > 0,
+            reading=self._gate is None or self._gate.reading,
+        )
+
+    def expire(self, why: Expiry) -> None:
+        """A timeout passed: idle gets the graceful two-step GOAWAY (h2core rule 7, so a
+        stream Envoy opens meanwhile is still served) and, if still idle one timeout
+        later, the final GOAWAY and close; the others a GOAWAY with an error and close."""
+        if why is Expiry.IDLE and not self._idle_notified:
+            log.info("closing an idle HTTP/2 connection")
+            self._idle_notified = True
+            self.core.start_shutdown()
+            self._flush()
+            return
+        if why is Expiry.IDLE:
+            self.core.finish_shutdown()
+        else:
+            log.warning("closing an HTTP/2 connection", reason=why.value)
+            self.core.fail(h2.ErrorCode.PROTOCOL_ERROR, why.value)
+        self._close_after_flush()
 
     def eof_received(self) -> bool:
         return False
@@ -258,10 +329,14 @@ class GrpcServer:
         self,
         routes: dict[bytes, HandlerFactory],
         max_message_bytes: int = h2.DEFAULT_MAX_MESSAGE_BYTES,
+        limits: ClientLimits | None = None,
     ) -> None:
         self.routes = routes
         self.max_message_bytes = max_message_bytes
+        self.limits = limits or ClientLimits()
+        self.refused_connections = 0  # over limits.max_connections since start
         self.connections: set[GrpcConnection] = set()
+        self._sweeper = Sweeper(self.limits, lambda: self.connections)
         self.shutting_down = False
         self._server: asyncio.AbstractServer | None = None
         self._idle = asyncio.Event()
@@ -279,6 +354,7 @@ class GrpcServer:
         self._server = await loop.create_unix_server(
             lambda: GrpcConnection(self), sock=sock, backlog=backlog
         )
+        self._sweeper.start()
 
     def open_streams(self) -> tuple[int, int]:
         """(handlers still running, HTTP/2 streams still open) over every connection; both
@@ -304,6 +380,7 @@ class GrpcServer:
             self._idle.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), timeout_s)
+        self._sweeper.stop()
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.abort()

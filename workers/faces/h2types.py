@@ -23,6 +23,10 @@ LOCAL_STREAM_WINDOW_BYTES = 8 << 20
 LOCAL_CONNECTION_WINDOW_BYTES = 32 << 20
 # grpcio's default limit for one received message (grpc.max_receive_message_length).
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
+# Per-connection caps a client cannot raise (daemon.client_max_streams and
+# daemon.client_max_header_bytes set them in a worker; these are the same defaults).
+DEFAULT_MAX_STREAMS = 1024
+DEFAULT_MAX_HEADER_LIST_BYTES = 96 << 10
 
 
 class FrameType(IntEnum):
@@ -56,6 +60,7 @@ class ErrorCode(IntEnum):
     REFUSED_STREAM = 0x7
     CANCEL = 0x8
     COMPRESSION_ERROR = 0x9
+    ENHANCE_YOUR_CALM = 0xB
 
 
 class Setting(IntEnum):
@@ -72,6 +77,15 @@ class H2ConnectionError(Exception):
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
+        self.code = code
+
+
+class H2StreamError(Exception):
+    """A stream error (RFC 9113 5.4.2): RST_STREAM with ``code``; the connection goes on."""
+
+    def __init__(self, stream_id: int, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.stream_id = stream_id
         self.code = code
 
 

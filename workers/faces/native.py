@@ -12,6 +12,12 @@ inherited fd. ``start(sock, backlog=...)`` passes ``backlog`` explicitly because
 re-listens an adopted socket with its default of 100, overriding the supervisor's value.
 ``drain`` closes only this process's copy of the listening socket, so queued connections
 stay with the other workers.
+
+Client limits (``ClientLimits``, docs/limits.md): connections past ``max_connections`` get
+ERROR LIMIT_EXCEEDED; streams per connection are capped in the protocol core; header lists
+and body bytes per stream in ``native_limits``; the frames of one read are handled in
+batches with the loop free in between; a client that does not read stops being read; the
+HELLO exchange, half-received frames and idle connections time out (``client_guard``).
 """
 
 from __future__ import annotations
@@ -21,20 +27,26 @@ import contextlib
 import os
 import socket
 import sys
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from wasmd.kernel import native_protocol as p
+from wasmd.kernel.client_limits import ClientLimits
 from wasmd.kernel.errors import WasmdError
 from wasmd.kernel.logs import get_logger
 from workers.contexts.exchange import Step
+from workers.faces import native_limits
+from workers.faces.client_guard import Activity, ReadGate, Sweeper
 from workers.faces.mutations import diff_headers, forwarded_body
+from workers.faces.native_guard import GuardedPeer
 from workers.service import AsyncExchange, UnknownChain, WorkerService
 
 DEFAULT_BACKLOG = 100  # asyncio's own default, stated so callers see it
 PAUSE_TIMEOUT_STATUS = 504  # a paused phase that no plugin resumed: the gateway timed out
 LINGER_S = 1.0  # after our last frame, how long a client gets to read it and hang up
+DISPATCH_BATCH = 128  # messages handled per loop turn: one read cannot starve the loop
 
 log = get_logger(face="native")
 
@@ -44,6 +56,7 @@ class FaceStats:
     requests: int  # streams finished since start
     in_flight: int  # streams open now
     connections: int  # connections open now
+    refused_connections: int = 0  # over client_max_connections since start
 
 
 @dataclass(slots=True)
@@ -53,22 +66,30 @@ class _Stream:
     closed: bool = False
     request_offset: int = 0  # bytes of exchange.request_body already forwarded
     response_offset: int = 0
+    bodies: native_limits.BodyCount = field(default_factory=native_limits.BodyCount)
 
 
 @dataclass(slots=True)
 class _Counters:
     requests: int = 0
     in_flight: int = 0
+    refused_connections: int = 0
 
 
 class NativeServer:
     """Serves the native protocol for one WorkerService. One event loop owns it."""
 
     def __init__(
-        self, service: WorkerService, *, max_frame_bytes: int = p.DEFAULT_MAX_FRAME_BYTES
+        self,
+        service: WorkerService,
+        *,
+        max_frame_bytes: int = p.DEFAULT_MAX_FRAME_BYTES,
+        limits: ClientLimits | None = None,
     ) -> None:
         self.service = service
         self.max_frame_bytes = max_frame_bytes
+        self.limits = limits or ClientLimits()
+        self._sweeper = Sweeper(self.limits, lambda: self._peers)
         self.draining = False
         self._server: asyncio.AbstractServer | None = None
         self._peers: set[_Peer] = set()
@@ -88,6 +109,7 @@ class NativeServer:
         else:
             self._path = os.fspath(sock)
             self._server = await loop.create_unix_server(self._new_peer, self._path, **kwargs)
+        self._sweeper.start()
 
     def _new_peer(self) -> _Peer:
         return _Peer(self)
@@ -95,7 +117,7 @@ class NativeServer:
     def stats(self) -> FaceStats:
         """Requests served, streams in flight, connections open."""
         c = self._counters
-        return FaceStats(c.requests, c.in_flight, len(self._peers))
+        return FaceStats(c.requests, c.in_flight, len(self._peers), c.refused_connections)
 
     async def drain(self, timeout_s: float) -> None:
         """Stop accepting, GOAWAY every connection, and wait (up to ``timeout_s``) until
@@ -123,6 +145,7 @@ class NativeServer:
         await self.close()
 
     def _stop_listening(self) -> None:
+        self._sweeper.stop()
         if self._server is not None:
             self._server.close()  # closes this process's fd only
             self._server = None
@@ -143,22 +166,33 @@ class NativeServer:
             self._idle.set()
 
 
-class _Peer(asyncio.Protocol):
+class _Peer(GuardedPeer, asyncio.Protocol):
     """One client connection: bytes -> protocol core -> exchanges -> replies."""
 
     def __init__(self, server: NativeServer) -> None:
         self.server = server
-        self.conn = p.Connection(p.Role.SERVER, max_frame_bytes=server.max_frame_bytes)
+        self.conn = p.Connection(
+            p.Role.SERVER,
+            max_frame_bytes=server.max_frame_bytes,
+            max_streams=server.limits.max_streams,
+        )
         self.streams: dict[int, _Stream] = {}
         self.transport: asyncio.Transport | None = None
-        self.counters = server._counters
+        self.counters = self.refusals = server._counters
+        self.limits = server.limits
         self.lingering = False
         self._batch: list[bytes] | None = None
+        self._backlog: deque[p.Message] = deque()  # decoded, not yet handled (DISPATCH_BATCH)
+        self._activity = Activity(asyncio.get_running_loop().time())
+        self._gate: ReadGate | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it
         self.transport = cast(asyncio.Transport, transport)
+        self._gate = ReadGate(self.transport)
+        if self.refuse_if_full(len(self.server._peers)):
+            return
         self.server._peers.add(self)
         if self.server.draining:  # accepted in the instant before drain closed the socket
             transport.close()
@@ -187,22 +221,47 @@ class _Peer(asyncio.Protocol):
         except p.RemoteProtocolError as exc:
             self.fail(exc.code, str(exc), exc.stream_id)
             return
-        for msg in messages:
+        self.read_done(progressed=bool(messages))
+        self._backlog.extend(messages)
+        self._dispatch_backlog()
+
+    def _dispatch_backlog(self) -> None:
+        """Handle up to DISPATCH_BATCH messages; the rest wait for the next loop turn, with
+        reading paused, so the heartbeat and other connections get the loop in between."""
+        backlog = self._backlog
+        for _ in range(min(len(backlog), DISPATCH_BATCH)):
             try:
-                self._dispatch(msg)
+                self._dispatch(backlog.popleft())
             except Exception as exc:  # a bug here must cost one connection, not the worker
                 log.exception("dispatch failed")
                 self.fail(p.ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}")
             if self.lingering or self.transport is None or self.transport.is_closing():
+                backlog.clear()
                 return
+        if self._gate is None:
+            return
+        if backlog:
+            self._gate.hold(ReadGate.BACKLOG)
+            asyncio.get_running_loop().call_soon(self._next_batch)
+            return
+        self._gate.release(ReadGate.BACKLOG)
         if self.conn.pending_error is not None:
             self._receive(b"")
+
+    def _next_batch(self) -> None:
+        self._batch = []
+        try:
+            self._dispatch_backlog()
+        finally:
+            self._flush_batch()
+            self._batch = None
 
     def eof_received(self) -> bool:
         return False  # the client hung up: close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self._backlog.clear()
         for sid in list(self.streams):
             self._close_stream(sid, cancel=True)
         self.server._peer_gone(self)
@@ -237,6 +296,10 @@ class _Peer(asyncio.Protocol):
         """Run the phase at once; only a phase a plugin paused waits in a task."""
         sid = msg.stream_id
         stream = self.streams[sid]  # the core already checked the stream is open
+        refused = native_limits.refusal(msg, stream.bodies, self.server.limits)
+        if refused is not None:
+            self._reply(refused)
+            return
         step = begin_phase(stream, msg)
         if step is Step.PAUSE:
             task = asyncio.get_running_loop().create_task(self._phase(sid, stream, msg, step))

@@ -336,16 +336,22 @@ def test_blocks_with_unindexed_literals_are_cached_and_decode_the_same() -> None
     encoder = hpack.Encoder()
     server = core.H2ServerConnection()
     server.receive(core.PREFACE)
-    plain = [(b":method", b"POST"), hpack.NeverIndexedHeaderTuple(b":path", PATH)]
+    plain = [
+        (b":method", b"POST"),
+        (b":scheme", b"http"),
+        hpack.NeverIndexedHeaderTuple(b":path", PATH),
+    ]
+    indexing = [*plain, (b"x-new", b"1")]
     results = []
-    for sid, fields in [(1, plain), (3, plain), (5, [(b"x-new", b"1")]), (7, plain)]:
+    for sid, fields in [(1, plain), (3, plain), (5, indexing), (7, plain)]:
         block = encoder.encode(fields)
         assert hpack_blocks.table_neutral(block) is (sid != 5)
         frame = _frame(core.FrameType.HEADERS, core.Flag.END_HEADERS, sid, block)
         (opened,) = [e for e in server.receive(frame) if isinstance(e, core.StreamOpened)]
         results.append(opened.headers)
-    assert results[0] == results[1] == results[3] == [(b":method", b"POST"), (b":path", PATH)]
-    assert results[2] == [(b"x-new", b"1")]
+    decoded = [(b":method", b"POST"), (b":scheme", b"http"), (b":path", PATH)]
+    assert results[0] == results[1] == results[3] == decoded
+    assert results[2] == [*decoded, (b"x-new", b"1")]
 
 
 def test_a_table_size_update_is_never_cached() -> None:
