@@ -3,13 +3,15 @@
 Started by the supervisor as ``python -m workers --slot N --generation G --control-fd C
 [--native-fd F] [--config FILE]`` (spawn/exec, never fork). Contract with the supervisor:
 
-- READY is sent only once every plugin is loaded and configured and the native socket is
+- READY is sent only once every plugin was loaded and configured (or failed to: such a
+  plugin stays failed with its reason, its chains get its failure policy, and every
+  heartbeat reports each plugin's ``state`` and ``error``) and the native socket is
   served; then a HEARTBEAT every ``heartbeat_interval_s`` from the event loop itself, so a
   stuck loop (a hung plugin, SIGSTOP) goes silent and gets killed.
 - DRAIN stops accepting, lets in-flight streams finish up to the timeout, exits 0; STOP
   exits 0 at once; losing the control channel (the supervisor died) exits 0 too.
-- Exit codes: 0 ok, 2 config or plugin load error (the supervisor does not respawn at
-  once), anything else is a crash.
+- Exit codes: 0 ok, 2 config error or (``--canary``) a plugin load error (the supervisor
+  does not respawn at once), anything else is a crash.
 
 ``--canary`` compiles, instantiates and configures the named plugins (all if none are
 named) in a throwaway process and exits 0, or 2 with the error on stderr.
@@ -40,6 +42,7 @@ from wasmd.kernel.config import DaemonConfig, default_config, load_config, parse
 from wasmd.kernel.errors import ConfigError, PluginLoadError
 from workers import config_bridge, metrics_export
 from workers.contexts import shared_remote
+from workers.contexts.policy import PluginState
 from workers.faces.extproc import ExtProcServer
 from workers.faces.native import NativeServer
 from workers.service import PluginSource, WorkerService
@@ -208,6 +211,8 @@ def plugin_stats(service: WorkerService) -> dict[str, dict[str, Any]]:
     for name, handle in service.handles.items():
         entry: dict[str, Any] = dataclasses.asdict(handle.stats)
         entry["vms"] = int(handle.vm is not None and handle.vm.failed is None)
+        entry["state"] = handle.state.value  # loaded | failed | quarantined
+        entry["error"] = handle.last_error if handle.state is not PluginState.LOADED else None
         stats = service.call_stats.get(name)
         entry["calls"] = stats.to_wire() if stats is not None else None
         out[name] = entry
@@ -245,7 +250,7 @@ class WorkerRunner:
         try:
             await self._open_control()
             try:
-                self.service.start(loop)
+                self.service.start(loop, strict=False)
             except PluginLoadError as exc:
                 # Say which plugin, so the supervisor can quarantine it and keep serving
                 # the chains that do not need it.

@@ -36,6 +36,12 @@ _RELOAD_OUTCOMES: Mapping[model.ReloadOutcome, int] = {
     model.ReloadOutcome.UNCHANGED: pb.RELOAD_OUTCOME_UNCHANGED,
     model.ReloadOutcome.FAILED: pb.RELOAD_OUTCOME_FAILED,
 }
+_PLUGIN_STATES: Mapping[model.PluginState, int] = {
+    model.PluginState.LOADING: pb.PLUGIN_STATE_LOADING,
+    model.PluginState.LOADED: pb.PLUGIN_STATE_LOADED,
+    model.PluginState.FAILED: pb.PLUGIN_STATE_FAILED,
+    model.PluginState.QUARANTINED: pb.PLUGIN_STATE_QUARANTINED,
+}
 _DRAIN_OUTCOMES: Mapping[model.DrainOutcome, int] = {
     model.DrainOutcome.DRAINED: pb.DRAIN_OUTCOME_DRAINED,
     model.DrainOutcome.UNKNOWN_SLOT: pb.DRAIN_OUTCOME_UNKNOWN_SLOT,
@@ -98,15 +104,17 @@ def worker_from_proto(msg: pb.WorkerStatus) -> model.WorkerStatus:
     )
 
 
-_PLUGIN_STATUS_FIELDS = tuple(model.PluginStatus.__dataclass_fields__)
+_PLUGIN_STATUS_FIELDS = tuple(f for f in model.PluginStatus.__dataclass_fields__ if f != "state")
 
 
 def plugin_status_to_proto(p: model.PluginStatus) -> pb.PluginStatus:
-    return pb.PluginStatus(**{f: getattr(p, f) for f in _PLUGIN_STATUS_FIELDS})
+    fields = {f: getattr(p, f) for f in _PLUGIN_STATUS_FIELDS}
+    return pb.PluginStatus(state=_PLUGIN_STATES[p.state], **fields)  # type: ignore[arg-type]
 
 
 def plugin_status_from_proto(msg: pb.PluginStatus) -> model.PluginStatus:
-    return model.PluginStatus(**{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS})
+    state = _decode_enum(_PLUGIN_STATES, msg.state, "plugin state")
+    return model.PluginStatus(state=state, **{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS})
 
 
 def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:

@@ -43,6 +43,15 @@ class ReloadOutcome(enum.Enum):
     FAILED = "failed"
 
 
+class PluginState(enum.Enum):
+    """A plugin over the serving workers: the worst any of them reports."""
+
+    LOADING = "loading"  # no worker has reported it yet
+    LOADED = "loaded"  # every reporting worker has a live VM for it
+    FAILED = "failed"  # it failed to load (or its VM failed) in some worker: see ``error``
+    QUARANTINED = "quarantined"  # the supervisor left it out after workers crash-looped
+
+
 class DrainOutcome(enum.Enum):
     DRAINED = "drained"
     UNKNOWN_SLOT = "unknown_slot"
@@ -82,6 +91,8 @@ class PluginStatus:
     calls: int = 0
     p50_call_us: float = 0.0
     p99_call_us: float = 0.0
+    state: PluginState = PluginState.LOADING
+    error: str = ""  # why it is failed or quarantined ("" when loaded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ _WORKER_COLUMNS = (
 )
 _PLUGIN_COLUMNS = (
     "PLUGIN",
+    "STATE",
     "SHA256",
     "VMS",
     "FAILED",
@@ -128,6 +129,7 @@ def worker_row(w: model.WorkerStatus) -> tuple[str, ...]:
 def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
     return (
         p.name,
+        p.state.value,
         p.module_sha256[:_SHA_SHOWN_CHARS] or _MISSING,
         str(p.vm_count),
         str(p.failed_vms),
@@ -138,6 +140,12 @@ def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
         format_call_us(p.p50_call_us, p.calls),
         format_call_us(p.p99_call_us, p.calls),
     )
+
+
+def plugin_errors(s: model.DaemonStatus) -> str:
+    """One line per failed or quarantined plugin, with why (after the plugins table)."""
+    lines = [f"\n{p.name} {p.state.value}: {p.error}" for p in s.plugins if p.error]
+    return "".join(lines)
 
 
 def format_header(s: model.DaemonStatus) -> str:
@@ -161,7 +169,7 @@ def format_status(s: model.DaemonStatus) -> str:
         _WORKER_COLUMNS, [worker_row(w) for w in s.workers]
     )
     plugins = (
-        format_table(_PLUGIN_COLUMNS, [plugin_row(p) for p in s.plugins])
+        format_table(_PLUGIN_COLUMNS, [plugin_row(p) for p in s.plugins]) + plugin_errors(s)
         if s.plugins
         else "plugins: none"
     )

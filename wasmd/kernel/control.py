@@ -21,6 +21,9 @@ MAX_CONTROL_FRAME_BYTES = 16 << 20  # heartbeats with per-plugin histograms stay
 
 READY = "ready"  # {pid, generation, plugins: {name: sha256}}
 HEARTBEAT = "heartbeat"  # {requests, in_flight, plugins: {name: stats}, metrics?: snapshot}
+# Each plugins[name] stats map also carries "state" ("loaded" | "failed" | "quarantined")
+# and "error" (why it is failed or quarantined, else None): a plugin that fails to load
+# no longer stops the worker, it is reported here.
 DRAIN = "drain"  # {timeout_s}: stop accepting, finish in-flight streams, GOAWAY, exit 0
 STOP = "stop"  # {}: exit now
 LOAD_FAILED = "load_failed"  # {plugin, error}: sent before exit 2 when a plugin cannot load

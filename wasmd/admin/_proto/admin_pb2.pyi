@@ -25,6 +25,14 @@ class RolloutState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLLOUT_STATE_ROLLING: _ClassVar[RolloutState]
     ROLLOUT_STATE_FAILED: _ClassVar[RolloutState]
 
+class PluginState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLUGIN_STATE_UNSPECIFIED: _ClassVar[PluginState]
+    PLUGIN_STATE_LOADING: _ClassVar[PluginState]
+    PLUGIN_STATE_LOADED: _ClassVar[PluginState]
+    PLUGIN_STATE_FAILED: _ClassVar[PluginState]
+    PLUGIN_STATE_QUARANTINED: _ClassVar[PluginState]
+
 class ReloadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RELOAD_OUTCOME_UNSPECIFIED: _ClassVar[ReloadOutcome]
@@ -52,6 +60,11 @@ ROLLOUT_STATE_IDLE: RolloutState
 ROLLOUT_STATE_CANARY: RolloutState
 ROLLOUT_STATE_ROLLING: RolloutState
 ROLLOUT_STATE_FAILED: RolloutState
+PLUGIN_STATE_UNSPECIFIED: PluginState
+PLUGIN_STATE_LOADING: PluginState
+PLUGIN_STATE_LOADED: PluginState
+PLUGIN_STATE_FAILED: PluginState
+PLUGIN_STATE_QUARANTINED: PluginState
 RELOAD_OUTCOME_UNSPECIFIED: ReloadOutcome
 RELOAD_OUTCOME_STARTED: ReloadOutcome
 RELOAD_OUTCOME_SUCCEEDED: ReloadOutcome
@@ -132,7 +145,7 @@ class WorkerStatus(_message.Message):
     def __init__(self, slot: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[_Union[SlotState, str]] = ..., generation: _Optional[int] = ..., uptime_s: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., cpu_s: _Optional[float] = ..., requests_served: _Optional[int] = ..., in_flight: _Optional[int] = ..., restarts: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., heartbeat_age_s: _Optional[float] = ...) -> None: ...
 
 class PluginStatus(_message.Message):
-    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us")
+    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "state", "error")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_SHA256_FIELD_NUMBER: _ClassVar[int]
     VM_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +156,8 @@ class PluginStatus(_message.Message):
     CALLS_FIELD_NUMBER: _ClassVar[int]
     P50_CALL_US_FIELD_NUMBER: _ClassVar[int]
     P99_CALL_US_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     name: str
     module_sha256: str
     vm_count: int
@@ -153,7 +168,9 @@ class PluginStatus(_message.Message):
     calls: int
     p50_call_us: float
     p99_call_us: float
-    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ...) -> None: ...
+    state: PluginState
+    error: str
+    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., state: _Optional[_Union[PluginState, str]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class ReloadRequest(_message.Message):
     __slots__ = ("wait",)
