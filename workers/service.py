@@ -74,8 +74,12 @@ class WorkerService:
         capture_logs: bool = False,
         pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
         quarantine: Mapping[str, str] | None = None,
+        metrics_factory: Callable[[str], Metrics] = lambda plugin: Metrics(),
     ) -> None:
+        """``metrics_factory(plugin)``: each plugin's metric store (daemon-wide under the
+        supervisor: workers/contexts/metrics_remote.py)."""
         self.runtime = runtime
+        self._metrics_factory = metrics_factory
         self.quarantine = dict(quarantine or {})  # plugin -> why it is not loaded
         self.chains = {name: tuple(members) for name, members in chains.items()}
         self.default_chain = default_chain
@@ -113,7 +117,7 @@ class WorkerService:
         self._loop = loop
         for name, source in self._sources.items():
             self.logs[name] = LogSink(name, capture=self._capture)
-            self.metrics[name] = Metrics()
+            self.metrics[name] = self._metrics_factory(name)
             self.call_stats[name] = CallStats()
             self.callbacks[name] = LoopCallbacks()
             policy = source.config.failure_policy

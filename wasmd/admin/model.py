@@ -160,6 +160,10 @@ class SupervisorControl(Protocol):
     its message to the caller as a failed precondition; anything else is an internal error.
     """
 
+    async def refresh(self) -> None:
+        """Ask the workers for fresh numbers (bounded wait); before status and metrics."""
+        ...
+
     def status(self) -> DaemonStatus:
         """A consistent snapshot of the daemon, its slots and its plugins."""
         ...

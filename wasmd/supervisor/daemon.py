@@ -32,6 +32,7 @@ from wasmd.kernel.logs import get_logger
 from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.freshness import HeartbeatWaiter
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
@@ -130,6 +131,7 @@ class Supervisor:
         # exited workers are kept in _retired so aggregated counters never go backwards.
         self._worker_metrics: dict[int, list[Any]] = {}
         self._retired = MetricSet()
+        self._heartbeats = HeartbeatWaiter()  # for refresh(): fresh status and metrics
 
     # -- generations ------------------------------------------------------------------------
     def _register(
@@ -333,6 +335,7 @@ class Supervisor:
             failures[message["plugin"]] = str(message.get("error", ""))
         elif kind == ctl.HEARTBEAT:
             proc.last_heartbeat = message
+            self._heartbeats.seen(wid)
             if isinstance(message.get("metrics"), list):
                 self._worker_metrics[wid] = message["metrics"]
             event = p.Heartbeat(
@@ -345,6 +348,7 @@ class Supervisor:
         if proc is not None:
             proc.close()
         self.shared.close(wid)  # its queue registrations go; queued data stays
+        self._heartbeats.forget(wid)
         self._retire_metrics(wid)
         worker = self.policy.workers.get(wid)
         level = "info" if worker is None or worker.state is p.WorkerState.DRAINING else "warning"
@@ -416,6 +420,14 @@ class Supervisor:
                 path.unlink()
 
     # -- SupervisorControl ------------------------------------------------------------------
+    async def refresh(self) -> None:
+        """Every worker that heartbeats sends one now; wait for them (bounded)."""
+        wids = [wid for wid, proc in self.procs.items() if proc.last_heartbeat]
+        marks = self._heartbeats.marks(wids)
+        for wid in wids:
+            self._send(wid, {"t": ctl.REFRESH})
+        await self._heartbeats.wait(marks)
+
     def status(self) -> model.DaemonStatus:
         now = self.clock()
         workers = tuple(self._slot_status(slot, now) for slot in self.policy.slots)
