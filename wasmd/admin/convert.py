@@ -132,6 +132,12 @@ def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
         config_path=s.config_path,
         workers=[worker_to_proto(w) for w in s.workers],
         plugins=[plugin_status_to_proto(p) for p in s.plugins],
+        draining=[worker_to_proto(w) for w in s.draining],
+        sockets=[pb.SocketStatus(role=x.role, path=x.path, mode=x.mode) for x in s.sockets],
+        chains=[
+            pb.ChainStatus(name=c.name, plugins=list(c.plugins), default=c.default)
+            for c in s.chains
+        ],
     )
 
 
@@ -150,6 +156,9 @@ def status_from_proto(msg: pb.DaemonStatus) -> model.DaemonStatus:
         config_path=msg.config_path,
         workers=tuple(worker_from_proto(w) for w in msg.workers),
         plugins=tuple(plugin_status_from_proto(p) for p in msg.plugins),
+        draining=tuple(worker_from_proto(w) for w in msg.draining),
+        sockets=tuple(model.SocketStatus(x.role, x.path, x.mode) for x in msg.sockets),
+        chains=tuple(model.ChainStatus(c.name, tuple(c.plugins), c.default) for c in msg.chains),
     )
 
 

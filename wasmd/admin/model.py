@@ -96,6 +96,24 @@ class PluginStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class SocketStatus:
+    """A socket the daemon serves: what it is for, its path and its file mode."""
+
+    role: str  # "native" | "admin" | "extproc-<slot>"
+    path: str
+    mode: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    """A configured chain of the serving generation and its plugins, in order."""
+
+    name: str
+    plugins: tuple[str, ...]
+    default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class RolloutStatus:
     state: RolloutState = RolloutState.IDLE
     target_generation: int = 0
@@ -114,6 +132,10 @@ class DaemonStatus:
     config_path: str
     workers: tuple[WorkerStatus, ...]
     plugins: tuple[PluginStatus, ...]
+    # Workers a swap replaced that still finish their streams (state DRAINING), by slot.
+    draining: tuple[WorkerStatus, ...] = ()
+    sockets: tuple[SocketStatus, ...] = ()
+    chains: tuple[ChainStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

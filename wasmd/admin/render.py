@@ -166,20 +166,39 @@ def format_status(s: model.DaemonStatus) -> str:
     """The whole human ``wasmd status`` output (header, workers table, plugins table)."""
     ready = sum(w.state is model.SlotState.READY for w in s.workers)
     workers = f"workers: {ready}/{len(s.workers)} ready\n" + format_table(
-        _WORKER_COLUMNS, [worker_row(w) for w in s.workers]
+        _WORKER_COLUMNS, [worker_row(w) for w in (*s.workers, *s.draining)]
     )
     plugins = (
         format_table(_PLUGIN_COLUMNS, [plugin_row(p) for p in s.plugins]) + plugin_errors(s)
         if s.plugins
         else "plugins: none"
     )
-    return "\n\n".join((format_header(s), workers, plugins))
+    sections = [format_header(s), workers, plugins]
+    if s.chains:
+        sections.append(format_chains(s.chains))
+    if s.sockets:
+        sections.append(format_sockets(s.sockets))
+    return "\n\n".join(sections)
+
+
+def format_chains(chains: tuple[model.ChainStatus, ...]) -> str:
+    rows = [
+        (c.name + (" (default)" if c.default else ""), " -> ".join(c.plugins) or _MISSING)
+        for c in chains
+    ]
+    return format_table(("CHAIN", "PLUGINS"), rows)
+
+
+def format_sockets(sockets: tuple[model.SocketStatus, ...]) -> str:
+    return format_table(
+        ("SOCKET", "MODE", "PATH"), [(x.role, f"{x.mode:04o}", x.path) for x in sockets]
+    )
 
 
 def format_reload(r: model.ReloadResult) -> str:
     """One line for ``wasmd reload``."""
     text = {
-        model.ReloadOutcome.STARTED: f"reload started (serving generation {r.generation})",
+        model.ReloadOutcome.STARTED: f"reload started: generation {r.generation} is rolling out",
         model.ReloadOutcome.SUCCEEDED: f"reloaded: now serving generation {r.generation}",
         model.ReloadOutcome.UNCHANGED: f"config unchanged: still generation {r.generation}",
         model.ReloadOutcome.FAILED: f"reload failed; still serving generation {r.generation}",

@@ -130,8 +130,11 @@ def test_json_keeps_every_field_with_units_and_enum_values() -> None:
             "config unchanged: still generation 3",
         ),
         (
-            model.ReloadResult(model.ReloadOutcome.STARTED, 3, "rolling out generation 4"),
-            "reload started (serving generation 3): rolling out generation 4",
+            model.ReloadResult(
+                model.ReloadOutcome.STARTED, 4, "generation 3 serves each slot until it is swapped"
+            ),
+            "reload started: generation 4 is rolling out: "
+            "generation 3 serves each slot until it is swapped",
         ),
     ],
 )

@@ -87,7 +87,7 @@ class StatusReply(_message.Message):
     def __init__(self, daemon: _Optional[_Union[DaemonStatus, _Mapping]] = ...) -> None: ...
 
 class DaemonStatus(_message.Message):
-    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins")
+    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins", "draining", "sockets", "chains")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,9 @@ class DaemonStatus(_message.Message):
     CONFIG_PATH_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     PLUGINS_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    SOCKETS_FIELD_NUMBER: _ClassVar[int]
+    CHAINS_FIELD_NUMBER: _ClassVar[int]
     version: str
     pid: int
     uptime_s: float
@@ -104,7 +107,30 @@ class DaemonStatus(_message.Message):
     config_path: str
     workers: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
     plugins: _containers.RepeatedCompositeFieldContainer[PluginStatus]
-    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ...) -> None: ...
+    draining: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
+    sockets: _containers.RepeatedCompositeFieldContainer[SocketStatus]
+    chains: _containers.RepeatedCompositeFieldContainer[ChainStatus]
+    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ..., draining: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., sockets: _Optional[_Iterable[_Union[SocketStatus, _Mapping]]] = ..., chains: _Optional[_Iterable[_Union[ChainStatus, _Mapping]]] = ...) -> None: ...
+
+class SocketStatus(_message.Message):
+    __slots__ = ("role", "path", "mode")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    path: str
+    mode: int
+    def __init__(self, role: _Optional[str] = ..., path: _Optional[str] = ..., mode: _Optional[int] = ...) -> None: ...
+
+class ChainStatus(_message.Message):
+    __slots__ = ("name", "plugins", "default")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PLUGINS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    plugins: _containers.RepeatedScalarFieldContainer[str]
+    default: bool
+    def __init__(self, name: _Optional[str] = ..., plugins: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ...) -> None: ...
 
 class RolloutStatus(_message.Message):
     __slots__ = ("state", "target_generation", "last_error")
