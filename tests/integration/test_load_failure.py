@@ -34,6 +34,7 @@ from wasmd.clients.native import Client
 
 pytestmark = pytest.mark.timeout(120)
 BAD_CONFIGURE = PLUGINS / "c" / "build" / "bad_configure.wasm"
+NESTED_ALLOC_TRAP = PLUGINS / "c" / "build" / "nested_alloc_trap.wasm"
 REQUEST = ((b":method", b"GET"), (b":path", b"/"), (b":authority", b"x"), (b":scheme", b"http"))
 RESPONSE = ((b":status", b"200"),)
 
@@ -58,10 +59,11 @@ def _exchange(daemon: Daemon, chain: str) -> tuple[int | None, bytes | None]:
     return asyncio.run(run())
 
 
-def _plugin_failed(name: str) -> Callable[[DaemonStatus], bool]:
+def _plugin_failed(*names: str) -> Callable[[DaemonStatus], bool]:
     def check(status: DaemonStatus) -> bool:
         plugins = {p.name: p for p in status.plugins}
-        return plugins[name].state is PluginState.FAILED and all(
+        failed = all(plugins[name].state is PluginState.FAILED for name in names)
+        return failed and all(
             w.state is SlotState.READY and w.heartbeat_age_s is not None for w in status.workers
         )
 
@@ -73,8 +75,12 @@ def test_a_plugin_whose_configure_fails_breaks_only_its_chain(
 ) -> None:
     config = write_config(
         tmp_path,
-        plugins=[add_header("good"), PluginEntry("bad", BAD_CONFIGURE, "", "not-ok")],
-        chains={"default": ["add-header"], "needs-bad": ["bad"]},
+        plugins=[
+            add_header("good"),
+            PluginEntry("bad", BAD_CONFIGURE, "", "not-ok"),
+            PluginEntry("nested", NESTED_ALLOC_TRAP, "", "cfg"),
+        ],
+        chains={"default": ["add-header"], "needs-bad": ["bad"], "nested": ["nested"]},
         crash_loop_max_restarts=2,
     )
     daemon = daemon_factory(config)
@@ -82,7 +88,9 @@ def test_a_plugin_whose_configure_fails_breaks_only_its_chain(
     # in the listen backlog until the workers are up, and not one exchange fails.
     wait_for(daemon.socket.exists, START_TIMEOUT_S, what="the native socket bound")
     with Load(daemon.socket, tasks=2) as load:
-        status = daemon.wait_status("plugin bad failed, workers ready", _plugin_failed("bad"))
+        status = daemon.wait_status(
+            "plugins bad and nested failed, workers ready", _plugin_failed("bad", "nested")
+        )
         load.wait_served(50)
         records = load.stop()
     assert records and all(r.ok for r in records), [r.error for r in records if not r.ok][:3]
@@ -92,6 +100,11 @@ def test_a_plugin_whose_configure_fails_breaks_only_its_chain(
     assert "proxy_on_configure returned false" in bad.error
     assert {p.name: p for p in status.plugins}["add-header"].state is PluginState.LOADED
     assert _exchange(daemon, "needs-bad") == (503, None)  # fail_closed, at once
+    # Loaded, but its VM failed in a nested call (a trap in its allocator while configuring):
+    # as in Envoy, its streams get the failure policy.
+    nested = {p.name: p for p in daemon.status().plugins}["nested"]
+    assert nested.state is PluginState.FAILED and "restricted_callback" in nested.error
+    assert _exchange(daemon, "nested") == (503, None)
     # The CLI shows it too, human and JSON.
     shown = daemon.cli("status")
     assert shown.returncode == 0, shown.describe()

@@ -89,6 +89,9 @@ class PluginHandle:
             self._consecutive_failures = 2
         elif quarantined is None:
             self.vm = factory()
+            if self.vm.failed is not None:  # loaded, but failed in a nested call (allocator)
+                self.stats.failed_vms += 1
+                self._note_failure(str(self.vm.failed))
 
     @classmethod
     def quarantine(cls, name: str, policy: FailurePolicy, reason: str) -> PluginHandle:
@@ -151,6 +154,10 @@ class PluginHandle:
         except PluginLoadError as exc:
             self.stats.reload_failures += 1
             self._note_failure(str(exc))
+            return None
+        if self.vm.failed is not None:  # failed in a nested call while it loaded
+            self.stats.reload_failures += 1
+            self._note_failure(str(self.vm.failed))
             return None
         return self.vm
 
