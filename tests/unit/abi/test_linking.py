@@ -217,6 +217,11 @@ def test_allowed_log_during_start_reaches_the_host(linked: Linked) -> None:
 
 def test_refusals_warn_every_time(linked: Linked) -> None:
     fn = linked.declared("env", "proxy_done")
-    linked.link.phase = Phase.ALLOC
+    linked.link.phase = Phase.START
     fn(), fn()
     assert len(linked.link.warnings) == 2
+    linked.link.phase = Phase.ALLOC  # there each refusal traps, and warns too
+    for _ in range(2):
+        with pytest.raises(HostTrap):
+            fn()
+    assert len(linked.link.warnings) == 4
