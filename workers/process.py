@@ -3,13 +3,15 @@
 Started by the supervisor as ``python -m workers --slot N --generation G --control-fd C
 [--native-fd F] [--config FILE]`` (spawn/exec, never fork). Contract with the supervisor:
 
-- READY is sent only once every plugin is loaded and configured and the native socket is
+- READY is sent only once every plugin was loaded and configured (or failed to: such a
+  plugin stays failed with its reason, its chains get its failure policy, and every
+  heartbeat reports each plugin's ``state`` and ``error``) and the native socket is
   served; then a HEARTBEAT every ``heartbeat_interval_s`` from the event loop itself, so a
   stuck loop (a hung plugin, SIGSTOP) goes silent and gets killed.
 - DRAIN stops accepting, lets in-flight streams finish up to the timeout, exits 0; STOP
   exits 0 at once; losing the control channel (the supervisor died) exits 0 too.
-- Exit codes: 0 ok, 2 config or plugin load error (the supervisor does not respawn at
-  once), anything else is a crash.
+- Exit codes: 0 ok, 2 config error or (``--canary``) a plugin load error (the supervisor
+  does not respawn at once), anything else is a crash.
 
 ``--canary`` compiles, instantiates and configures the named plugins (all if none are
 named) in a throwaway process and exits 0, or 2 with the error on stderr.
@@ -30,7 +32,7 @@ import socket
 import sys
 import threading
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,9 @@ from wasmd.kernel.config import DaemonConfig, default_config, load_config, parse
 from wasmd.kernel.errors import ConfigError, PluginLoadError
 from workers import config_bridge, metrics_export
 from workers.contexts import shared_remote
+from workers.contexts.metrics import Metrics
+from workers.contexts.metrics_remote import DaemonMetrics, MetricBatcher
+from workers.contexts.policy import PluginState
 from workers.faces.extproc import ExtProcServer
 from workers.faces.native import NativeServer
 from workers.service import PluginSource, WorkerService
@@ -169,6 +174,7 @@ def build_service(
     names: Sequence[str] = (),
     shared: tuple[Any, Any] | None = None,
     quarantine: Sequence[str] = (),
+    metrics_factory: Callable[[str], Metrics] | None = None,
 ) -> WorkerService:
     """A WorkerService with the configured plugins and chains (not started yet)."""
     sources = plugin_sources(config, names)
@@ -188,6 +194,7 @@ def build_service(
         shared_queues=queues,
         pause_timeout_s=config.daemon.pause_timeout_s,
         quarantine={name: "quarantined: it failed to load at start" for name in quarantine},
+        metrics_factory=metrics_factory or (lambda plugin: Metrics()),
     )
 
 
@@ -208,6 +215,8 @@ def plugin_stats(service: WorkerService) -> dict[str, dict[str, Any]]:
     for name, handle in service.handles.items():
         entry: dict[str, Any] = dataclasses.asdict(handle.stats)
         entry["vms"] = int(handle.vm is not None and handle.vm.failed is None)
+        entry["state"] = handle.state.value  # loaded | failed | quarantined
+        entry["error"] = handle.last_error if handle.state is not PluginState.LOADED else None
         stats = service.call_stats.get(name)
         entry["calls"] = stats.to_wire() if stats is not None else None
         out[name] = entry
@@ -232,6 +241,7 @@ class WorkerRunner:
         self._done: asyncio.Future[int] | None = None
         self._shared: shared_remote.SharedLink | None = None
         self._last_metrics: list[Any] | None = None
+        self._ready_sent = False
 
     async def run(self) -> int:
         """Load, serve, report READY; return the exit code once told to stop."""
@@ -239,13 +249,17 @@ class WorkerRunner:
         self._done = loop.create_future()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._finish, EXIT_OK)
+        shared = self._shared_stores()
         self.service = build_service(
-            self.config, shared=self._shared_stores(), quarantine=self.args.quarantine
+            self.config,
+            shared=shared,
+            quarantine=self.args.quarantine,
+            metrics_factory=self._daemon_metrics() if shared is not None else None,
         )
         try:
             await self._open_control()
             try:
-                self.service.start(loop)
+                self.service.start(loop, strict=False)
             except PluginLoadError as exc:
                 # Say which plugin, so the supervisor can quarantine it and keep serving
                 # the chains that do not need it.
@@ -255,6 +269,7 @@ class WorkerRunner:
                 raise
             await self._serve()
             self._send(self._ready())
+            self._ready_sent = True
             heartbeats = asyncio.create_task(self._heartbeats())
             code = await self._done
             heartbeats.cancel()
@@ -269,6 +284,12 @@ class WorkerRunner:
         sock = socket.socket(fileno=self.args.shared_fd)
         self._shared, data, queues = shared_remote.connect(sock, asyncio.get_running_loop())
         return data, queues
+
+    def _daemon_metrics(self) -> Callable[[str], Metrics]:
+        """Plugin metrics read daemon-wide through the supervisor (metrics_remote)."""
+        assert self._shared is not None
+        batcher = MetricBatcher(self._shared, asyncio.get_running_loop())
+        return lambda plugin: DaemonMetrics(plugin, batcher)
 
     async def _serve(self) -> None:
         await self._serve_extproc()
@@ -329,6 +350,8 @@ class WorkerRunner:
                     asyncio.create_task(self._drain(float(message.get("timeout_s", 30.0))))
                 elif message["t"] == ctl.STOP:
                     self._finish(EXIT_OK)
+                elif message["t"] == ctl.REFRESH and self._ready_sent:
+                    self._send(self._heartbeat())  # fresh numbers for status and metrics
 
     async def _drain(self, timeout_s: float) -> None:
         drains = [face.drain(timeout_s) for face in (self.server, self.extproc) if face is not None]

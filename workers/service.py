@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wasmd.kernel.errors import PluginLoadError, PluginTrap, WasmdError
+from wasmd.kernel.logs import get_logger
 from workers.abi.types import WasmResult
 from workers.callouts.dispatch import CalloutDispatcher
 from workers.callouts.messages import GrpcCallRequest, HttpCallRequest
@@ -39,6 +40,11 @@ class LoopCallbacks:
 
     ticks: int = 0
     queue_ready: int = 0
+
+
+def on_load_failure(plugin: str, error: str) -> None:
+    """Log a plugin that failed to load in a serving worker (one JSON line, with why)."""
+    get_logger(component="worker").error("plugin_load_failed", plugin=plugin, error=error)
 
 
 class UnknownChain(WasmdError):
@@ -68,8 +74,12 @@ class WorkerService:
         capture_logs: bool = False,
         pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
         quarantine: Mapping[str, str] | None = None,
+        metrics_factory: Callable[[str], Metrics] = lambda plugin: Metrics(),
     ) -> None:
+        """``metrics_factory(plugin)``: each plugin's metric store (daemon-wide under the
+        supervisor: workers/contexts/metrics_remote.py)."""
         self.runtime = runtime
+        self._metrics_factory = metrics_factory
         self.quarantine = dict(quarantine or {})  # plugin -> why it is not loaded
         self.chains = {name: tuple(members) for name, members in chains.items()}
         self.default_chain = default_chain
@@ -99,27 +109,48 @@ class WorkerService:
             raise PluginLoadError(f"default chain {default_chain!r} is not defined")
         self.shared_queues.add_ready_listener(self.queue_ready)
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Compile and start every plugin; raises PluginLoadError naming the plugin."""
+    def start(self, loop: asyncio.AbstractEventLoop, *, strict: bool = True) -> None:
+        """Compile and start every plugin. ``strict``: raise PluginLoadError naming the
+        first plugin that fails (the canary, ``wasmd try``). Otherwise (a serving worker)
+        a plugin that fails is kept as failed with its reason (``PluginHandle.state``):
+        only its own chains get its failure policy, every other chain is served."""
         self._loop = loop
         for name, source in self._sources.items():
             self.logs[name] = LogSink(name, capture=self._capture)
-            self.metrics[name] = Metrics()
+            self.metrics[name] = self._metrics_factory(name)
             self.call_stats[name] = CallStats()
             self.callbacks[name] = LoopCallbacks()
             policy = source.config.failure_policy
             if name in self.quarantine:
                 self.handles[name] = PluginHandle.quarantine(name, policy, self.quarantine[name])
                 continue
-            try:
-                compiled = self.runtime.compile(source.wasm)
-            except PluginLoadError as exc:
-                raise PluginLoadError(f"plugin {name}: {exc}", plugin=name) from exc
-            factory = self._factory(source.config, compiled)
+            factory = self._loader(source)
             try:
                 self.handles[name] = PluginHandle(name, policy, factory)
             except PluginLoadError as exc:
+                if strict:
+                    raise
+                self.handles[name] = PluginHandle.failed_at_load(name, policy, factory, str(exc))
+                on_load_failure(name, str(exc))
+
+    def _loader(self, source: PluginSource) -> Callable[[], PluginVm]:
+        """A VM factory that compiles the module on first use (a compile error is then a
+        load failure like any other); PluginLoadError messages name the plugin."""
+        name = source.config.name
+        compiled: list[CompiledModule] = []
+
+        def make() -> PluginVm:
+            if not compiled:
+                try:
+                    compiled.append(self.runtime.compile(source.wasm))
+                except PluginLoadError as exc:
+                    raise PluginLoadError(f"plugin {name}: {exc}", plugin=name) from exc
+            try:
+                return self._factory(source.config, compiled[0])()  # type: ignore[no-any-return]
+            except PluginLoadError as exc:
                 raise PluginLoadError(f"plugin {name} failed to load: {exc}", plugin=name) from exc
+
+        return make
 
     def _factory(self, config: PluginConfig, compiled: CompiledModule):  # type: ignore[no-untyped-def]
         def make() -> PluginVm:

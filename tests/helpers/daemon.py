@@ -141,7 +141,8 @@ class Daemon:
         self.runtime_dir = runtime_dir
         self.socket = runtime_dir / "wasmd.sock"
         self.admin_socket = runtime_dir / "admin.sock"
-        self.admin = AdminClient(self.admin_socket, timeout_s=10.0)
+        # Reload --wait lasts a canary, a rollout and the old workers' drain.
+        self.admin = AdminClient(self.admin_socket, timeout_s=CLI_TIMEOUT_S)
 
     def status(self) -> DaemonStatus:
         return self.admin.status()

@@ -53,6 +53,9 @@ class FakeSupervisor:
     calls: list[tuple[str, object]] = field(default_factory=list)
     reloads_finished: int = 0
 
+    async def refresh(self) -> None:
+        pass  # canned answers are always fresh
+
     def status(self) -> model.DaemonStatus:
         self.calls.append(("status", None))
         if self.fail_status_with is not None:
@@ -143,7 +146,7 @@ def test_status_table_through_the_cli(server: AdminServer) -> None:
     done = wasmd("status", "--admin-socket", str(server.path))
     assert done.returncode == 0, done.describe()
     assert "workers: 1/2 ready" in done.stdout
-    assert "add-header  3f2a1b9c0d1e" in done.stdout
+    assert "add-header  loaded  3f2a1b9c0d1e" in done.stdout
 
 
 def test_socket_is_published_with_its_mode_and_no_temp_files(server: AdminServer) -> None:

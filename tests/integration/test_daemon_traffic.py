@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.daemon import (
+    ADD_HEADER,
     CONFORMANCE,
-    CRASH_START,
     MEMBOMB,
     Daemon,
     DaemonFactory,
@@ -347,16 +347,23 @@ def test_sigstopped_worker_under_load_is_killed_and_others_keep_serving(
 def test_crash_loop_backs_off_then_fails_the_slot_and_the_daemon_stays_up(
     tmp_path: Path, daemon_factory: DaemonFactory
 ) -> None:
+    # A plugin that fails to load no longer stops its worker (it is kept as failed); a
+    # module that cannot be read any more does: the respawns of a killed worker exit 2.
+    module = tmp_path / "add_header.wasm"
+    module.write_bytes(ADD_HEADER.read_bytes())
     config = write_config(
         tmp_path,
-        module=CRASH_START,
-        root_id="",
+        module=module,
         workers=1,
         restart_backoff_base_s=0.5,
         restart_backoff_cap_s=2.0,
         crash_loop_max_restarts=2,
     )
     daemon = daemon_factory(config)
+    pid = daemon.all_ready().workers[0].pid
+    assert pid is not None
+    module.unlink()
+    os.kill(pid, signal.SIGKILL)
     states: list[SlotState] = []
 
     def failed(s: DaemonStatus) -> bool:

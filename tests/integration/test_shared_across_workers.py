@@ -10,6 +10,7 @@ so "set through slot 0, read through slot 1" is deterministic. The probe's reque
 - ``register``: remember x-value as this VM's tag, proxy_register_shared_queue(x-key) ->
   ``x-status``, ``x-queue-id``
 - ``enqueue``: proxy_resolve_shared_queue("", x-key) then enqueue x-value -> ``x-status``
+- ``count``: proxy_get_metric(probe_requests) -> ``x-status``, ``x-count``
 
 ``proxy_on_queue_ready`` dequeues a value v and sets shared data ``v = <this VM's tag>``, so
 reading key v tells which worker's VM got the notification. Every request counts in the
@@ -57,6 +58,7 @@ PROBE_WAT = r"""
   (import "env" "proxy_dequeue_shared_queue" (func $dequeue (type $i3)))
   (import "env" "proxy_define_metric" (func $define (param i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_increment_metric" (func $inc (param i32 i64) (result i32)))
+  (import "env" "proxy_get_metric" (func $get_metric (param i32 i32) (result i32)))
   (memory (export "memory") 8)
   (global $heap (mut i32) (i32.const 65536))
   (global $tag_len (mut i32) (i32.const 0))
@@ -72,8 +74,10 @@ PROBE_WAT = r"""
   (data (i32.const 128) "x-out-cas")        ;; 9
   (data (i32.const 144) "probe_requests")   ;; 14
   (data (i32.const 160) "probe_delivered")  ;; 15
+  (data (i32.const 176) "x-count")          ;; 7
   ;; 256/272/288/304: (ptr, len) of headers x-op, x-key, x-value, x-cas
   ;; 320/324/328: get_shared_data / dequeue out-params; 336: queue id; 340: metric id
+  ;; 344: proxy_get_metric's u64 out-param
   ;; 512: decimal text; 560: its digits reversed; 1024..1279: this VM's tag
 
   (func (export "proxy_abi_version_0_2_1"))
@@ -164,6 +168,11 @@ PROBE_WAT = r"""
         (call $put_num (i32.const 80) (i32.const 8)
           (call $register (i32.load (i32.const 272)) (i32.load (i32.const 276)) (i32.const 336)))
         (call $put_num (i32.const 96) (i32.const 10) (i32.load (i32.const 336)))))
+    (if (i32.eq (local.get $op) (i32.const 99))  ;; c: count (probe_requests, daemon-wide)
+      (then
+        (call $put_num (i32.const 80) (i32.const 8)
+          (call $get_metric (global.get $m_requests) (i32.const 344)))
+        (call $put_num (i32.const 176) (i32.const 7) (i32.load (i32.const 344)))))
     (if (i32.eq (local.get $op) (i32.const 101))  ;; e: enqueue
       (then
         (local.set $rc (call $resolve (i32.const 0) (i32.const 0) (i32.load (i32.const 272))
@@ -191,8 +200,9 @@ def write_config(tmp: Path, module: Path) -> Path:
         "workers = 2",
         f'runtime_dir = "{tmp / "run"}"',
         f'cache_dir = "{tmp / "cache"}"',
-        "heartbeat_interval_s = 0.1",
-        "heartbeat_timeout_s = 5.0",
+        # Slow heartbeats: `wasmd metrics` must still be current (it asks the workers).
+        "heartbeat_interval_s = 3.0",
+        "heartbeat_timeout_s = 15.0",
         "ready_timeout_s = 30.0",
         "drain_timeout_s = 2.0",
         'log_level = "warn"',
@@ -345,6 +355,24 @@ def test_queue_registered_in_one_worker_is_delivered_there(daemon: Daemon) -> No
 
 def test_enqueue_to_unknown_queue_is_not_found(daemon: Daemon) -> None:
     assert daemon.call(0, op="enqueue", key="nobody-registered") == {"x-status": NOT_FOUND}
+
+
+def test_get_metric_reads_the_daemon_wide_value(daemon: Daemon) -> None:
+    """Envoy's stats are process-wide: at --concurrency 2 a counter incremented on three
+    requests reads 1, 2, 3 whichever worker thread served each; so does wasmd's."""
+    first = daemon.call(0, op="count")
+    assert first["x-status"] == OK
+    start = int(first["x-count"])
+    counts = [int(daemon.call(slot, op="count")["x-count"]) for slot in (1, 0, 1, 1, 0)]
+    assert counts == [start + 1, start + 2, start + 3, start + 4, start + 5]
+
+
+def test_wasmd_metrics_is_current_not_a_heartbeat_old(daemon: Daemon) -> None:
+    """Heartbeats come every 3 s here; `wasmd metrics` right after requests counts them."""
+    for slot in (0, 1, 0):
+        daemon.call(slot, op="count")
+    requests = ("probe_requests_total", (("plugin", "probe"),))
+    assert _samples(daemon.metrics())[requests] == daemon.requests
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -67,3 +67,15 @@ def test_add_text_only_new_keeps_the_first_family() -> None:
 def test_malformed_snapshot_is_a_value_error(bad: Any) -> None:
     with pytest.raises(ValueError):
         MetricSet().add_snapshot(bad)
+
+
+def test_a_counter_named_with_total_is_not_exported_as_total_total() -> None:
+    """prometheus-client appends _total to a counter: a plugin's as_requests_total stays
+    as_requests_total, and merges with the same counter parsed back from text."""
+    out = MetricSet()
+    out.add_value("as_requests_total", "counter", {"plugin": "p"}, 3)
+    text = out.render()
+    assert 'as_requests_total{plugin="p"} 3.0' in text
+    assert "_total_total" not in text
+    out.add_text(text)
+    assert 'as_requests_total{plugin="p"} 6.0' in out.render()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from wasmd.admin import model, render
+from wasmd.admin import locate, model, render
 from wasmd.admin.errors import AdminError, AdminUnavailable
 from wasmd.kernel.errors import ConfigError
 
@@ -80,12 +80,17 @@ def _add(
 
 def admin_socket_path(args: argparse.Namespace) -> Path:
     """Where to reach the daemon: --admin-socket, else the (given or default) config's."""
+    return _locate(args)[0]
+
+
+def _locate(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """(admin socket, the config's runtime_dir or None when --admin-socket was given)."""
     if args.admin_socket is not None:
-        return Path(args.admin_socket)
+        return Path(args.admin_socket), None
     from wasmd.kernel import config
 
     cfg = config.load_config(args.config) if args.config else config.default_config()
-    return Path(cfg.daemon.admin_socket)
+    return Path(cfg.daemon.admin_socket), cfg.daemon.runtime_dir
 
 
 def _run(name: str, func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -113,8 +118,22 @@ def _client(args: argparse.Namespace) -> AdminClient:
     # Imported here: grpc is heavy and `wasmd serve` must not load it before spawning workers.
     from wasmd.admin.client import AdminClient, probe
 
-    path = admin_socket_path(args)
-    probe(path)
+    path, runtime_dir = _locate(args)
+    try:
+        probe(path)
+    except AdminUnavailable:
+        # The config may name a new admin_socket the running daemon does not serve yet
+        # (it binds sockets at start): reach it where it recorded its own.
+        live = locate.recorded(runtime_dir) if runtime_dir is not None else None
+        if live is None or live == path.absolute():
+            raise
+        probe(live)
+        print(
+            f"wasmd: the config names admin socket {path}, but the running daemon listens "
+            f"on {live}; using that",
+            file=sys.stderr,
+        )
+        path = live
     return AdminClient(path, timeout_s=args.timeout)
 
 
@@ -136,7 +155,16 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 def _cmd_reload(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        result = client.reload(wait=args.wait)
+        if args.wait:
+            from wasmd.admin.client import AdminClient
+            from wasmd.admin.progress import Watcher
+
+            # A second connection: the Reload call holds the first until it is done.
+            poller = AdminClient(client.path, timeout_s=DEFAULT_TIMEOUT_S)
+            with poller, Watcher(poller.status, sys.stderr):
+                result = client.reload(wait=True)
+        else:
+            result = client.reload(wait=False)
     failed = result.outcome is model.ReloadOutcome.FAILED
     print(render.format_reload(result), file=sys.stderr if failed else sys.stdout)
     return EXIT_FAILED if failed else EXIT_OK

@@ -38,6 +38,12 @@ _RELOAD_OUTCOMES: Mapping[model.ReloadOutcome, int] = {
     model.ReloadOutcome.UNCHANGED: pb.RELOAD_OUTCOME_UNCHANGED,
     model.ReloadOutcome.FAILED: pb.RELOAD_OUTCOME_FAILED,
 }
+_PLUGIN_STATES: Mapping[model.PluginState, int] = {
+    model.PluginState.LOADING: pb.PLUGIN_STATE_LOADING,
+    model.PluginState.LOADED: pb.PLUGIN_STATE_LOADED,
+    model.PluginState.FAILED: pb.PLUGIN_STATE_FAILED,
+    model.PluginState.QUARANTINED: pb.PLUGIN_STATE_QUARANTINED,
+}
 _DRAIN_OUTCOMES: Mapping[model.DrainOutcome, int] = {
     model.DrainOutcome.DRAINED: pb.DRAIN_OUTCOME_DRAINED,
     model.DrainOutcome.UNKNOWN_SLOT: pb.DRAIN_OUTCOME_UNKNOWN_SLOT,
@@ -101,7 +107,7 @@ def worker_from_proto(msg: pb.WorkerStatus) -> model.WorkerStatus:
 
 
 _PLUGIN_STATUS_FIELDS = tuple(
-    f for f in model.PluginStatus.__dataclass_fields__ if f != "visibility"
+    f for f in model.PluginStatus.__dataclass_fields__ if f not in ("visibility", "state")
 )
 
 
@@ -109,6 +115,7 @@ def plugin_status_to_proto(p: model.PluginStatus) -> pb.PluginStatus:
     v = p.visibility
     return pb.PluginStatus(
         **{f: getattr(p, f) for f in _PLUGIN_STATUS_FIELDS},
+        state=_PLUGIN_STATES[p.state],  # type: ignore[arg-type]
         visibility=pb.Visibility(**{k: list(getattr(v, k)) for k in VISIBILITY_LISTS}),
     )
 
@@ -117,6 +124,7 @@ def plugin_status_from_proto(msg: pb.PluginStatus) -> model.PluginStatus:
     v = msg.visibility
     return model.PluginStatus(
         **{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS},
+        state=_decode_enum(_PLUGIN_STATES, msg.state, "plugin state"),
         visibility=VisibilitySpec(**{k: tuple(getattr(v, k)) for k in VISIBILITY_LISTS}),
     )
 
@@ -136,6 +144,12 @@ def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
         config_path=s.config_path,
         workers=[worker_to_proto(w) for w in s.workers],
         plugins=[plugin_status_to_proto(p) for p in s.plugins],
+        draining=[worker_to_proto(w) for w in s.draining],
+        sockets=[pb.SocketStatus(role=x.role, path=x.path, mode=x.mode) for x in s.sockets],
+        chains=[
+            pb.ChainStatus(name=c.name, plugins=list(c.plugins), default=c.default)
+            for c in s.chains
+        ],
     )
 
 
@@ -154,6 +168,9 @@ def status_from_proto(msg: pb.DaemonStatus) -> model.DaemonStatus:
         config_path=msg.config_path,
         workers=tuple(worker_from_proto(w) for w in msg.workers),
         plugins=tuple(plugin_status_from_proto(p) for p in msg.plugins),
+        draining=tuple(worker_from_proto(w) for w in msg.draining),
+        sockets=tuple(model.SocketStatus(x.role, x.path, x.mode) for x in msg.sockets),
+        chains=tuple(model.ChainStatus(c.name, tuple(c.plugins), c.default) for c in msg.chains),
     )
 
 

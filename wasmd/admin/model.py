@@ -45,6 +45,15 @@ class ReloadOutcome(enum.Enum):
     FAILED = "failed"
 
 
+class PluginState(enum.Enum):
+    """A plugin over the serving workers: the worst any of them reports."""
+
+    LOADING = "loading"  # no worker has reported it yet
+    LOADED = "loaded"  # every reporting worker has a live VM for it
+    FAILED = "failed"  # it failed to load (or its VM failed) in some worker: see ``error``
+    QUARANTINED = "quarantined"  # the supervisor left it out after workers crash-looped
+
+
 class DrainOutcome(enum.Enum):
     DRAINED = "drained"
     UNKNOWN_SLOT = "unknown_slot"
@@ -85,6 +94,26 @@ class PluginStatus:
     p50_call_us: float = 0.0
     p99_call_us: float = 0.0
     visibility: VisibilitySpec = NO_POLICY  # the effective policy (docs/visibility.md)
+    state: PluginState = PluginState.LOADING
+    error: str = ""  # why it is failed or quarantined ("" when loaded)
+
+
+@dataclass(frozen=True, slots=True)
+class SocketStatus:
+    """A socket the daemon serves: what it is for, its path and its file mode."""
+
+    role: str  # "native" | "admin" | "extproc-<slot>"
+    path: str
+    mode: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStatus:
+    """A configured chain of the serving generation and its plugins, in order."""
+
+    name: str
+    plugins: tuple[str, ...]
+    default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +135,10 @@ class DaemonStatus:
     config_path: str
     workers: tuple[WorkerStatus, ...]
     plugins: tuple[PluginStatus, ...]
+    # Workers a swap replaced that still finish their streams (state DRAINING), by slot.
+    draining: tuple[WorkerStatus, ...] = ()
+    sockets: tuple[SocketStatus, ...] = ()
+    chains: tuple[ChainStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +184,10 @@ class SupervisorControl(Protocol):
     cancel the rollout or drain it started. Raising ``wasmd.kernel.errors.WasmdError`` reports
     its message to the caller as a failed precondition; anything else is an internal error.
     """
+
+    async def refresh(self) -> None:
+        """Ask the workers for fresh numbers (bounded wait); before status and metrics."""
+        ...
 
     def status(self) -> DaemonStatus:
         """A consistent snapshot of the daemon, its slots and its plugins."""

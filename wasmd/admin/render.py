@@ -33,6 +33,7 @@ _WORKER_COLUMNS = (
 )
 _PLUGIN_COLUMNS = (
     "PLUGIN",
+    "STATE",
     "SHA256",
     "VMS",
     "FAILED",
@@ -128,6 +129,7 @@ def worker_row(w: model.WorkerStatus) -> tuple[str, ...]:
 def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
     return (
         p.name,
+        p.state.value,
         p.module_sha256[:_SHA_SHOWN_CHARS] or _MISSING,
         str(p.vm_count),
         str(p.failed_vms),
@@ -138,6 +140,12 @@ def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
         format_call_us(p.p50_call_us, p.calls),
         format_call_us(p.p99_call_us, p.calls),
     )
+
+
+def plugin_errors(s: model.DaemonStatus) -> str:
+    """One line per failed or quarantined plugin, with why (after the plugins table)."""
+    lines = [f"\n{p.name} {p.state.value}: {p.error}" for p in s.plugins if p.error]
+    return "".join(lines)
 
 
 def format_header(s: model.DaemonStatus) -> str:
@@ -158,10 +166,10 @@ def format_status(s: model.DaemonStatus) -> str:
     """The whole human ``wasmd status`` output (header, workers table, plugins table)."""
     ready = sum(w.state is model.SlotState.READY for w in s.workers)
     workers = f"workers: {ready}/{len(s.workers)} ready\n" + format_table(
-        _WORKER_COLUMNS, [worker_row(w) for w in s.workers]
+        _WORKER_COLUMNS, [worker_row(w) for w in (*s.workers, *s.draining)]
     )
     plugins = (
-        format_table(_PLUGIN_COLUMNS, [plugin_row(p) for p in s.plugins])
+        format_table(_PLUGIN_COLUMNS, [plugin_row(p) for p in s.plugins]) + plugin_errors(s)
         if s.plugins
         else "plugins: none"
     )
@@ -169,6 +177,10 @@ def format_status(s: model.DaemonStatus) -> str:
     policies = [line for p in s.plugins if (line := format_visibility(p))]
     if policies:
         sections.append("visibility:\n" + "\n".join(policies))
+    if s.chains:
+        sections.append(format_chains(s.chains))
+    if s.sockets:
+        sections.append(format_sockets(s.sockets))
     return "\n\n".join(sections)
 
 
@@ -190,10 +202,24 @@ def format_visibility(p: model.PluginStatus) -> str:
     return f"  {p.name}: {'; '.join(parts)}" if parts else ""
 
 
+def format_chains(chains: tuple[model.ChainStatus, ...]) -> str:
+    rows = [
+        (c.name + (" (default)" if c.default else ""), " -> ".join(c.plugins) or _MISSING)
+        for c in chains
+    ]
+    return format_table(("CHAIN", "PLUGINS"), rows)
+
+
+def format_sockets(sockets: tuple[model.SocketStatus, ...]) -> str:
+    return format_table(
+        ("SOCKET", "MODE", "PATH"), [(x.role, f"{x.mode:04o}", x.path) for x in sockets]
+    )
+
+
 def format_reload(r: model.ReloadResult) -> str:
     """One line for ``wasmd reload``."""
     text = {
-        model.ReloadOutcome.STARTED: f"reload started (serving generation {r.generation})",
+        model.ReloadOutcome.STARTED: f"reload started: generation {r.generation} is rolling out",
         model.ReloadOutcome.SUCCEEDED: f"reloaded: now serving generation {r.generation}",
         model.ReloadOutcome.UNCHANGED: f"config unchanged: still generation {r.generation}",
         model.ReloadOutcome.FAILED: f"reload failed; still serving generation {r.generation}",

@@ -51,6 +51,7 @@ class _Servicer(pb_grpc.AdminServicer):
         self._log = get_logger(component="admin")
 
     async def Status(self, request: pb.StatusRequest, context: Any) -> pb.StatusReply:
+        await self._guard(context, "status", self._control.refresh)
         status = await self._guard(context, "status", _sync(self._control.status))
         return pb.StatusReply(daemon=convert.status_to_proto(status))
 
@@ -69,6 +70,7 @@ class _Servicer(pb_grpc.AdminServicer):
         return convert.drain_to_proto(result)
 
     async def Metrics(self, request: pb.MetricsRequest, context: Any) -> pb.MetricsReply:
+        await self._guard(context, "metrics", self._control.refresh)
         text = await self._guard(context, "metrics", _sync(self._control.metrics_text))
         return pb.MetricsReply(text=text)
 

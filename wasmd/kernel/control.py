@@ -21,8 +21,12 @@ MAX_CONTROL_FRAME_BYTES = 16 << 20  # heartbeats with per-plugin histograms stay
 
 READY = "ready"  # {pid, generation, plugins: {name: sha256}}
 HEARTBEAT = "heartbeat"  # {requests, in_flight, plugins: {name: stats}, metrics?: snapshot}
+# Each plugins[name] stats map also carries "state" ("loaded" | "failed" | "quarantined")
+# and "error" (why it is failed or quarantined, else None): a plugin that fails to load
+# no longer stops the worker, it is reported here.
 DRAIN = "drain"  # {timeout_s}: stop accepting, finish in-flight streams, GOAWAY, exit 0
 STOP = "stop"  # {}: exit now
+REFRESH = "refresh"  # {}: send a HEARTBEAT now (status/metrics asked for fresh numbers)
 LOAD_FAILED = "load_failed"  # {plugin, error}: sent before exit 2 when a plugin cannot load
 
 
@@ -79,6 +83,11 @@ SHARED_DEQUEUE = 6  # [op, queue_id] -> [REPLY, result, value]
 # Supervisor -> worker, unsolicited, read by the worker's loop between guest calls:
 SHARED_REPLY = 0  # prefixes every reply
 SHARED_QUEUE_READY = 7  # [op, queue_id, token]: deliver proxy_on_queue_ready to token's VM
+# Daemon-wide plugin metrics (wasmd/supervisor/metric_store.py). METRIC_UPDATE is one-way:
+# it gets NO reply (increments stay off the request path's round trips).
+SHARED_METRIC_UPDATE = 8  # [op, [[plugin, kind, name, mode (0 add, 1 set), value], ...]]
+SHARED_METRIC_GET = 9  # [op, plugin, kind, name] -> [REPLY, value]
+SHARED_ONE_WAY = frozenset({SHARED_METRIC_UPDATE})  # requests the supervisor never answers
 MAX_SHARED_FRAME_BYTES = 64 << 20  # a shared-data value is bounded by guest memory anyway
 
 

@@ -103,3 +103,10 @@ def get_logger(**bind: Any) -> Any:
     before :func:`configure` ran, still logs in the configured format (``.bind()`` on the
     proxy would fix structlog's default console format at import time)."""
     return structlog.get_logger(**bind)
+
+
+def set_log_level(level: str) -> None:
+    """Change the level of an already configured process (a reload of ``log_level``)."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO))
+    )

@@ -28,6 +28,7 @@ from prometheus_client.metrics_core import Metric as PromMetric
 from prometheus_client.parser import text_string_to_metric_families
 
 Labels = tuple[tuple[str, str], ...]
+COUNTER_SUFFIX = "_total"
 KINDS = frozenset({"counter", "gauge", "histogram"})
 MONOTONIC_KINDS = frozenset({"counter", "histogram"})  # what survives a worker's exit
 
@@ -57,6 +58,10 @@ class MetricSet:
         return name in self._families
 
     def _series(self, name: str, kind: str, doc: str, labels: Mapping[str, str]) -> _Series | None:
+        if kind == "counter" and name.endswith(COUNTER_SUFFIX):
+            # The exposition appends _total to a counter: a counter a plugin already named
+            # as_requests_total is exported as as_requests_total, not as_requests_total_total.
+            name = name.removesuffix(COUNTER_SUFFIX)
         family = self._families.setdefault(name, _Family(kind, doc))
         if family.kind != kind:
             return None  # first type wins

@@ -25,16 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from wasmd import __version__
-from wasmd.admin import model
+from wasmd.admin import locate, model
 from wasmd.kernel import control as ctl
 from wasmd.kernel.config import DaemonConfig, DaemonSettings, load_config, parse_config
 from wasmd.kernel.errors import ConfigError, WasmdError
-from wasmd.kernel.logs import get_logger
+from wasmd.kernel.logs import get_logger, set_log_level
 from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.kernel.visibility import REDACTION_KEY_ENV
 from wasmd.registry.generation import ModuleFetchError, resolve_generation
 from wasmd.supervisor import policy as p
+from wasmd.supervisor import status_parts
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.freshness import HeartbeatWaiter
+from wasmd.supervisor.reload_plan import daemon_changes, describe_rollout, drained
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
@@ -43,6 +46,7 @@ from wasmd.supervisor.systemd import Notifier
 TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
 LISTEN_BACKLOG = 1024  # connections queued while every worker is busy or restarting
 CANARY_TIMEOUT_FLOOR_S = 10.0
+DRAIN_WAIT_MARGIN_S = 5.0  # reload --wait: past the policy's own drain kill
 MIB = 1 << 20
 
 
@@ -141,6 +145,7 @@ class Supervisor:
         # exited workers are kept in _retired so aggregated counters never go backwards.
         self._worker_metrics: dict[int, list[Any]] = {}
         self._retired = MetricSet()
+        self._heartbeats = HeartbeatWaiter()  # for refresh(): fresh status and metrics
 
     # -- generations ------------------------------------------------------------------------
     def _register(
@@ -189,6 +194,7 @@ class Supervisor:
                 task.cancel()
             if admin is not None:
                 await admin.close()
+                locate.forget(self.settings.runtime_dir, self.settings.admin_socket)
             self._close_native()
             for proc in self.procs.values():
                 proc.kill()
@@ -215,6 +221,7 @@ class Supervisor:
         d = self.settings
         server = AdminServer(self, d.admin_socket, d.admin_socket_mode)
         await server.start()
+        locate.record(d.runtime_dir, d.admin_socket)  # for a CLI holding a newer config
         return server
 
     async def _dispatch(self) -> None:
@@ -345,6 +352,7 @@ class Supervisor:
             failures[message["plugin"]] = str(message.get("error", ""))
         elif kind == ctl.HEARTBEAT:
             proc.last_heartbeat = message
+            self._heartbeats.seen(wid)
             if isinstance(message.get("metrics"), list):
                 self._worker_metrics[wid] = message["metrics"]
             event = p.Heartbeat(
@@ -357,6 +365,7 @@ class Supervisor:
         if proc is not None:
             proc.close()
         self.shared.close(wid)  # its queue registrations go; queued data stays
+        self._heartbeats.forget(wid)
         self._retire_metrics(wid)
         worker = self.policy.workers.get(wid)
         level = "info" if worker is None or worker.state is p.WorkerState.DRAINING else "warning"
@@ -428,6 +437,14 @@ class Supervisor:
                 path.unlink()
 
     # -- SupervisorControl ------------------------------------------------------------------
+    async def refresh(self) -> None:
+        """Every worker that heartbeats sends one now; wait for them (bounded)."""
+        wids = [wid for wid, proc in self.procs.items() if proc.last_heartbeat]
+        marks = self._heartbeats.marks(wids)
+        for wid in wids:
+            self._send(wid, {"t": ctl.REFRESH})
+        await self._heartbeats.wait(marks)
+
     def status(self) -> model.DaemonStatus:
         now = self.clock()
         workers = tuple(self._slot_status(slot, now) for slot in self.policy.slots)
@@ -441,7 +458,14 @@ class Supervisor:
             config_path=str(self.config_path or "(built-in default)"),
             workers=workers,
             plugins=plugin_statuses(self.serving.config, self.serving.module_sha256, live),
+            draining=status_parts.draining_workers(self.policy.workers.values(), self._proc, now),
+            sockets=status_parts.sockets(self.settings),
+            chains=status_parts.chains(self.serving.config),
         )
+
+    def _proc(self, wid: int) -> tuple[int, float] | None:
+        proc = self.procs.get(wid)
+        return (proc.pid, proc.cpu_s()) if proc is not None else None
 
     def _slot_status(self, slot: p.Slot, now: float) -> model.WorkerStatus:
         state = model.SlotState(self.policy.slot_state(slot).value)
@@ -556,7 +580,14 @@ class Supervisor:
             result, future = await self._start_reload()
         if future is None or not wait:
             return result
-        return await asyncio.shield(future)
+        done = await asyncio.shield(future)
+        if done.outcome is not model.ReloadOutcome.SUCCEEDED:
+            return done
+        # Done means drained: the old generation's workers finish their streams first.
+        bound = self.settings.drain_timeout_s + p.DRAIN_GRACE_S + DRAIN_WAIT_MARGIN_S
+        left = await drained(self.policy, done.generation, bound, TICK_S)
+        state = f"{left} old worker(s) still alive after {bound:g}s" if left else "old drained"
+        return model.ReloadResult(done.outcome, done.generation, f"{done.message}; {state}")
 
     async def _start_reload(
         self,
@@ -572,6 +603,9 @@ class Supervisor:
             config = parse_config(tomllib.loads(raw.decode()), path.absolute())
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError) as exc:
             return self._reload_failed(f"invalid config, keeping generation {current}: {exc}")
+        changes = daemon_changes(self.settings, config.daemon)
+        if changes.restart:
+            return self._reload_failed(changes.refusal(current))
         try:
             config, snapshot = await asyncio.to_thread(resolve_generation, config, raw)
         except ModuleFetchError as exc:
@@ -590,10 +624,18 @@ class Supervisor:
         self.rollout = model.RolloutStatus(model.RolloutState.ROLLING, number)
         future: asyncio.Future[model.ReloadResult] = asyncio.get_running_loop().create_future()
         self._rollout_waiters[number] = future
-        self.log.info("rollout", generation=number, changed=changed)
+        self.log.info("rollout", generation=number, changed=changed, daemon=changes.live)
+        self._apply_live_settings(config.daemon)
         self._apply(self.policy.handle(p.Reload(number), self.clock()))
-        started = model.ReloadResult(model.ReloadOutcome.STARTED, number, f"changed: {changed}")
-        return started, future
+        message = describe_rollout(number, current, changed, changes)
+        return model.ReloadResult(model.ReloadOutcome.STARTED, number, message), future
+
+    def _apply_live_settings(self, settings: DaemonSettings) -> None:
+        """The [daemon] keys a reload may change (reload_plan): policy knobs now; the
+        worker-side ones come with the new generation's workers."""
+        self.settings = settings
+        self.policy.settings = policy_settings(settings)
+        set_log_level(settings.log_level)
 
     def _reload_failed(self, message: str) -> tuple[model.ReloadResult, None]:
         self.log.error("reload_failed", reason=message)

@@ -341,6 +341,9 @@ class Policy:
         if worker.kill_reason is not None:
             reason = f"killed: {worker.kill_reason}"
         if was is WorkerState.DRAINING or self.mode is not Mode.RUNNING:
+            if was is WorkerState.DRAINING and code != 0 and self.mode is Mode.RUNNING:
+                # Not a restart (the slot is served), but status must show it.
+                slot.last_exit_reason = f"draining worker {reason}"
             self._detach(slot, wid)
             return self._maybe_exit()
         slot.last_exit_reason = reason

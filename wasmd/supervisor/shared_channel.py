@@ -130,7 +130,8 @@ class SharedChannels:
     def _serve(self, peer: _Peer, frame: list[object]) -> None:
         reply, push = serve(self.store, peer.wid, frame)
         self.calls += 1
-        peer.write(ctl.encode_shared([ctl.SHARED_REPLY, *reply]))
+        if reply is not None:  # one-way requests (metric updates) get none
+            peer.write(ctl.encode_shared([ctl.SHARED_REPLY, *reply]))
         if push is not None:
             self._push(push)
 

@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Any
 
 from wasmd.kernel import control as ctl
+from wasmd.supervisor.metric_store import MetricStore, apply_batch
 
 CAS_MASK = 0xFFFFFFFF  # proxy-wasm CAS values are u32
 
@@ -64,6 +65,7 @@ class SharedStore:
         self._queue_ids: dict[tuple[str, bytes], int] = {}
         self._queues: dict[int, deque[bytes]] = {}
         self._owners: dict[int, QueueOwner] = {}
+        self.metrics = MetricStore()  # daemon-wide plugin counters and gauges
 
     # -- shared data ----------------------------------------------------------------------
     def get(self, vm_id: str, key: bytes) -> tuple[bytes, int] | None:
@@ -122,8 +124,11 @@ class SharedStore:
         return len(gone)
 
 
-def serve(store: SharedStore, wid: int, request: list[Any]) -> tuple[list[Any], QueueReady | None]:
+def serve(
+    store: SharedStore, wid: int, request: list[Any]
+) -> tuple[list[Any] | None, QueueReady | None]:
     """Run one shared-channel request of worker ``wid``: (reply, push for another worker).
+    The reply is None for a one-way request (``ctl.SHARED_ONE_WAY``).
 
     The reply to an ENQUEUE carries the owner's token when the owner is ``wid`` itself
     (the worker notifies its own VM at once) and 0 otherwise; a push is returned only for
@@ -147,6 +152,11 @@ def serve(store: SharedStore, wid: int, request: list[Any]) -> tuple[list[Any], 
         if op == ctl.SHARED_DEQUEUE:
             result, value = store.dequeue(request[1])
             return [result, value], None
+        if op == ctl.SHARED_METRIC_UPDATE:
+            apply_batch(store.metrics, request[1])
+            return None, None
+        if op == ctl.SHARED_METRIC_GET:
+            return [store.metrics.get((request[1], request[2], request[3]))], None
     except (IndexError, TypeError) as exc:
         raise ValueError(f"malformed shared-channel request: {exc}") from None
     raise ValueError(f"unknown shared-channel request {op!r}")

@@ -51,6 +51,7 @@ def plugin_statuses(
             sums[name]["calls"] += int(calls.get("count", 0))
             for i, n in (calls.get("buckets") or {}).items():
                 buckets[name][int(i)] += int(n)
+    states = plugin_states(config, workers)
     return tuple(
         model.PluginStatus(
             name=s.name,
@@ -64,9 +65,38 @@ def plugin_statuses(
             p50_call_us=quantile_us(buckets[s.name], 0.5),
             p99_call_us=quantile_us(buckets[s.name], 0.99),
             visibility=s.visibility,
+            state=states[s.name][0],
+            error=states[s.name][1],
         )
         for s in config.plugins
     )
+
+
+_STATE_RANK = {
+    model.PluginState.LOADING: 0,
+    model.PluginState.LOADED: 1,
+    model.PluginState.QUARANTINED: 2,
+    model.PluginState.FAILED: 3,
+}
+
+
+def plugin_states(
+    config: DaemonConfig, workers: Iterable[HasHeartbeat]
+) -> dict[str, tuple[model.PluginState, str]]:
+    """Per plugin, the worst state any worker reports (failed > quarantined > loaded),
+    with that worker's reason; LOADING while no worker has reported the plugin."""
+    out = {s.name: (model.PluginState.LOADING, "") for s in config.plugins}
+    for worker in workers:
+        for name, stats in (worker.last_heartbeat.get("plugins") or {}).items():
+            if name not in out:
+                continue
+            try:
+                state = model.PluginState(stats.get("state", "loaded"))
+            except ValueError:
+                continue  # a newer worker's state: say nothing rather than guess
+            if _STATE_RANK[state] > _STATE_RANK[out[name][0]]:
+                out[name] = (state, str(stats.get("error") or ""))
+    return out
 
 
 def daemon_metrics(status: model.DaemonStatus) -> str:

@@ -7,7 +7,10 @@ implemented yet) links to a stub that logs once and answers Unimplemented.
 Host calls are gated by phase, as proxy-wasm-cpp-host does: during start-up
 (``_initialize``/``_start``/start section) only ``proxy_log`` and WASI are allowed, and
 inside the guest allocator only ``proxy_log``, ``fd_write``, ``clock_time_get`` and
-``poll_oneoff``. A refused proxy call gets InternalFailure, a refused WASI call ENOTCAPABLE.
+``poll_oneoff``. During start-up a refused proxy call gets InternalFailure, a refused WASI
+call ENOTCAPABLE; inside the allocator a refused call traps, as in cpp-host (its
+"restricted_callback" trap): the allocation fails, the VM is failed, and the host call that
+allocated answers the plugin with InvalidMemoryAccess (``PluginVm.allocate``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Protocol
 from workers.abi.host import NEVER_RAISES, UNIMPLEMENTED_IMPORTS, AbiFailure, ProxyAbi
 from workers.abi.types import WasiErrno, WasmResult
 from workers.abi.wasi import WASI_SIGNATURES, Wasi
-from workers.vm.base import HostFn, ImportSpec, ShortcutFn
+from workers.vm.base import HostFn, HostTrap, ImportSpec, ShortcutFn
 
 WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
 
@@ -124,12 +127,14 @@ def _gated(host: LinkHost, fn: HostFn, is_wasi: bool, name: str) -> HostFn:
     refused = int(WasiErrno.NOTCAPABLE if is_wasi else WasmResult.INTERNAL_FAILURE)
     where = "wasi" if is_wasi else "env"
 
-    normal = Phase.NORMAL  # a local: this check runs on every host call
+    normal, alloc = Phase.NORMAL, Phase.ALLOC  # locals: this check runs on every host call
 
     def call(*args: int) -> int | None:
         phase = host.phase
         if phase is not normal and not _allowed(phase, is_wasi, name):
             host.link_warning(f"{where}.{name} is not allowed during {phase.value}")
+            if phase is alloc:  # cpp-host traps it there ("restricted_callback")
+                raise HostTrap(f"restricted_callback: {where}.{name} inside the allocator")
             return refused
         try:
             return fn(*args)

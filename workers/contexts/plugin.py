@@ -183,6 +183,8 @@ class PluginVm:
             lambda: self.invoke(self.root, "proxy_on_context_create", self.root.id, 0),
         )
         self._configuring = self.config.vm_configuration
+        if self.failed is not None:
+            return  # failed in a nested call: cpp-host calls nothing more and loads it
         if (
             self._step(
                 "proxy_on_vm_start",
@@ -196,6 +198,8 @@ class PluginVm:
                 "proxy_on_vm_start returned false: the plugin rejected its VM configuration"
             )
         self._configuring = self.config.configuration
+        if self.failed is not None:
+            return
         try:
             if (
                 self._step(
@@ -393,10 +397,17 @@ class PluginVm:
 
     # -- ProxyHost: memory, logging, time ------------------------------------------------
     def allocate(self, size: int) -> int:
+        """Guest memory from the plugin's allocator; 0 when it fails. A trap inside it
+        fails the VM but, as in proxy-wasm-cpp-host (``allocMemory`` gives null,
+        ``copyToPointerSize`` false), the host call answers the plugin with an error
+        and the callback goes on; nothing is called into the VM after that callback."""
         guest = self._guest.get(self.allocator) or self._bind_guest(self.allocator)
         previous, self.phase = self.phase, Phase.ALLOC
         try:
             return guest[0](size) or 0
+        except PluginTrap as trap:
+            self.failed = self.failed or trap
+            return 0
         finally:
             self.phase = previous
 

@@ -31,6 +31,14 @@ def reload_delay_s(consecutive_failures: int) -> float:
     return float(min(RELOAD_BACKOFF_CAP_S, RELOAD_BACKOFF_BASE_S * 2**exponent))
 
 
+class PluginState(enum.Enum):
+    """What ``wasmd status`` shows for a plugin in one worker."""
+
+    LOADED = "loaded"  # a live VM serves its streams
+    FAILED = "failed"  # it failed to load, or its VM failed and was not rebuilt (yet)
+    QUARANTINED = "quarantined"  # the supervisor told this worker not to load it
+
+
 class Admission(enum.Enum):
     RUN = "run"  # run the plugin
     SKIP = "skip"  # fail open: the exchange continues as if the plugin were absent
@@ -45,6 +53,7 @@ class PluginStats:
     memory_failures: int = 0
     reloads: int = 0
     reload_failures: int = 0
+    load_failures: int = 0
 
 
 class PluginHandle:
@@ -58,18 +67,31 @@ class PluginHandle:
         *,
         clock: Callable[[], float] = time.monotonic,
         quarantined: str | None = None,
+        load_error: str | None = None,
     ) -> None:
-        """``quarantined``: why the plugin is never loaded (see ``quarantine``)."""
+        """``quarantined``: why the plugin is never loaded (see ``quarantine``).
+        ``load_error``: why ``factory`` already failed once (see ``failed_at_load``)."""
         self.name = name
         self.policy = policy
         self._factory = factory
         self._clock = clock
         self.stats = PluginStats()
         self.quarantined = quarantined is not None
-        self.vm: PluginVm | None = None if quarantined is not None else factory()
         self._consecutive_failures = 0
         self._failed_at = 0.0
         self.last_error: str | None = quarantined
+        self.vm: PluginVm | None = None
+        if load_error is not None:
+            self.stats.load_failures += 1
+            self._note_failure(load_error)
+            # The immediate retry a runtime failure gets is the load itself: the reload
+            # policy's first rebuild waits the backoff base (1 s), then doubles.
+            self._consecutive_failures = 2
+        elif quarantined is None:
+            self.vm = factory()
+            if self.vm.failed is not None:  # loaded, but failed in a nested call (allocator)
+                self.stats.failed_vms += 1
+                self._note_failure(str(self.vm.failed))
 
     @classmethod
     def quarantine(cls, name: str, policy: FailurePolicy, reason: str) -> PluginHandle:
@@ -80,6 +102,30 @@ class PluginHandle:
             raise PluginLoadError(reason, plugin=name)
 
         return cls(name, policy, refuse, quarantined=reason)
+
+    @classmethod
+    def failed_at_load(
+        cls,
+        name: str,
+        policy: FailurePolicy,
+        factory: Callable[[], PluginVm],
+        error: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> PluginHandle:
+        """A plugin whose load (compile, instantiate, start or configure) failed with
+        ``error``: its streams get its failure policy at once (fail_open skips it,
+        fail_closed answers 503) and, under the reload policy, ``factory`` is retried
+        with the usual backoff (1, 2, 4 ... 60 s) when a stream needs the plugin."""
+        return cls(name, policy, factory, clock=clock, load_error=error)
+
+    @property
+    def state(self) -> PluginState:
+        if self.quarantined:
+            return PluginState.QUARANTINED
+        if self.vm is not None and self.vm.failed is None:
+            return PluginState.LOADED
+        return PluginState.FAILED
 
     def admit(self) -> tuple[Admission, PluginVm | None]:
         """Decide for a new stream; may rebuild a failed VM under the reload policy."""
@@ -108,6 +154,10 @@ class PluginHandle:
         except PluginLoadError as exc:
             self.stats.reload_failures += 1
             self._note_failure(str(exc))
+            return None
+        if self.vm.failed is not None:  # failed in a nested call while it loaded
+            self.stats.reload_failures += 1
+            self._note_failure(str(self.vm.failed))
             return None
         return self.vm
 

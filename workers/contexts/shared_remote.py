@@ -71,6 +71,18 @@ class SharedLink:
             self.calls += 1
             return self._replies.popleft()
 
+    def send(self, request: list[Any]) -> None:
+        """Send a one-way ``request`` (``ctl.SHARED_ONE_WAY``: no reply comes back);
+        raises SharedStoreUnavailable."""
+        with self._lock:
+            if self.broken is not None:
+                raise SharedStoreUnavailable(f"shared store unavailable: {self.broken}")
+            try:
+                self._send(ctl.encode_shared(request))
+            except OSError as exc:
+                self._break(f"{type(exc).__name__}: {exc}")
+                raise SharedStoreUnavailable(f"shared store unavailable: {exc}") from exc
+
     def _send(self, data: bytes) -> None:
         view = memoryview(data)
         while view:

@@ -181,6 +181,12 @@ def test_phase_gating(linked: Linked, phase: Phase, module: str, name: str, allo
     linked.link.phase = phase
     is_wasi = module in WASI_MODULES
     args = _zeros((WASI_SIGNATURES if is_wasi else PROXY_SIGNATURES)[name][0])
+    if not allowed and phase is Phase.ALLOC:
+        # Inside the allocator a refused call traps (cpp-host's "restricted_callback").
+        with pytest.raises(HostTrap, match="restricted_callback"):
+            fn(*args)
+        assert len(linked.link.warnings) == 1 and name in linked.link.warnings[0]
+        return
     result = fn(*args)
     if allowed:
         assert linked.link.warnings == []
@@ -211,6 +217,11 @@ def test_allowed_log_during_start_reaches_the_host(linked: Linked) -> None:
 
 def test_refusals_warn_every_time(linked: Linked) -> None:
     fn = linked.declared("env", "proxy_done")
-    linked.link.phase = Phase.ALLOC
+    linked.link.phase = Phase.START
     fn(), fn()
     assert len(linked.link.warnings) == 2
+    linked.link.phase = Phase.ALLOC  # there each refusal traps, and warns too
+    for _ in range(2):
+        with pytest.raises(HostTrap):
+            fn()
+    assert len(linked.link.warnings) == 4

@@ -60,6 +60,13 @@ STATUS = model.DaemonStatus(
             calls=20468,
             p50_call_us=11.3,
             p99_call_us=1680.0,
+            state=model.PluginState.LOADED,
+        ),
+        model.PluginStatus(
+            name="bad",
+            module_sha256=SHA,
+            state=model.PluginState.FAILED,
+            error="plugin bad failed to load: proxy_on_configure returned false",
         ),
     ),
 )

@@ -70,8 +70,10 @@ SLOT  PID   STATE   GEN  UPTIME  RSS      CPU    REQUESTS  INFLIGHT  RESTARTS  H
 0     4243  ready   3    2h03m   41.2MiB  12.3s  10234     2         0         0.4s       -
 1     -     failed  3    -       -        -      17        0         5         -          exit 3
 
-PLUGIN      SHA256        VMS  FAILED  TRAPS  DEADLINE  RELOADS  CALLS  P50   P99
-add-header  3f2a1b9c0d1e  2    0       1      0         0        20468  11us  1.7ms"""
+PLUGIN      STATE   SHA256        VMS  FAILED  TRAPS  DEADLINE  RELOADS  CALLS  P50   P99
+add-header  loaded  3f2a1b9c0d1e  2    0       1      0         0        20468  11us  1.7ms
+bad         failed  3f2a1b9c0d1e  0    0       0      0         0        0      -     -
+bad failed: plugin bad failed to load: proxy_on_configure returned false"""
 
 
 def test_status_table() -> None:
@@ -128,8 +130,11 @@ def test_json_keeps_every_field_with_units_and_enum_values() -> None:
             "config unchanged: still generation 3",
         ),
         (
-            model.ReloadResult(model.ReloadOutcome.STARTED, 3, "rolling out generation 4"),
-            "reload started (serving generation 3): rolling out generation 4",
+            model.ReloadResult(
+                model.ReloadOutcome.STARTED, 4, "generation 3 serves each slot until it is swapped"
+            ),
+            "reload started: generation 4 is rolling out: "
+            "generation 3 serves each slot until it is swapped",
         ),
     ],
 )

@@ -13,6 +13,7 @@ from workers.contexts.policy import (
     RELOAD_BACKOFF_CAP_S,
     Admission,
     PluginHandle,
+    PluginState,
     reload_delay_s,
 )
 
@@ -220,3 +221,42 @@ def test_close_is_idempotent() -> None:
     handle.close()
     assert factory.built[0].closed == 1
     assert handle.admit() == (Admission.REJECT, None)
+
+
+# -- a plugin that failed to load (the worker stays up) ---------------------------------------
+
+
+def failed_at_load(policy: FailurePolicy) -> tuple[PluginHandle, Factory, Clock]:
+    factory, clock = Factory(fail_next=2), Clock()
+    handle = PluginHandle.failed_at_load("p", policy, factory, "configure failed", clock=clock)
+    return handle, factory, clock
+
+
+@pytest.mark.parametrize(
+    ("policy", "admission"),
+    [(FailurePolicy.FAIL_OPEN, Admission.SKIP), (FailurePolicy.FAIL_CLOSED, Admission.REJECT)],
+)
+def test_failed_at_load_answers_by_policy_and_never_retries(
+    policy: FailurePolicy, admission: Admission
+) -> None:
+    handle, factory, clock = failed_at_load(policy)
+    assert handle.state is PluginState.FAILED and handle.last_error == "configure failed"
+    assert handle.stats.load_failures == 1
+    clock.now += 3600
+    assert handle.admit() == (admission, None)
+    assert factory.fail_next == 2  # the factory was not called again
+
+
+def test_failed_at_load_under_reload_retries_with_backoff_until_it_loads() -> None:
+    handle, factory, clock = failed_at_load(FailurePolicy.RELOAD)
+    factory.fail_next = 1  # the next load fails too, the one after succeeds
+    assert handle.admit() == (Admission.REJECT, None)  # the first retry waits the base 1 s
+    clock.now += 1.0
+    assert handle.admit() == (Admission.REJECT, None)  # retried, failed again: now 2 s
+    assert factory.fail_next == 0 and handle.stats.reload_failures == 1
+    clock.now += 1.5
+    assert handle.admit() == (Admission.REJECT, None)  # not due yet
+    clock.now += 0.5
+    admission, vm = handle.admit()
+    assert admission is Admission.RUN and vm is factory.built[0]
+    assert handle.state is PluginState.LOADED

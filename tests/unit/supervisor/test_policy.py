@@ -273,3 +273,19 @@ def test_crash_of_the_old_worker_during_a_swap_promotes_the_replacement() -> Non
     actions = policy.handle(Ready(new.wid), 1.5)
     assert policy.slots[0].generation == 2
     assert any(isinstance(a, RolloutDone) and a.ok for a in actions)
+
+
+def test_a_recycle_shows_its_replacement_crash_and_a_draining_worker_killed() -> None:
+    """Status (restarts, last exit) shows what went wrong during a recycle."""
+    policy, wids = make(workers=1, drain_timeout_s=5.0)
+    (first,) = spawns(policy.handle(DrainSlot(0), 0.0))
+    policy.handle(Exited(first.wid, 1), 0.5)  # the replacement crashed: the old one serves
+    assert policy.slots[0].restarts == 1
+    assert policy.slots[0].last_exit_reason == "exit 1"
+    assert policy.slot_state(policy.slots[0]) is S.READY
+    (second,) = spawns(policy.handle(DrainSlot(0), 1.0))
+    policy.handle(Ready(second.wid), 1.5)
+    policy.tick(9.0)  # the old worker is past its drain timeout: killed
+    policy.handle(Exited(wids[0], -9), 9.1)
+    assert policy.slots[0].last_exit_reason.startswith("draining worker killed")
+    assert policy.slots[0].restarts == 1  # not a restart: the slot was served throughout

@@ -165,7 +165,9 @@ def test_serve_get_returns_value_and_cas() -> None:
 
 def test_serve_enqueue_notifies_own_worker_inline_and_others_by_push() -> None:
     store = SharedStore()
-    (qid,), _ = serve(store, 1, [ctl.SHARED_REGISTER, "vm", b"q", 42])
+    registered, _ = serve(store, 1, [ctl.SHARED_REGISTER, "vm", b"q", 42])
+    assert registered is not None
+    (qid,) = registered
     assert serve(store, 1, [ctl.SHARED_ENQUEUE, qid, b"a"]) == ([OK, 42], None)
     assert serve(store, 2, [ctl.SHARED_ENQUEUE, qid, b"b"]) == (
         [OK, 0],

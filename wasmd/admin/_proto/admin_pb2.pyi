@@ -25,6 +25,14 @@ class RolloutState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLLOUT_STATE_ROLLING: _ClassVar[RolloutState]
     ROLLOUT_STATE_FAILED: _ClassVar[RolloutState]
 
+class PluginState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLUGIN_STATE_UNSPECIFIED: _ClassVar[PluginState]
+    PLUGIN_STATE_LOADING: _ClassVar[PluginState]
+    PLUGIN_STATE_LOADED: _ClassVar[PluginState]
+    PLUGIN_STATE_FAILED: _ClassVar[PluginState]
+    PLUGIN_STATE_QUARANTINED: _ClassVar[PluginState]
+
 class ReloadOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RELOAD_OUTCOME_UNSPECIFIED: _ClassVar[ReloadOutcome]
@@ -52,6 +60,11 @@ ROLLOUT_STATE_IDLE: RolloutState
 ROLLOUT_STATE_CANARY: RolloutState
 ROLLOUT_STATE_ROLLING: RolloutState
 ROLLOUT_STATE_FAILED: RolloutState
+PLUGIN_STATE_UNSPECIFIED: PluginState
+PLUGIN_STATE_LOADING: PluginState
+PLUGIN_STATE_LOADED: PluginState
+PLUGIN_STATE_FAILED: PluginState
+PLUGIN_STATE_QUARANTINED: PluginState
 RELOAD_OUTCOME_UNSPECIFIED: ReloadOutcome
 RELOAD_OUTCOME_STARTED: ReloadOutcome
 RELOAD_OUTCOME_SUCCEEDED: ReloadOutcome
@@ -74,7 +87,7 @@ class StatusReply(_message.Message):
     def __init__(self, daemon: _Optional[_Union[DaemonStatus, _Mapping]] = ...) -> None: ...
 
 class DaemonStatus(_message.Message):
-    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins")
+    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins", "draining", "sockets", "chains")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +96,9 @@ class DaemonStatus(_message.Message):
     CONFIG_PATH_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     PLUGINS_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    SOCKETS_FIELD_NUMBER: _ClassVar[int]
+    CHAINS_FIELD_NUMBER: _ClassVar[int]
     version: str
     pid: int
     uptime_s: float
@@ -91,7 +107,30 @@ class DaemonStatus(_message.Message):
     config_path: str
     workers: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
     plugins: _containers.RepeatedCompositeFieldContainer[PluginStatus]
-    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ...) -> None: ...
+    draining: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
+    sockets: _containers.RepeatedCompositeFieldContainer[SocketStatus]
+    chains: _containers.RepeatedCompositeFieldContainer[ChainStatus]
+    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ..., draining: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., sockets: _Optional[_Iterable[_Union[SocketStatus, _Mapping]]] = ..., chains: _Optional[_Iterable[_Union[ChainStatus, _Mapping]]] = ...) -> None: ...
+
+class SocketStatus(_message.Message):
+    __slots__ = ("role", "path", "mode")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    path: str
+    mode: int
+    def __init__(self, role: _Optional[str] = ..., path: _Optional[str] = ..., mode: _Optional[int] = ...) -> None: ...
+
+class ChainStatus(_message.Message):
+    __slots__ = ("name", "plugins", "default")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PLUGINS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    plugins: _containers.RepeatedScalarFieldContainer[str]
+    default: bool
+    def __init__(self, name: _Optional[str] = ..., plugins: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ...) -> None: ...
 
 class RolloutStatus(_message.Message):
     __slots__ = ("state", "target_generation", "last_error")
@@ -132,7 +171,7 @@ class WorkerStatus(_message.Message):
     def __init__(self, slot: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[_Union[SlotState, str]] = ..., generation: _Optional[int] = ..., uptime_s: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., cpu_s: _Optional[float] = ..., requests_served: _Optional[int] = ..., in_flight: _Optional[int] = ..., restarts: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., heartbeat_age_s: _Optional[float] = ...) -> None: ...
 
 class PluginStatus(_message.Message):
-    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "visibility")
+    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "visibility", "state", "error")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_SHA256_FIELD_NUMBER: _ClassVar[int]
     VM_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +183,8 @@ class PluginStatus(_message.Message):
     P50_CALL_US_FIELD_NUMBER: _ClassVar[int]
     P99_CALL_US_FIELD_NUMBER: _ClassVar[int]
     VISIBILITY_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     name: str
     module_sha256: str
     vm_count: int
@@ -155,7 +196,9 @@ class PluginStatus(_message.Message):
     p50_call_us: float
     p99_call_us: float
     visibility: Visibility
-    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., visibility: _Optional[_Union[Visibility, _Mapping]] = ...) -> None: ...
+    state: PluginState
+    error: str
+    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., visibility: _Optional[_Union[Visibility, _Mapping]] = ..., state: _Optional[_Union[PluginState, str]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class Visibility(_message.Message):
     __slots__ = ("hide_headers", "redact_headers", "read_only_headers", "hide_properties")
