@@ -69,11 +69,13 @@ class WorkerArgs:
     canary: bool
     plugins: tuple[str, ...]
     quarantine: tuple[str, ...] = ()
+    config_fd: int | None = None  # the supervisor's sealed memfd (replaces --config)
 
 
 def parse_args(argv: Sequence[str]) -> WorkerArgs:
     p = argparse.ArgumentParser(prog="python -m workers")
     p.add_argument("--config", type=Path, default=None)
+    p.add_argument("--config-fd", type=int, default=None, help="read the config from this fd")
     p.add_argument(
         "--config-origin",
         type=Path,
@@ -97,7 +99,15 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
     fds = (a.control_fd, a.native_fd, a.shared_fd)
     plugins, quarantine = tuple(a.plugin), tuple(a.quarantine)
     return WorkerArgs(
-        a.config, a.config_origin, a.slot, a.generation, *fds, a.canary, plugins, quarantine
+        a.config,
+        a.config_origin,
+        a.slot,
+        a.generation,
+        *fds,
+        a.canary,
+        plugins,
+        quarantine,
+        a.config_fd,
     )
 
 
@@ -116,12 +126,27 @@ def harden(data_limit_mib: int) -> None:
     os.environ.pop("NOTIFY_SOCKET", None)  # only the supervisor talks to systemd
 
 
-def load(path: Path | None, origin: Path | None) -> DaemonConfig:
+def read_config_fd(fd: int) -> bytes:
+    """All of the supervisor's config memfd (pread from 0: the offset is shared), then close."""
+    try:
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+    finally:
+        os.close(fd)
+
+
+def load(path: Path | None, origin: Path | None, fd: int | None = None) -> DaemonConfig:
     """The generation's config: a snapshot the supervisor took, read as if it were ``origin``.
 
     Workers of one generation must all run the same config even if the operator edits the
-    file during a rollout, so the supervisor hands them a copy, not the live file.
+    file during a rollout, so the supervisor hands them a copy, not the live file: as a
+    sealed memfd (``fd``), never a path someone else could replace.
     """
+    if fd is not None and origin is not None:
+        try:
+            doc = tomllib.loads(read_config_fd(fd).decode())
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the config from fd {fd}: {exc}") from None
+        return parse_config(doc, origin.absolute())
     if path is None:
         return default_config()
     if origin is None:
@@ -136,7 +161,7 @@ def load(path: Path | None, origin: Path | None) -> DaemonConfig:
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     try:
-        config = load(args.config, args.config_origin)
+        config = load(args.config, args.config_origin, args.config_fd)
     except ConfigError as exc:
         print(f"wasmd worker: {exc}", file=sys.stderr)
         return EXIT_LOAD_ERROR
