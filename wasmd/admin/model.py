@@ -82,6 +82,7 @@ class PluginStatus:
     calls: int = 0
     p50_call_us: float = 0.0
     p99_call_us: float = 0.0
+    quota_refusals: int = 0  # shared data/queue writes refused (its vm_id's quotas)
 
 
 @dataclass(frozen=True, slots=True)

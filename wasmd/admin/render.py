@@ -42,6 +42,7 @@ _PLUGIN_COLUMNS = (
     "CALLS",
     "P50",
     "P99",
+    "QUOTA",
 )
 
 
@@ -137,6 +138,7 @@ def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
         str(p.calls),
         format_call_us(p.p50_call_us, p.calls),
         format_call_us(p.p99_call_us, p.calls),
+        str(p.quota_refusals),
     )
 
 

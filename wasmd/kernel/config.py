@@ -62,6 +62,13 @@ class DaemonSettings:
     default_chain: str
     extproc_transport: str = "wasmd"
     extproc_body_mode: str = "buffered"
+    # Shared data and queue quotas per vm_id, and for the whole store (docs/security.md).
+    shared_data_max_mib_per_vm: int = 16
+    shared_data_max_keys_per_vm: int = 65536
+    shared_queues_max_per_vm: int = 256
+    shared_queue_max_length: int = 10000
+    shared_queues_max_mib_per_vm: int = 16
+    shared_max_mib_total: int = 256
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
@@ -152,6 +159,12 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "default_chain": "default",
     "extproc_transport": "wasmd",  # wasmd's own HTTP/2 layer; "grpcio" is the fallback
     "extproc_body_mode": "buffered",  # how Envoy sends bodies: whole (buffered) or streamed
+    "shared_data_max_mib_per_vm": 16,
+    "shared_data_max_keys_per_vm": 65536,
+    "shared_queues_max_per_vm": 256,
+    "shared_queue_max_length": 10000,
+    "shared_queues_max_mib_per_vm": 16,
+    "shared_max_mib_total": 256,  # bounds the supervisor's store whatever the vm_ids
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
@@ -472,4 +485,10 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "default_chain": _non_empty,
     "extproc_transport": lambda r, key, value: r.choice(key, value, EXTPROC_TRANSPORTS),
     "extproc_body_mode": lambda r, key, value: r.choice(key, value, EXTPROC_BODY_MODES),
+    "shared_data_max_mib_per_vm": _int_at_least(1),
+    "shared_data_max_keys_per_vm": _int_at_least(1),
+    "shared_queues_max_per_vm": _int_at_least(1),
+    "shared_queue_max_length": _int_at_least(1),
+    "shared_queues_max_mib_per_vm": _int_at_least(1),
+    "shared_max_mib_total": _int_at_least(1),
 }

@@ -34,8 +34,8 @@ from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.runtime_files import RuntimeFiles, config_fd, prepare
 from wasmd.supervisor.shared_channel import SharedChannels
-from wasmd.supervisor.shared_store import SharedStore
-from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
+from wasmd.supervisor.shared_store import SharedStore, refusals
+from wasmd.supervisor.stats import daemon_metrics, plugin_statuses, shared_quotas, store_metrics
 from wasmd.supervisor.systemd import Notifier
 
 TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
@@ -130,7 +130,9 @@ class Supervisor:
         self._last_status_line = ""
         self.notifier = Notifier.from_environment()  # also unsets NOTIFY_SOCKET for workers
         # Daemon-wide shared data and queues: outlive every worker and every generation.
-        self.shared = SharedChannels(SharedStore(), on_broken=self._shared_broken)
+        self.shared = SharedChannels(
+            SharedStore(shared_quotas(config.daemon)), on_broken=self._shared_broken
+        )
         # Metrics snapshots from heartbeats, per live worker; counters and histograms of
         # exited workers are kept in _retired so aggregated counters never go backwards.
         self._worker_metrics: dict[int, list[Any]] = {}
@@ -432,7 +434,12 @@ class Supervisor:
             rollout=self.rollout,
             config_path=str(self.config_path or "(built-in default)"),
             workers=workers,
-            plugins=plugin_statuses(self.serving.config, self.serving.module_sha256, live),
+            plugins=plugin_statuses(
+                self.serving.config,
+                self.serving.module_sha256,
+                live,
+                refusals(self.shared.store),
+            ),
         )
 
     def _slot_status(self, slot: p.Slot, now: float) -> model.WorkerStatus:
@@ -489,7 +496,7 @@ class Supervisor:
             "# HELP wasmd_shared_queue_pushes_total Queue-ready pushes to another worker.\n"
             "# TYPE wasmd_shared_queue_pushes_total counter\n"
             f"wasmd_shared_queue_pushes_total {pushes}\n"
-        )
+        ) + store_metrics(self.shared.store)
 
     def plugins(self) -> tuple[model.PluginInfo, ...]:
         config = self.serving.config
