@@ -20,7 +20,7 @@ import platform
 
 MAGIC = b"WASMDCW2"
 _DIGEST = 32
-_HEADER = len(MAGIC) + 3 * _DIGEST
+HEADER_BYTES = len(MAGIC) + 3 * _DIGEST  # ahead of the payload
 
 
 def engine_fingerprint(wasmtime_version: str, settings: str) -> bytes:
@@ -35,7 +35,7 @@ def encode(module_sha256: bytes, engine: bytes, payload: bytes) -> bytes:
 
 def decode(data: bytes, module_sha256: bytes, engine: bytes) -> bytes | None:
     """The payload if ``data`` is an intact entry for this module and engine, else None."""
-    if len(data) < _HEADER or not data.startswith(MAGIC):
+    if len(data) < HEADER_BYTES or not data.startswith(MAGIC):
         return None
     at = len(MAGIC)
     if data[at : at + _DIGEST] != module_sha256:
@@ -44,7 +44,7 @@ def decode(data: bytes, module_sha256: bytes, engine: bytes) -> bytes | None:
     if data[at : at + _DIGEST] != engine:
         return None
     at += _DIGEST
-    payload = data[_HEADER:]
+    payload = data[HEADER_BYTES:]
     if hashlib.sha256(payload).digest() != data[at : at + _DIGEST]:
         return None
     return payload
