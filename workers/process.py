@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from wasmd.kernel import control as ctl
 from wasmd.kernel.config import DaemonConfig, default_config, load_config, parse_config
 from wasmd.kernel.errors import ConfigError, PluginLoadError
-from workers import config_bridge, metrics_export
+from workers import config_bridge, metrics_export, sandbox
 from workers.contexts import shared_remote
 from workers.faces.extproc import ExtProcServer
 from workers.faces.native import NativeServer
@@ -112,12 +112,14 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
 
 
 def harden(data_limit_mib: int) -> None:
-    """Die with the supervisor, no privilege gain, hard RLIMIT_DATA, small thread stacks."""
+    """Die with the supervisor, no privilege gain, the sandbox, hard RLIMIT_DATA, small
+    thread stacks."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if os.getppid() == 1:  # the supervisor died before prctl took effect
         os._exit(EXIT_OK)
+    sandbox.enter()  # no capabilities, seccomp deny-list (docs/security.md)
     if data_limit_mib > 0:
         limit = data_limit_mib << 20
         with contextlib.suppress(ValueError, OSError):  # cannot raise above an inherited cap
