@@ -111,7 +111,7 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
     )
 
 
-def harden(data_limit_mib: int) -> None:
+def harden(data_limit_mib: int, *, keep_setid: bool = False) -> None:
     """Die with the supervisor, no privilege gain, the sandbox, hard RLIMIT_DATA, small
     thread stacks."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -119,7 +119,7 @@ def harden(data_limit_mib: int) -> None:
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if os.getppid() == 1:  # the supervisor died before prctl took effect
         os._exit(EXIT_OK)
-    sandbox.enter()  # no capabilities, seccomp deny-list (docs/security.md)
+    sandbox.enter(keep_setid=keep_setid)  # no capabilities, seccomp (docs/security.md)
     if data_limit_mib > 0:
         limit = data_limit_mib << 20
         with contextlib.suppress(ValueError, OSError):  # cannot raise above an inherited cap
@@ -167,7 +167,8 @@ def main(argv: Sequence[str]) -> int:
     except ConfigError as exc:
         print(f"wasmd worker: {exc}", file=sys.stderr)
         return EXIT_LOAD_ERROR
-    harden(config.daemon.worker_data_limit_mib)
+    identity = sandbox.worker_identity(config.daemon.worker_user)
+    harden(config.daemon.worker_data_limit_mib, keep_setid=identity is not None)
     from wasmd.kernel import logs
 
     logs.configure(config.daemon.log_level, stream=sys.stderr)
@@ -175,11 +176,29 @@ def main(argv: Sequence[str]) -> int:
 
     try:
         if args.canary:
-            return uvloop.run(canary(config, args.plugins))
-        return uvloop.run(WorkerRunner(config, args).run())
+            return uvloop.run(canary(config, args.plugins, identity))
+        return uvloop.run(WorkerRunner(config, args, identity).run())
     except PluginLoadError as exc:
         print(f"wasmd worker: {exc}", file=sys.stderr)
         return EXIT_LOAD_ERROR
+
+
+def preload_before_drop(config: DaemonConfig) -> None:
+    """Import what a worker may otherwise import late, while it can still read it.
+
+    After ``sandbox.drop_user`` the worker may not be able to read the interpreter's files
+    (root's pyenv under /root is 0700): the callout clients, imported on the first callout
+    to spare workers that never make one, must be imported before the drop.
+    """
+    import concurrent.futures.thread  # noqa: F401 - the loop's default executor (getaddrinfo)
+    import encodings.idna  # noqa: F401 - host names
+
+    urls = [url for spec in config.plugins for url in spec.upstreams.values()]
+    if any(not url.startswith("grpc") for url in urls):
+        import aiohttp.client_exceptions  # noqa: F401
+        import multidict  # noqa: F401
+    if any(url.startswith("grpc") for url in urls):
+        import workers.callouts.grpc  # noqa: F401
 
 
 def plugin_sources(config: DaemonConfig, names: Sequence[str] = ()) -> list[PluginSource]:
@@ -214,10 +233,21 @@ def build_service(
     )
 
 
-async def canary(config: DaemonConfig, names: Sequence[str]) -> int:
-    """Compile, instantiate and configure the plugins; 0 or PluginLoadError (exit 2)."""
+async def canary(
+    config: DaemonConfig, names: Sequence[str], identity: tuple[int, int] | None = None
+) -> int:
+    """Compile, instantiate and configure the plugins; 0 or PluginLoadError (exit 2).
+
+    With ``identity``, compile (and fill the cache) first, then drop to that user before
+    any plugin code runs: a canary binds nothing."""
     service = build_service(config, names)
     try:
+        if identity is not None:
+            for source in plugin_sources(config, names):
+                with contextlib.suppress(PluginLoadError):  # start() reports it
+                    service.runtime.compile(source.wasm)
+            preload_before_drop(config)
+            sandbox.drop_user(*identity)
         service.start(asyncio.get_running_loop())
     finally:
         await service.aclose()  # also closes the callout clients' connections
@@ -245,9 +275,12 @@ def _stat(stats: object, key: str) -> int:
 class WorkerRunner:
     """The worker's asyncio main: serve, report, obey DRAIN/STOP."""
 
-    def __init__(self, config: DaemonConfig, args: WorkerArgs) -> None:
+    def __init__(
+        self, config: DaemonConfig, args: WorkerArgs, identity: tuple[int, int] | None = None
+    ) -> None:
         self.config = config
         self.args = args
+        self.identity = identity  # the user to drop to once bound (None: stay)
         self.service: WorkerService | None = None
         self.server: NativeServer | None = None
         self.extproc: ExtProcServer | GrpcioExtProcServer | None = None
@@ -277,7 +310,13 @@ class WorkerRunner:
                     await self._writer.drain()
                 raise
             await self._serve()
-            self._send(self._ready())
+            ready = self._ready()  # reads the module files: before the drop
+            if self.identity is not None:
+                # Everything that needs root is done (config, modules, cache, the ext_proc
+                # socket in runtime_dir); nothing has been served yet.
+                preload_before_drop(self.config)
+                sandbox.drop_user(*self.identity)
+            self._send(ready)
             heartbeats = asyncio.create_task(self._heartbeats())
             code = await self._done
             heartbeats.cancel()

@@ -3,12 +3,13 @@
 ``enter()`` runs once, early in ``workers.process.harden`` (the worker has already set
 PR_SET_NO_NEW_PRIVS, which an unprivileged seccomp filter requires):
 
-1. Capabilities: a worker started by a root supervisor drops every capability (bounding
-   set, ambient set, then effective/permitted/inheritable through capset). It keeps uid 0,
-   so it can still use the root-owned runtime_dir and cache_dir it needs, but it cannot
-   override file permissions of other users, ptrace or signal their processes, chown,
-   bind privileged ports, load modules, ... Dropping to another uid is not done yet
-   (docs/security.md, "Not done yet").
+1. Capabilities: every capability goes (bounding set, ambient set, then effective/
+   permitted/inheritable through capset). A worker of a root supervisor keeps only
+   CAP_SETUID/SETGID/SETPCAP, and only until ``drop_user``: it reads its config and
+   modules, compiles (filling the cache), starts its plugins and binds its ext_proc socket
+   in runtime_dir as uid 0, then, before it reports READY and serves anything, drops to the
+   ``[daemon] worker_user`` (``worker_identity``: the ``wasmd`` user, else ``nobody``) with
+   no supplementary groups and no capabilities left at all.
 2. seccomp (kernel interface, a BPF program assembled here, no libseccomp): on x86_64 and
    aarch64, the calls below answer EPERM and everything else is allowed; a call from
    another architecture (or the x32 ABI) kills the process. Denied: execve/execveat (no new
@@ -167,18 +168,26 @@ def _check(libc: ctypes.CDLL, result: int, what: str) -> None:
         raise SandboxError(err, f"sandbox: {what}: {os.strerror(err)}")
 
 
-def drop_capabilities(libc: ctypes.CDLL, capset_nr: int) -> None:
-    """Bounding set (when we may), ambient set, then effective/permitted/inheritable."""
+def _last_cap() -> int:
     try:
-        last = int(open("/proc/sys/kernel/cap_last_cap").read())  # noqa: SIM115
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
     except OSError:
-        last = 40
-    for cap in range(last + 1):
+        return 40
+
+
+def drop_capabilities(libc: ctypes.CDLL, capset_nr: int, keep: int = 0) -> None:
+    """Bounding set (when we may), ambient set, then effective/permitted/inheritable; the
+    capabilities in the bit mask ``keep`` stay (only until ``drop_user``)."""
+    for cap in range(_last_cap() + 1):
+        if keep & (1 << cap):
+            continue
         if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break  # without CAP_SETPCAP (not root): nothing to drop from the bounding set
     libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = struct.pack("=Ii", _LINUX_CAPABILITY_VERSION_3, 0)
-    data = bytes(24)  # two {effective, permitted, inheritable} u32 triples, all zero
+    # Two {effective, permitted, inheritable} u32 triples (capabilities 0-31, 32-63).
+    data = struct.pack("=6I", keep, keep, 0, 0, 0, 0)
     _check(libc, libc.syscall(capset_nr, header, data), "capset")
 
 
@@ -190,17 +199,70 @@ def install_filter(libc: ctypes.CDLL, seccomp_nr: int, program: list[bytes]) -> 
     _check(libc, result, "seccomp filter")
 
 
-def enter() -> None:
+def enter(*, keep_setid: bool = False) -> None:
     """Drop capabilities and install the filter; raises SandboxError if either fails.
 
     PR_SET_NO_NEW_PRIVS must already be set. Unknown architectures raise too: a worker
-    never runs without its sandbox.
+    never runs without its sandbox. ``keep_setid`` keeps CAP_SETUID, CAP_SETGID and
+    CAP_SETPCAP for a later ``drop_user`` (which ends them).
     """
     machine = platform.machine()
     if machine not in _ARCHES:
         raise SandboxError(errno.ENOSYS, f"sandbox: no seccomp filter for {machine}")
     arch, seccomp_nr, capset_nr, numbers = _ARCHES[machine]
+    libc = _libc()
+    drop_capabilities(libc, capset_nr, _KEPT_FOR_DROP if keep_setid else 0)
+    install_filter(libc, seccomp_nr, bpf_program(arch, numbers, _DENIED))
+
+
+# -- dropping to an unprivileged user -----------------------------------------------------
+CAP_SETGID, CAP_SETUID, CAP_SETPCAP = 6, 7, 8
+_KEPT_FOR_DROP = (1 << CAP_SETGID) | (1 << CAP_SETUID) | (1 << CAP_SETPCAP)
+AUTO_USERS = ("wasmd", "nobody")
+
+
+def worker_identity(setting: str) -> tuple[int, int] | None:
+    """(uid, gid) a worker of this process should drop to, or None to stay as it is.
+
+    Only a root supervisor's workers drop. ``setting`` is ``[daemon] worker_user``: empty
+    means the ``wasmd`` user when it exists, else ``nobody``; ``root`` keeps root (without
+    capabilities). Raises KeyError for an unknown user (the config parser checks first).
+    """
+    if os.geteuid() != 0 or setting == "root":
+        return None
+    import pwd
+
+    names = (setting,) if setting else AUTO_USERS
+    for name in names:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return entry.pw_uid, entry.pw_gid
+    raise KeyError(f"no such user: {' or '.join(names)}")
+
+
+def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    drop_capabilities(libc, capset_nr)
-    install_filter(libc, seccomp_nr, bpf_program(arch, numbers, _DENIED))
+    return libc
+
+
+def drop_user(uid: int, gid: int) -> None:
+    """No supplementary groups, then gid, then the bounding set, then uid (all of real,
+    effective, saved): the kernel clears the remaining capabilities with the last step.
+    Needs CAP_SETGID, CAP_SETUID and CAP_SETPCAP (``enter(keep_setid=True)`` keeps them).
+    Raises SandboxError if the process could still regain privileges afterwards."""
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    libc = _libc()
+    for cap in range(_last_cap() + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        raise SandboxError(errno.EPERM, "sandbox: the uid/gid drop did not take")
+    try:
+        os.setresuid(0, 0, 0)  # must fail now
+    except PermissionError:
+        return
+    raise SandboxError(errno.EPERM, "sandbox: a dropped worker could become root again")

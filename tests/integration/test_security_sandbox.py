@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,8 +108,6 @@ def test_the_sandbox_denies_exec_ptrace_and_exotic_sockets(tmp_path: Path) -> No
     others = tmp_path / "nobodys"
     others.mkdir(mode=0o700)
     if os.geteuid() == 0:
-        import pwd
-
         os.chown(others, pwd.getpwnam("nobody").pw_uid, -1)
     done = run([sys.executable, "-c", PROBE, str(others)], timeout_s=60, cwd=REPO_ROOT)
     assert done.returncode == 0, done.describe()
@@ -120,3 +119,57 @@ def test_the_sandbox_denies_exec_ptrace_and_exotic_sockets(tmp_path: Path) -> No
     assert out["unix"] == out["inet"] == out["inet6"] == 0, out
     if os.geteuid() == 0:
         assert out["others_dir"] == 13, out  # EACCES: no capability overrides modes
+
+
+# -- the uid drop (root only) -----------------------------------------------------------
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 and os.environ.get("CI") != "true",
+    reason="the uid drop happens only under a root supervisor: run as root (CI does)",
+)
+
+
+@needs_root
+def test_workers_of_a_root_supervisor_run_as_nobody(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
+    nobody = pwd.getpwnam("nobody")
+    daemon = daemon_factory(write_config(tmp_path, workers=1, worker_user="nobody"))
+    status = daemon.all_ready()
+    pid = status.workers[0].pid
+    assert pid is not None
+    st = proc_status(pid)
+    assert st["Uid"].split() == [str(nobody.pw_uid)] * 4, st
+    assert st["Gid"].split() == [str(nobody.pw_gid)] * 4, st
+    assert st["Groups"] == "", st
+    assert int(st["CapEff"], 16) == int(st["CapPrm"], 16) == int(st["CapBnd"], 16) == 0, st
+    assert asyncio.run(_served(daemon.socket)).get(b"x-as-req") == b"v1"
+    # What that user can do to the daemon's files, tried by a real process as the worker
+    # drops (workers.sandbox.drop_user): nothing.
+    done = run(
+        [sys.executable, "-c", AS_WORKER_USER, str(nobody.pw_uid), str(nobody.pw_gid),
+         str(daemon.runtime_dir), str(tmp_path.parent / "cache")],
+        timeout_s=60,
+        cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.describe()
+    assert done.stdout.split() == ["denied"] * 5, done.describe()
+
+
+AS_WORKER_USER = """
+import os, socket, sys
+from workers import sandbox
+uid, gid, run_dir, cache_dir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+sandbox.drop_user(uid, gid)
+def attempt(fn):
+    try:
+        fn()
+        print("allowed")
+    except PermissionError:
+        print("denied")
+attempt(lambda: open(os.path.join(run_dir, "x"), "w"))
+attempt(lambda: open(os.path.join(run_dir, "generations", "x"), "w"))
+attempt(lambda: open(os.path.join(cache_dir, "x"), "w"))
+for name in ("admin.sock", "wasmd.sock"):
+    s = socket.socket(socket.AF_UNIX)
+    attempt(lambda: s.connect(os.path.join(run_dir, name)))
+"""

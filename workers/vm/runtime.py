@@ -74,6 +74,7 @@ class Runtime:
         self.tick_ms = tick_ms
         self.cache_dir = cache_dir
         self._cache_checked = False
+        self._compiled: dict[str, CompiledModule] = {}  # a worker may compile before its drop
         # Ticks so far, written by the ticker right after each increment of the engine's
         # epoch (so epoch <= engine epoch <= epoch + 1): FastVm renews a store's deadline
         # only when this moved since it last did (see FastVm.call).
@@ -97,6 +98,8 @@ class Runtime:
     def compile(self, wasm: bytes) -> CompiledModule:
         """Compile (or load from the cache) a module; raises PluginLoadError if invalid."""
         digest = hashlib.sha256(wasm).hexdigest()
+        if digest in self._compiled:
+            return self._compiled[digest]
         module, cached = self._load_cached(digest)
         if module is None:
             try:
@@ -111,7 +114,9 @@ class Runtime:
             for exp in module.exports
             if isinstance(exp.type, wasmtime.FuncType)
         }
-        return CompiledModule(digest, module, imports, exports, arity, cached)
+        compiled = CompiledModule(digest, module, imports, exports, arity, cached)
+        self._compiled[digest] = compiled
+        return compiled
 
     def helper_module(self, wat: str) -> wasmtime.Module:
         """A module of wasmd's own (WAT text), compiled once per Runtime."""

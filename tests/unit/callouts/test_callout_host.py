@@ -192,3 +192,15 @@ def test_grpc_call_refuses_names_that_are_not_identifiers(
     assert host.grpc_call(b"g", service, method, [], b"x", 0) == (R.BAD_ARGUMENT, 0)
     assert host.grpc_call(b"g", service, method, [], None, 0) == (R.BAD_ARGUMENT, 0)
     assert vm.services.started == []
+
+
+def test_pending_callouts_per_vm_are_capped(host: CalloutHost, vm: FakeVm) -> None:
+    from workers.contexts.callouts import MAX_PENDING_CALLOUTS
+
+    for _ in range(MAX_PENDING_CALLOUTS):
+        assert host.http_call(b"auth", HEADERS, b"", [], 0)[0] == R.OK
+    assert host.http_call(b"auth", HEADERS, b"", [], 0) == (R.INTERNAL_FAILURE, 0)
+    assert host.grpc_call(b"g", b"svc", b"M", [], b"x", 0) == (R.INTERNAL_FAILURE, 0)
+    assert len(vm.services.started) == MAX_PENDING_CALLOUTS  # nothing more was started
+    assert host.claim_http(4)  # one answered: room for one more
+    assert host.http_call(b"auth", HEADERS, b"", [], 0)[0] == R.OK
