@@ -245,7 +245,7 @@ async def canary(
         if identity is not None:
             for source in plugin_sources(config, names):
                 with contextlib.suppress(PluginLoadError):  # start() reports it
-                    service.runtime.compile(source.wasm)
+                    service.runtime.precompile(source.wasm)
             preload_before_drop(config)
             sandbox.drop_user(*identity)
         service.start(asyncio.get_running_loop())

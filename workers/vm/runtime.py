@@ -74,7 +74,7 @@ class Runtime:
         self.tick_ms = tick_ms
         self.cache_dir = cache_dir
         self._cache_checked = False
-        self._compiled: dict[str, CompiledModule] = {}  # a worker may compile before its drop
+        self._compiled: dict[str, CompiledModule] = {}  # precompile(): before a uid drop
         # Ticks so far, written by the ticker right after each increment of the engine's
         # epoch (so epoch <= engine epoch <= epoch + 1): FastVm renews a store's deadline
         # only when this moved since it last did (see FastVm.call).
@@ -114,9 +114,13 @@ class Runtime:
             for exp in module.exports
             if isinstance(exp.type, wasmtime.FuncType)
         }
-        compiled = CompiledModule(digest, module, imports, exports, arity, cached)
-        self._compiled[digest] = compiled
-        return compiled
+        return CompiledModule(digest, module, imports, exports, arity, cached)
+
+    def precompile(self, wasm: bytes) -> None:
+        """Compile now and keep the result for ``compile``: a worker does this before it
+        drops to a user that cannot read the cache (workers/sandbox.py)."""
+        compiled = self.compile(wasm)
+        self._compiled[compiled.sha256] = compiled
 
     def helper_module(self, wat: str) -> wasmtime.Module:
         """A module of wasmd's own (WAT text), compiled once per Runtime."""
