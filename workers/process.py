@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from wasmd.kernel import control as ctl
 from wasmd.kernel.config import DaemonConfig, default_config, load_config, parse_config
 from wasmd.kernel.errors import ConfigError, PluginLoadError
-from workers import config_bridge, metrics_export
+from workers import config_bridge, metrics_export, sandbox
 from workers.contexts import shared_remote
 from workers.contexts.metrics import Metrics
 from workers.contexts.metrics_remote import DaemonMetrics, MetricBatcher
@@ -74,11 +74,13 @@ class WorkerArgs:
     canary: bool
     plugins: tuple[str, ...]
     quarantine: tuple[str, ...] = ()
+    config_fd: int | None = None  # the supervisor's sealed memfd (replaces --config)
 
 
 def parse_args(argv: Sequence[str]) -> WorkerArgs:
     p = argparse.ArgumentParser(prog="python -m workers")
     p.add_argument("--config", type=Path, default=None)
+    p.add_argument("--config-fd", type=int, default=None, help="read the config from this fd")
     p.add_argument(
         "--config-origin",
         type=Path,
@@ -102,17 +104,27 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
     fds = (a.control_fd, a.native_fd, a.shared_fd)
     plugins, quarantine = tuple(a.plugin), tuple(a.quarantine)
     return WorkerArgs(
-        a.config, a.config_origin, a.slot, a.generation, *fds, a.canary, plugins, quarantine
+        a.config,
+        a.config_origin,
+        a.slot,
+        a.generation,
+        *fds,
+        a.canary,
+        plugins,
+        quarantine,
+        a.config_fd,
     )
 
 
-def harden(data_limit_mib: int) -> None:
-    """Die with the supervisor, no privilege gain, hard RLIMIT_DATA, small thread stacks."""
+def harden(data_limit_mib: int, *, keep_setid: bool = False) -> None:
+    """Die with the supervisor, no privilege gain, the sandbox, hard RLIMIT_DATA, small
+    thread stacks."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if os.getppid() == 1:  # the supervisor died before prctl took effect
         os._exit(EXIT_OK)
+    sandbox.enter(keep_setid=keep_setid)  # no capabilities, seccomp (docs/security.md)
     if data_limit_mib > 0:
         limit = data_limit_mib << 20
         with contextlib.suppress(ValueError, OSError):  # cannot raise above an inherited cap
@@ -121,12 +133,27 @@ def harden(data_limit_mib: int) -> None:
     os.environ.pop("NOTIFY_SOCKET", None)  # only the supervisor talks to systemd
 
 
-def load(path: Path | None, origin: Path | None) -> DaemonConfig:
+def read_config_fd(fd: int) -> bytes:
+    """All of the supervisor's config memfd (pread from 0: the offset is shared), then close."""
+    try:
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+    finally:
+        os.close(fd)
+
+
+def load(path: Path | None, origin: Path | None, fd: int | None = None) -> DaemonConfig:
     """The generation's config: a snapshot the supervisor took, read as if it were ``origin``.
 
     Workers of one generation must all run the same config even if the operator edits the
-    file during a rollout, so the supervisor hands them a copy, not the live file.
+    file during a rollout, so the supervisor hands them a copy, not the live file: as a
+    sealed memfd (``fd``), never a path someone else could replace.
     """
+    if fd is not None and origin is not None:
+        try:
+            doc = tomllib.loads(read_config_fd(fd).decode())
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the config from fd {fd}: {exc}") from None
+        return parse_config(doc, origin.absolute())
     if path is None:
         return default_config()
     if origin is None:
@@ -147,21 +174,40 @@ def main(argv: Sequence[str]) -> int:
     logs.configure("info", stream=sys.stdout, process=me)
     log = logs.get_logger(generation=args.generation)
     try:
-        config = load(args.config, args.config_origin)
+        config = load(args.config, args.config_origin, args.config_fd)
     except ConfigError as exc:
         log.error("worker cannot read its config", error=str(exc))
         return EXIT_LOAD_ERROR
-    harden(config.daemon.worker_data_limit_mib)
+    identity = sandbox.worker_identity(config.daemon.worker_user)
+    harden(config.daemon.worker_data_limit_mib, keep_setid=identity is not None)
     logs.configure(config.daemon.log_level, stream=sys.stdout, process=me)
     import uvloop
 
     try:
         if args.canary:
-            return uvloop.run(canary(config, args.plugins))
-        return uvloop.run(WorkerRunner(config, args).run())
+            return uvloop.run(canary(config, args.plugins, identity))
+        return uvloop.run(WorkerRunner(config, args, identity).run())
     except PluginLoadError as exc:
         log.error("worker failed to load its plugins", error=str(exc))
         return EXIT_LOAD_ERROR
+
+
+def preload_before_drop(config: DaemonConfig) -> None:
+    """Import what a worker may otherwise import late, while it can still read it.
+
+    After ``sandbox.drop_user`` the worker may not be able to read the interpreter's files
+    (root's pyenv under /root is 0700): the callout clients, imported on the first callout
+    to spare workers that never make one, must be imported before the drop.
+    """
+    import concurrent.futures.thread  # noqa: F401 - the loop's default executor (getaddrinfo)
+    import encodings.idna  # noqa: F401 - host names
+
+    urls = [url for spec in config.plugins for url in spec.upstreams.values()]
+    if any(not url.startswith("grpc") for url in urls):
+        import aiohttp.client_exceptions  # noqa: F401
+        import multidict  # noqa: F401
+    if any(url.startswith("grpc") for url in urls):
+        import workers.callouts.grpc  # noqa: F401
 
 
 def plugin_sources(config: DaemonConfig, names: Sequence[str] = ()) -> list[PluginSource]:
@@ -198,10 +244,21 @@ def build_service(
     )
 
 
-async def canary(config: DaemonConfig, names: Sequence[str]) -> int:
-    """Compile, instantiate and configure the plugins; 0 or PluginLoadError (exit 2)."""
+async def canary(
+    config: DaemonConfig, names: Sequence[str], identity: tuple[int, int] | None = None
+) -> int:
+    """Compile, instantiate and configure the plugins; 0 or PluginLoadError (exit 2).
+
+    With ``identity``, compile (and fill the cache) first, then drop to that user before
+    any plugin code runs: a canary binds nothing."""
     service = build_service(config, names)
     try:
+        if identity is not None:
+            for source in plugin_sources(config, names):
+                with contextlib.suppress(PluginLoadError):  # start() reports it
+                    service.runtime.precompile(source.wasm)
+            preload_before_drop(config)
+            sandbox.drop_user(*identity)
         service.start(asyncio.get_running_loop())
     finally:
         await service.aclose()  # also closes the callout clients' connections
@@ -231,9 +288,12 @@ def _stat(stats: object, key: str) -> int:
 class WorkerRunner:
     """The worker's asyncio main: serve, report, obey DRAIN/STOP."""
 
-    def __init__(self, config: DaemonConfig, args: WorkerArgs) -> None:
+    def __init__(
+        self, config: DaemonConfig, args: WorkerArgs, identity: tuple[int, int] | None = None
+    ) -> None:
         self.config = config
         self.args = args
+        self.identity = identity  # the user to drop to once bound (None: stay)
         self.service: WorkerService | None = None
         self.server: NativeServer | None = None
         self.extproc: ExtProcServer | GrpcioExtProcServer | None = None
@@ -268,7 +328,13 @@ class WorkerRunner:
                     await self._writer.drain()
                 raise
             await self._serve()
-            self._send(self._ready())
+            ready = self._ready()  # reads the module files: before the drop
+            if self.identity is not None:
+                # Everything that needs root is done (config, modules, cache, the ext_proc
+                # socket in runtime_dir); nothing has been served yet.
+                preload_before_drop(self.config)
+                sandbox.drop_user(*self.identity)
+            self._send(ready)
             self._ready_sent = True
             heartbeats = asyncio.create_task(self._heartbeats())
             code = await self._done

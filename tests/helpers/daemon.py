@@ -141,8 +141,8 @@ class Daemon:
         self.runtime_dir = runtime_dir
         self.socket = runtime_dir / "wasmd.sock"
         self.admin_socket = runtime_dir / "admin.sock"
-        # Reload --wait lasts a canary, a rollout and the old workers' drain.
-        self.admin = AdminClient(self.admin_socket, timeout_s=CLI_TIMEOUT_S)
+        # A reload waits for a canary and a spawn per slot: seconds each on a loaded box.
+        self.admin = AdminClient(self.admin_socket, timeout_s=START_TIMEOUT_S)
 
     def status(self) -> DaemonStatus:
         return self.admin.status()

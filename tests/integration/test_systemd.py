@@ -211,6 +211,32 @@ def test_the_documented_install_serves_as_written(tmp_path: Path) -> None:
     assert (b"x-as-req", b"hello-from-wasmd") in result.request_headers
 
 
+EXPOSURE_BOUND = 2.0  # systemd-analyze security, offline; 1.6 with this unit (252)
+
+
+def test_unit_hardening_keys_from_the_security_review() -> None:
+    """Issue 12: no restart loop on a bad config, an fd limit, no IP unless allowed, and
+    ProtectHome that does not hide a venv under /home or /root."""
+    service = unit_service_section()
+    assert service["RestartPreventExitStatus"] == "78"  # wasmd serve's EX_CONFIG
+    assert int(service["LimitNOFILE"]) >= 4096
+    assert service["IPAddressDeny"] == "any"
+    assert "#IPAddressAllow=" in UNIT.read_text()  # left to the operator, commented
+    assert service["ProtectHome"] == "read-only"
+    assert service["NoNewPrivileges"] == "yes" and service["CapabilityBoundingSet"] == ""
+
+
+def test_systemd_analyze_security_exposure(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze")
+    unit = tmp_path / "wasmd.service"
+    unit.write_text(UNIT.read_text())
+    done = run([analyze, "security", "--offline=true", str(unit)], timeout_s=60, cwd=tmp_path)
+    lines = [ln for ln in done.stdout.splitlines() if "Overall exposure level" in ln]
+    assert lines, done.describe()
+    score = float(lines[0].split(":")[1].split()[0])
+    assert score <= EXPOSURE_BOUND, done.describe()
+
+
 async def _one_exchange(path: Path) -> ExchangeResult:
     async with await Client.connect(path) as client:
         return await client.exchange(

@@ -27,6 +27,7 @@ from workers import trial
 from workers.abi.types import WasmResult
 from workers.contexts.logsink import LogSink
 from workers.contexts.plugin import PluginVm
+from workers.vm import cache_entry
 from workers.vm.base import HostFn, ImportSpec
 from workers.vm.runtime import EPOCH_TICK_MS, Runtime
 
@@ -129,7 +130,7 @@ def _serialized(wasm: bytes, **settings: Any) -> bytes:
     return bytes(wasmtime.Module(_other_engine(**settings), wasm).serialize())
 
 
-DIGEST_BYTES = 32  # a cache file is sha256(payload) + payload
+DIGEST_BYTES = cache_entry.HEADER_BYTES  # a cache file is a header + payload
 
 
 def _enveloped(payload: bytes) -> bytes:

@@ -93,6 +93,7 @@ class PluginStatus:
     calls: int = 0
     p50_call_us: float = 0.0
     p99_call_us: float = 0.0
+    quota_refusals: int = 0  # shared data/queue writes refused (its vm_id's quotas)
     visibility: VisibilitySpec = NO_POLICY  # the effective policy (docs/visibility.md)
     state: PluginState = PluginState.LOADING
     error: str = ""  # why it is failed or quarantined ("" when loaded)

@@ -43,6 +43,7 @@ _PLUGIN_COLUMNS = (
     "CALLS",
     "P50",
     "P99",
+    "QUOTA",
 )
 
 
@@ -139,6 +140,7 @@ def plugin_row(p: model.PluginStatus) -> tuple[str, ...]:
         str(p.calls),
         format_call_us(p.p50_call_us, p.calls),
         format_call_us(p.p99_call_us, p.calls),
+        str(p.quota_refusals),
     )
 
 

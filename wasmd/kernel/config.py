@@ -83,6 +83,14 @@ class DaemonSettings:
     client_frame_timeout_s: float = _CLIENT_DEFAULTS.frame_timeout_s
     client_idle_timeout_s: float = _CLIENT_DEFAULTS.idle_timeout_s
     client_write_buffer_bytes: int = _CLIENT_DEFAULTS.write_buffer_bytes
+    # Shared data and queue quotas per vm_id, and for the whole store (docs/security.md).
+    shared_data_max_mib_per_vm: int = 16
+    shared_data_max_keys_per_vm: int = 65536
+    shared_queues_max_per_vm: int = 256
+    shared_queue_max_length: int = 10000
+    shared_queues_max_mib_per_vm: int = 16
+    shared_max_mib_total: int = 256
+    worker_user: str = ""  # a root supervisor's workers drop to it ("": wasmd, else nobody)
 
     def extproc_socket(self, slot: int) -> Path:
         """The public Envoy ext_proc socket of worker slot ``slot``."""
@@ -238,6 +246,13 @@ _DAEMON_DEFAULTS: dict[str, Any] = {
     "client_frame_timeout_s": _CLIENT_DEFAULTS.frame_timeout_s,
     "client_idle_timeout_s": _CLIENT_DEFAULTS.idle_timeout_s,
     "client_write_buffer_bytes": _CLIENT_DEFAULTS.write_buffer_bytes,
+    "shared_data_max_mib_per_vm": 16,
+    "shared_data_max_keys_per_vm": 65536,
+    "shared_queues_max_per_vm": 256,
+    "shared_queue_max_length": 10000,
+    "shared_queues_max_mib_per_vm": 16,
+    "shared_max_mib_total": 256,  # bounds the supervisor's store whatever the vm_ids
+    "worker_user": "",  # root supervisor: workers drop to wasmd if it exists, else nobody
 }
 
 EXTPROC_TRANSPORTS = ("wasmd", "grpcio")
@@ -629,6 +644,20 @@ def _non_empty(r: _Reader, key: str, value: Any) -> str:
     return text
 
 
+def _known_user(r: _Reader, key: str, value: Any) -> str:
+    """'' (automatic), 'root' (no drop) or an existing user name."""
+    name = r.string(key, value)
+    if name in ("", "root"):
+        return name
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        raise r.fail(key, f"no such user {name!r}; create it or leave worker_user unset") from None
+    return name
+
+
 _DAEMON_PARSERS: dict[str, _Parser] = {
     "workers": _int_at_least(1),
     "runtime_dir": lambda r, key, value: r.path(key, value, r.base),
@@ -665,4 +694,11 @@ _DAEMON_PARSERS: dict[str, _Parser] = {
     "client_frame_timeout_s": _Reader.seconds,
     "client_idle_timeout_s": _Reader.seconds,
     "client_write_buffer_bytes": _int_at_least(4096),
+    "shared_data_max_mib_per_vm": _int_at_least(1),
+    "shared_data_max_keys_per_vm": _int_at_least(1),
+    "shared_queues_max_per_vm": _int_at_least(1),
+    "shared_queue_max_length": _int_at_least(1),
+    "shared_queues_max_mib_per_vm": _int_at_least(1),
+    "shared_max_mib_total": _int_at_least(1),
+    "worker_user": lambda r, key, value: _known_user(r, key, value),
 }

@@ -24,6 +24,7 @@ import psutil
 
 from wasmd.kernel import control as ctl
 from wasmd.kernel.errors import ProtocolError
+from wasmd.supervisor.runtime_files import config_fd
 
 OnMessage = Callable[[int, dict[str, Any]], None]
 OnExit = Callable[[int, int], None]
@@ -42,6 +43,7 @@ class SpawnSpec:
     shared_fd: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
+    config_raw: bytes | None = None  # the generation's config, handed over in a sealed memfd
 
 
 class WorkerProcess:
@@ -128,7 +130,7 @@ class WorkerProcess:
         self.control.close()
 
 
-def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
+def worker_argv(spec: SpawnSpec, control_fd: int, config_fd: int | None = None) -> list[str]:
     argv = [
         sys.executable,
         "-m",
@@ -140,7 +142,9 @@ def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
         "--control-fd",
         str(control_fd),
     ]
-    if spec.config is not None:
+    if config_fd is not None:
+        argv += ["--config-fd", str(config_fd)]
+    elif spec.config is not None:
         argv += ["--config", str(spec.config)]
     if spec.config_origin is not None:
         argv += ["--config-origin", str(spec.config_origin)]
@@ -156,17 +160,23 @@ def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
 def spawn_worker(spec: SpawnSpec) -> WorkerProcess:
     """Start the worker; its stdout/stderr are the supervisor's (journald gets both)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    fds = [theirs.fileno()] + [fd for fd in (spec.native_fd, spec.shared_fd) if fd is not None]
+    # The config travels as bytes in a sealed memfd: the worker never opens a path someone
+    # could replace (docs/security.md).
+    cfd = config_fd(spec.config_raw) if spec.config_raw is not None else None
+    fds = [theirs.fileno()]
+    fds += [fd for fd in (spec.native_fd, spec.shared_fd, cfd) if fd is not None]
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
     env.update(spec.extra_env)
     try:
         popen = subprocess.Popen(
-            worker_argv(spec, theirs.fileno()),
+            worker_argv(spec, theirs.fileno(), cfd),
             pass_fds=fds,
             stdin=subprocess.DEVNULL,
             env=env,
         )
     finally:
         theirs.close()
+        if cfd is not None:
+            os.close(cfd)
     return WorkerProcess(spec, popen, ours)

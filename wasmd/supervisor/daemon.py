@@ -38,9 +38,10 @@ from wasmd.supervisor import status_parts
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.freshness import HeartbeatWaiter
 from wasmd.supervisor.reload_plan import daemon_changes, describe_rollout, drained
+from wasmd.supervisor.runtime_files import RuntimeFiles, config_fd, prepare
 from wasmd.supervisor.shared_channel import SharedChannels
-from wasmd.supervisor.shared_store import SharedStore
-from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
+from wasmd.supervisor.shared_store import SharedStore, refusals
+from wasmd.supervisor.stats import daemon_metrics, plugin_statuses, shared_quotas, store_metrics
 from wasmd.supervisor.systemd import Notifier
 
 TICK_S = 0.05  # policy clock resolution: timeouts and backoffs are checked this often
@@ -76,6 +77,7 @@ class Generation:
     # Plugins its workers must not load (they failed at start), with why: their chains get
     # the plugin's failure policy while every other chain is served.
     quarantine: tuple[tuple[str, str], ...] = ()
+    raw: bytes | None = None  # the snapshot's bytes: workers get them through a memfd
 
 
 def module_digests(config: DaemonConfig) -> dict[str, str]:
@@ -108,8 +110,11 @@ class Supervisor:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        files: RuntimeFiles | None = None,
     ) -> None:
         self.clock = clock
+        # The lock on runtime_dir and the snapshots (serve() takes the lock before this).
+        self.files = files if files is not None else prepare(config.daemon)
         self.started_at = clock()
         self.settings = config.daemon
         self.config_path = config.path
@@ -137,7 +142,9 @@ class Supervisor:
         self._last_status_line = ""
         self.notifier = Notifier.from_environment()  # also unsets NOTIFY_SOCKET for workers
         # Daemon-wide shared data and queues: outlive every worker and every generation.
-        self.shared = SharedChannels(SharedStore(), on_broken=self._shared_broken)
+        self.shared = SharedChannels(
+            SharedStore(shared_quotas(config.daemon)), on_broken=self._shared_broken
+        )
         # Redacted header values are keyed hashes under this key: the same for every worker
         # and generation, so plugins can compare them for the daemon's life (docs/visibility.md).
         self.redaction_key = secrets.token_hex(32)
@@ -155,13 +162,9 @@ class Supervisor:
         raw: bytes | None,
         quarantine: tuple[tuple[str, str], ...] = (),
     ) -> Generation:
-        snapshot = None
-        if raw is not None:
-            gen_dir = config.daemon.runtime_dir / "generations"
-            gen_dir.mkdir(parents=True, exist_ok=True)
-            snapshot = gen_dir / f"{number}.toml"
-            snapshot.write_bytes(raw)
-        gen = Generation(number, config, snapshot, module_digests(config), quarantine)
+        snapshot = self.files.write_snapshot(number, raw) if raw is not None else None
+        digests = module_digests(config)
+        gen = Generation(number, config, snapshot, digests, quarantine, raw)
         self.generations[number] = gen
         return gen
 
@@ -187,6 +190,7 @@ class Supervisor:
         )
         self._apply(self.policy.start(self.clock()))
         tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._dispatch())]
+        code = 1
         try:
             code = await self._exit
         finally:
@@ -201,6 +205,7 @@ class Supervisor:
                 proc.close()
             self.shared.close_all()
             self._remove_slot_sockets()
+            self.files.close(clean=code == 0)
         self.log.info("stopped", code=code)
         return code
 
@@ -301,6 +306,7 @@ class Supervisor:
             theirs.fileno(),
             quarantine=tuple(name for name, _ in gen.quarantine),
             extra_env={REDACTION_KEY_ENV: self.redaction_key},
+            config_raw=gen.raw,
         )
         try:
             proc = spawn_worker(spec)
@@ -374,6 +380,7 @@ class Supervisor:
         )
         self._apply(self.policy.handle(p.Exited(wid, code), self.clock()))
         self.policy.forget_exited(keep=self.procs)
+        self._prune_snapshots()
         if proc is not None:
             self._maybe_quarantine(proc.spec.generation)
 
@@ -399,8 +406,7 @@ class Supervisor:
                 return  # they failed on the quarantine generation itself: nothing more to do
         else:
             target = max(self.generations) + 1
-            raw = gen.snapshot.read_bytes() if gen.snapshot is not None else None
-            self._register(target, gen.config, raw, tuple(sorted(quarantine.items())))
+            self._register(target, gen.config, gen.raw, tuple(sorted(quarantine.items())))
         reason = quarantine_reason(quarantine)
         self.log.error("quarantine", generation=target, plugins=sorted(quarantine), reason=reason)
         self.rollout = model.RolloutStatus(model.RolloutState.ROLLING, target, reason)
@@ -457,7 +463,12 @@ class Supervisor:
             rollout=self.rollout,
             config_path=str(self.config_path or "(built-in default)"),
             workers=workers,
-            plugins=plugin_statuses(self.serving.config, self.serving.module_sha256, live),
+            plugins=plugin_statuses(
+                self.serving.config,
+                self.serving.module_sha256,
+                live,
+                refusals(self.shared.store),
+            ),
             draining=status_parts.draining_workers(self.policy.workers.values(), self._proc, now),
             sockets=status_parts.sockets(self.settings),
             chains=status_parts.chains(self.serving.config),
@@ -521,7 +532,7 @@ class Supervisor:
             "# HELP wasmd_shared_queue_pushes_total Queue-ready pushes to another worker.\n"
             "# TYPE wasmd_shared_queue_pushes_total counter\n"
             f"wasmd_shared_queue_pushes_total {pushes}\n"
-        )
+        ) + store_metrics(self.shared.store)
 
     def plugins(self) -> tuple[model.PluginInfo, ...]:
         config = self.serving.config
@@ -650,16 +661,22 @@ class Supervisor:
         if not plugins:
             return None
         argv = [sys.executable, "-m", "workers", "--canary"]
-        if gen.snapshot is not None:
-            argv += ["--config", str(gen.snapshot), "--config-origin", str(gen.config.path)]
+        fd = config_fd(gen.raw) if gen.raw is not None else None
+        if fd is not None:
+            argv += ["--config-fd", str(fd), "--config-origin", str(gen.config.path)]
         for name in plugins:
             argv += ["--plugin", name]
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=() if fd is None else (fd,),
+            )
+        finally:
+            if fd is not None:
+                os.close(fd)
         timeout_s = max(CANARY_TIMEOUT_FLOOR_S, gen.config.daemon.ready_timeout_s)
         try:
             _, err = await asyncio.wait_for(proc.communicate(), timeout_s)
@@ -686,11 +703,18 @@ class Supervisor:
             result = model.ReloadResult(model.ReloadOutcome.FAILED, self.serving.number, reason)
             self.log.error("rollout_failed", generation=generation, reason=reason)
         self.notifier.ready(f"generation {self.serving.number}: {reason[:200]}")
+        self._prune_snapshots()
         future = self._rollout_waiters.pop(generation, None)
         if future is not None and not future.done():
             future.set_result(result)
         for number in list(self._load_failures):  # slots that failed during the rollout
             self._maybe_quarantine(number)
+
+    def _prune_snapshots(self) -> None:
+        """Keep the snapshots of the generations serving, rolling out or still running."""
+        in_use = {self.serving.number, max(self.generations)}
+        in_use |= {proc.spec.generation for proc in self.procs.values()}
+        self.files.prune(in_use)
 
 
 def quarantine_reason(quarantine: dict[str, str]) -> str:
@@ -724,6 +748,14 @@ def serve(config_path: Path | None) -> int:
         return 78  # EX_CONFIG: systemd's Restart= should not hammer a broken file
     from wasmd.kernel import logs
 
+    try:
+        files = prepare(config.daemon)  # the directory checks and the lock, before any write
+    except ConfigError as exc:
+        print(f"wasmd serve: {exc}", file=sys.stderr)
+        return 78
+    except WasmdError as exc:
+        print(f"wasmd serve: {exc}", file=sys.stderr)
+        return 1
     logs.configure(
         config.daemon.log_level,
         stream=sys.stdout,
@@ -731,7 +763,9 @@ def serve(config_path: Path | None) -> int:
     )
     logs.pass_format_to_children(sys.stdout)
     try:
-        return asyncio.run(Supervisor(config).run())
+        return asyncio.run(Supervisor(config, files=files).run())
     except WasmdError as exc:
         print(f"wasmd serve: {exc}", file=sys.stderr)
         return 1
+    finally:
+        files.close(clean=False)  # run() already cleaned up after a clean stop

@@ -13,6 +13,12 @@ proxy-wasm-cpp-host), but one instance serves every worker of the daemon:
    deliver ``proxy_on_queue_ready``; a queue without an owner just stores the value.
 4. A worker that dies loses its registrations (``forget_worker``); its queues keep their
    data, and the next registration takes ownership.
+5. Quotas (``Quotas``) per vm_id: shared-data bytes (keys + values) and keys, queues
+   registered, values per queue, queued bytes; and the bytes of the whole store. A write
+   past one is refused with QUOTA (the ABI has no "resource exhausted": InternalFailure,
+   10), changes nothing, and is counted per (vm_id, quota) for metrics and status. A
+   refused registration returns queue id 0. So the store, and the supervisor holding it,
+   stay bounded whatever the plugins do (docs/security.md).
 
 ``serve`` is the request dispatch of the shared channel (``ctl.SHARED_*`` frames): a
 request from worker ``wid`` in, the reply and an optional push to another worker out.
@@ -20,8 +26,8 @@ request from worker ``wid`` in, the reply and an optional push to another worker
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -38,6 +44,33 @@ class StoreResult(IntEnum):
     NOT_FOUND = 1
     EMPTY = 7
     CAS_MISMATCH = 8
+    QUOTA = 10  # InternalFailure: past a quota (rule 5)
+
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Quotas:
+    """Rule 5's limits (defaults: docs/configuration.md, ``shared_*`` keys)."""
+
+    data_bytes: int = 16 * MIB
+    data_keys: int = 65536
+    queues: int = 256
+    queue_length: int = 10000
+    queue_bytes: int = 16 * MIB
+    total_bytes: int = 256 * MIB
+
+
+@dataclass(slots=True)
+class Usage:
+    """What one vm_id holds, and how often it was refused (quota name -> count)."""
+
+    data_bytes: int = 0
+    data_keys: int = 0
+    queues: int = 0
+    queue_bytes: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +92,36 @@ class QueueReady:
 class SharedStore:
     """Shared data and queues for every worker (rules 1-4 in the module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quotas: Quotas | None = None) -> None:
+        self.quotas = quotas or Quotas()
         self._data: dict[tuple[str, bytes], tuple[bytes, int]] = {}
         self._cas = 0
         self._queue_ids: dict[tuple[str, bytes], int] = {}
         self._queues: dict[int, deque[bytes]] = {}
+        self._queue_vm: dict[int, str] = {}
         self._owners: dict[int, QueueOwner] = {}
         self.metrics = MetricStore()  # daemon-wide plugin counters and gauges
+        self.usage: dict[str, Usage] = {}
+        self.total_bytes = 0
+
+    def _usage(self, vm_id: str) -> Usage:
+        usage = self.usage.get(vm_id)
+        if usage is None:
+            usage = self.usage[vm_id] = Usage()
+        return usage
+
+    def _over(self, usage: Usage, quota: str, over: bool) -> bool:
+        if over:
+            usage.refused[quota] += 1
+        return over
+
+    def _refuse_bytes(self, usage: Usage, held: int, limit: int, quota: str, grow: int) -> bool:
+        """Whether growing by ``grow`` bytes breaks ``limit`` (or the store's total)."""
+        if grow <= 0:
+            return False
+        if self._over(usage, quota, held + grow > limit):
+            return True
+        return self._over(usage, "total_bytes", self.total_bytes + grow > self.quotas.total_bytes)
 
     # -- shared data ----------------------------------------------------------------------
     def get(self, vm_id: str, key: bytes) -> tuple[bytes, int] | None:
@@ -77,16 +133,31 @@ class SharedStore:
         current = self._data.get((vm_id, key))
         if cas != 0 and (current is None or current[1] != cas):
             return StoreResult.CAS_MISMATCH
+        usage, q = self._usage(vm_id), self.quotas
+        grow = len(value) - len(current[0]) if current else len(key) + len(value)
+        if current is None and self._over(usage, "data_keys", usage.data_keys >= q.data_keys):
+            return StoreResult.QUOTA
+        if self._refuse_bytes(usage, usage.data_bytes, q.data_bytes, "data_bytes", grow):
+            return StoreResult.QUOTA
+        usage.data_keys += current is None
+        usage.data_bytes += grow
+        self.total_bytes += grow
         self._cas = (self._cas + 1) & CAS_MASK or 1
         self._data[(vm_id, key)] = (value, self._cas)
         return StoreResult.OK
 
     # -- queues ---------------------------------------------------------------------------
     def register(self, vm_id: str, name: bytes, owner: QueueOwner) -> int:
-        """The queue's non-zero id, created empty if new; ``owner`` now owns it (rule 2)."""
+        """The queue's id, created empty if new; ``owner`` now owns it (rule 2). 0 when a
+        new queue would break the vm_id's queue quota (rule 5)."""
         queue_id = self._queue_ids.get((vm_id, name))
         if queue_id is None:
+            usage = self._usage(vm_id)
+            if self._over(usage, "queues", usage.queues >= self.quotas.queues):
+                return 0
+            usage.queues += 1
             queue_id = len(self._queue_ids) + 1
+            self._queue_vm[queue_id] = vm_id
             self._queue_ids[(vm_id, name)] = queue_id
             self._queues[queue_id] = deque()
         self._owners[queue_id] = owner
@@ -101,6 +172,13 @@ class SharedStore:
         queue = self._queues.get(queue_id)
         if queue is None:
             return StoreResult.NOT_FOUND, None
+        usage, q = self._usage(self._queue_vm[queue_id]), self.quotas
+        if self._over(usage, "queue_length", len(queue) >= q.queue_length):
+            return StoreResult.QUOTA, None
+        if self._refuse_bytes(usage, usage.queue_bytes, q.queue_bytes, "queue_bytes", len(value)):
+            return StoreResult.QUOTA, None
+        usage.queue_bytes += len(value)
+        self.total_bytes += len(value)
         queue.append(value)
         return StoreResult.OK, self._owners.get(queue_id)
 
@@ -111,7 +189,10 @@ class SharedStore:
             return StoreResult.NOT_FOUND, b""
         if not queue:
             return StoreResult.EMPTY, b""
-        return StoreResult.OK, queue.popleft()
+        value = queue.popleft()
+        self._usage(self._queue_vm[queue_id]).queue_bytes -= len(value)
+        self.total_bytes -= len(value)
+        return StoreResult.OK, value
 
     def owner(self, queue_id: int) -> QueueOwner | None:
         return self._owners.get(queue_id)
@@ -122,6 +203,11 @@ class SharedStore:
         for qid in gone:
             del self._owners[qid]
         return len(gone)
+
+
+def refusals(store: SharedStore) -> dict[str, int]:
+    """Quota refusals so far per vm_id (all quotas together)."""
+    return {vm_id: sum(u.refused.values()) for vm_id, u in store.usage.items() if u.refused}
 
 
 def serve(

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from wasmd.admin import model
-from wasmd.kernel.config import DaemonConfig
+from wasmd.kernel.config import DaemonConfig, DaemonSettings
+from wasmd.supervisor.shared_store import Quotas, SharedStore
 
 BUCKETS_PER_DOUBLING = 4  # matches workers/contexts/callstats.py
 
@@ -36,7 +37,10 @@ def quantile_us(buckets: Mapping[int, int], q: float) -> float:
 
 
 def plugin_statuses(
-    config: DaemonConfig, sha256: Mapping[str, str], workers: Iterable[HasHeartbeat]
+    config: DaemonConfig,
+    sha256: Mapping[str, str],
+    workers: Iterable[HasHeartbeat],
+    quota_refusals: Mapping[str, int] | None = None,
 ) -> tuple[model.PluginStatus, ...]:
     """One PluginStatus per configured plugin, summed over the workers' last heartbeats."""
     sums: dict[str, Counter[str]] = {s.name: Counter() for s in config.plugins}
@@ -67,6 +71,7 @@ def plugin_statuses(
             visibility=s.visibility,
             state=states[s.name][0],
             error=states[s.name][1],
+            quota_refusals=(quota_refusals or {}).get(s.vm_id, 0),
         )
         for s in config.plugins
     )
@@ -127,3 +132,43 @@ def daemon_metrics(status: model.DaemonStatus) -> str:
     ]
     lines += [f'wasmd_plugin_traps_total{{plugin="{pl.name}"}} {pl.traps}' for pl in status.plugins]
     return "\n".join(lines) + "\n"
+
+
+def shared_quotas(d: DaemonSettings) -> Quotas:
+    """The shared store's quotas from the ``[daemon]`` keys."""
+    mib = 1 << 20
+    return Quotas(
+        data_bytes=d.shared_data_max_mib_per_vm * mib,
+        data_keys=d.shared_data_max_keys_per_vm,
+        queues=d.shared_queues_max_per_vm,
+        queue_length=d.shared_queue_max_length,
+        queue_bytes=d.shared_queues_max_mib_per_vm * mib,
+        total_bytes=d.shared_max_mib_total * mib,
+    )
+
+
+def store_metrics(store: SharedStore) -> str:
+    """The shared store's size and quota refusals, per vm_id (Prometheus text)."""
+    lines = [
+        "# HELP wasmd_shared_bytes Bytes a vm_id holds in shared data and queues.",
+        "# TYPE wasmd_shared_bytes gauge",
+    ]
+    for vm_id, usage in sorted(store.usage.items()):
+        label = _label(vm_id)
+        lines.append(f'wasmd_shared_bytes{{vm_id="{label}",kind="data"}} {usage.data_bytes}')
+        lines.append(f'wasmd_shared_bytes{{vm_id="{label}",kind="queues"}} {usage.queue_bytes}')
+    lines += [
+        "# HELP wasmd_shared_quota_refusals_total Shared data/queue writes refused past a quota.",
+        "# TYPE wasmd_shared_quota_refusals_total counter",
+    ]
+    for vm_id, usage in sorted(store.usage.items()):
+        for quota, count in sorted(usage.refused.items()):
+            lines.append(
+                f'wasmd_shared_quota_refusals_total{{vm_id="{_label(vm_id)}",quota="{quota}"}} '
+                f"{count}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

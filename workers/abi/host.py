@@ -436,6 +436,8 @@ class ProxyAbi:
 
     def proxy_register_shared_queue(self, name_ptr: int, name_size: int, id_ptr: int) -> int:
         queue_id = self.host.register_shared_queue(self._read(name_ptr, name_size))
+        if queue_id == 0:  # the supervisor's store refused a queue past the vm_id's quota
+            return R.INTERNAL_FAILURE
         self._u32_out(id_ptr, queue_id)
         return R.OK
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from workers.callouts.messages import HttpCallRequest, HttpCallResponse, Pair
+from workers.callouts.targets import path_problem, same_origin
 
 if TYPE_CHECKING:  # aiohttp is imported on the first callout: most workers never make one,
     import aiohttp  # and it is a fifth of a worker's start-up imports
@@ -124,11 +125,14 @@ class HttpCallouts:
         timeout = aiohttp.ClientTimeout(
             total=request.timeout_ms / 1000 if request.timeout_ms > 0 else None
         )
+        url = request.upstream.base_url + path
+        if path_problem(path.encode("latin-1")) or not same_origin(request.upstream.base_url, url):
+            return CallFailure.CONNECT  # checked by the contexts layer first; never sent
         session = self._session(request.upstream.unix_path)
         try:
             resp = await session.request(
                 method,
-                request.upstream.base_url + path,
+                url,
                 headers=headers,
                 data=request.body or None,
                 timeout=timeout,

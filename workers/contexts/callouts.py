@@ -36,6 +36,7 @@ from workers.callouts.messages import (
     HttpCallRequest,
     HttpCallResponse,
 )
+from workers.callouts.targets import grpc_names_problem, path_problem
 from workers.callouts.tokens import CalloutKind, CalloutTokens, kind_of
 from workers.callouts.upstreams import Protocol, Upstream, UpstreamError, parse_upstreams
 from workers.contexts.maps import BodyBuffer, HeaderMap, Pair
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 
 R = WasmResult
 BROKEN_CONNECTION_STATUS = (int(R.BROKEN_CONNECTION), b"reset")  # Envoy onHttpCallFailure
+# HTTP calls, gRPC calls and streams one VM may have in flight; past it a new one answers
+# InternalFailure, like the shared-store quotas (docs/security.md).
+MAX_PENDING_CALLOUTS = 1024
 _REQUIRED_HEADERS = (b":path", b":method", b":authority")
 
 
@@ -146,6 +150,11 @@ class CalloutHost:
         found = self._upstream(upstream, Protocol.HTTP)
         if found is None or missing_pseudo_headers(headers):
             return R.BAD_ARGUMENT, 0
+        path = next(v for k, v in headers if k == b":path")
+        if path_problem(path) is not None:  # SSRF: docs/security.md, "Callouts"
+            return R.BAD_ARGUMENT, 0
+        if len(self.pending) >= MAX_PENDING_CALLOUTS:
+            return R.INTERNAL_FAILURE, 0
         request = HttpCallRequest(found, tuple(headers), body, tuple(trailers), timeout_ms)
         token = self.tokens.next(CalloutKind.HTTP_CALL)
         result = self._vm.services.http_call(self._vm, token, request)
@@ -163,6 +172,10 @@ class CalloutHost:
         found = self._upstream(upstream, Protocol.GRPC)
         if found is None:
             return R.PARSE_FAILURE, 0
+        if grpc_names_problem(service, method) is not None:  # docs/security.md
+            return R.BAD_ARGUMENT, 0
+        if len(self.pending) >= MAX_PENDING_CALLOUTS:
+            return R.INTERNAL_FAILURE, 0
         request = GrpcCallRequest(
             found,
             service.decode("latin-1"),

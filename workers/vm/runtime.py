@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from wasmd.kernel.errors import PluginLoadError
+from wasmd.kernel.errors import ConfigError, PluginLoadError
+from wasmd.kernel.logs import get_logger
 from wasmd.kernel.module_info import check_magic
+from wasmd.kernel.private_dirs import ensure_private_dir
+from workers.vm import cache_entry
 from workers.vm.base import HostFn, ImportSpec
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ DEFAULT_DEADLINE_MS = 100
 DEFAULT_MEMORY_LIMIT_BYTES = 64 << 20
 _ENGINE_SETTINGS = "epoch=1;default-memory;opt=speed"  # part of the compile-cache key
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
-_DIGEST_BYTES = 32  # sha256 of the serialized module, ahead of it in each cache file
+_ENGINE = cache_entry.engine_fingerprint(WASMTIME_VERSION, _ENGINE_SETTINGS)
 
 
 def _kind(valtype: wasmtime.ValType) -> str:
@@ -71,6 +74,8 @@ class Runtime:
         self.fast = fast
         self.tick_ms = tick_ms
         self.cache_dir = cache_dir
+        self._cache_checked = False
+        self._compiled: dict[str, CompiledModule] = {}  # precompile(): before a uid drop
         # Ticks so far, written by the ticker right after each increment of the engine's
         # epoch (so epoch <= engine epoch <= epoch + 1): FastVm renews a store's deadline
         # only when this moved since it last did (see FastVm.call).
@@ -95,6 +100,8 @@ class Runtime:
         """Compile (or load from the cache) a module; raises PluginLoadError if invalid."""
         check_magic(wasm)  # else wasmtime reads text as WAT and reports a WAT syntax error
         digest = hashlib.sha256(wasm).hexdigest()
+        if digest in self._compiled:
+            return self._compiled[digest]
         module, cached = self._load_cached(digest)
         if module is None:
             try:
@@ -111,6 +118,12 @@ class Runtime:
         }
         return CompiledModule(digest, module, imports, exports, arity, cached)
 
+    def precompile(self, wasm: bytes) -> None:
+        """Compile now and keep the result for ``compile``: a worker does this before it
+        drops to a user that cannot read the cache (workers/sandbox.py)."""
+        compiled = self.compile(wasm)
+        self._compiled[compiled.sha256] = compiled
+
     def helper_module(self, wat: str) -> wasmtime.Module:
         """A module of wasmd's own (WAT text), compiled once per Runtime."""
         module = self._helpers.get(wat)
@@ -120,27 +133,43 @@ class Runtime:
         return module
 
     def _cache_path(self, digest: str) -> Path | None:
-        if self.cache_dir is None:
+        if self.cache_dir is None or not self._cache_usable():
             return None
-        key = hashlib.sha256(f"{WASMTIME_VERSION};{_ENGINE_SETTINGS}".encode()).hexdigest()[:16]
-        return self.cache_dir / f"{digest[:16]}-{key}.cwasm"
+        return self.cache_dir / f"{digest[:16]}-{_ENGINE.hex()[:16]}.cwasm"
+
+    def _cache_usable(self) -> bool:
+        """Whether cache_dir passes the ownership/mode check (once; else no cache at all:
+        deserializing a file others can write would run their machine code)."""
+        if not self._cache_checked and self.cache_dir is not None:
+            self._cache_checked = True
+            try:
+                ensure_private_dir(self.cache_dir, "cache_dir")
+            except (ConfigError, OSError) as exc:
+                get_logger(component="runtime").warning("compile_cache_off", reason=str(exc))
+                self.cache_dir = None
+        return self.cache_dir is not None
 
     def _load_cached(self, digest: str) -> tuple[wasmtime.Module | None, bool]:
         """The cached module, or None to recompile.
 
-        A cache entry is sha256(payload) + payload. wasmtime executes deserialized machine
-        code as is, so a corrupted or tampered file must never reach it: a digest mismatch
-        means recompile (and overwrite), never load.
+        wasmtime executes deserialized machine code as is, so only an entry that names this
+        module's sha256 and this engine, with an intact payload (``cache_entry``), in a
+        file only we can write, reaches it; anything else means recompile (and overwrite).
         """
         path = self._cache_path(digest)
         if path is None:
             return None, False
         try:
-            data = path.read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return None, False
-        payload = data[_DIGEST_BYTES:]
-        if hashlib.sha256(payload).digest() != data[:_DIGEST_BYTES]:
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None, False
+            data = f.read()
+        payload = cache_entry.decode(data, bytes.fromhex(digest), _ENGINE)
+        if payload is None:
             return None, False
         try:
             return wasmtime.Module.deserialize(self.engine, payload), True
@@ -152,11 +181,10 @@ class Runtime:
         path = self._cache_path(digest)
         if path is None:
             return
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         payload = bytes(module.serialize())
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # 0600
         with os.fdopen(fd, "wb") as out:
-            out.write(hashlib.sha256(payload).digest() + payload)
+            out.write(cache_entry.encode(bytes.fromhex(digest), _ENGINE, payload))
         os.replace(tmp, path)
 
     def instantiate(

@@ -70,9 +70,9 @@ SLOT  PID   STATE   GEN  UPTIME  RSS      CPU    REQUESTS  INFLIGHT  RESTARTS  H
 0     4243  ready   3    2h03m   41.2MiB  12.3s  10234     2         0         0.4s       -
 1     -     failed  3    -       -        -      17        0         5         -          exit 3
 
-PLUGIN      STATE   SHA256        VMS  FAILED  TRAPS  DEADLINE  RELOADS  CALLS  P50   P99
-add-header  loaded  3f2a1b9c0d1e  2    0       1      0         0        20468  11us  1.7ms
-bad         failed  3f2a1b9c0d1e  0    0       0      0         0        0      -     -
+PLUGIN      STATE   SHA256        VMS  FAILED  TRAPS  DEADLINE  RELOADS  CALLS  P50   P99    QUOTA
+add-header  loaded  3f2a1b9c0d1e  2    0       1      0         0        20468  11us  1.7ms  0
+bad         failed  3f2a1b9c0d1e  0    0       0      0         0        0      -     -      0
 bad failed: plugin bad failed to load: proxy_on_configure returned false"""
 
 

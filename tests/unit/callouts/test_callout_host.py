@@ -162,3 +162,45 @@ def test_grpc_delivery_exports() -> None:
         (5,),
         (5, b"gone"),
     )
+
+
+@pytest.mark.parametrize(
+    "path", [b"@127.0.0.1:9/x", b":9/x", b"", b"/a\r\nb", b"/a\x00", b"/a\\b", b"/a#b", b"/a b"]
+)
+def test_http_call_refuses_a_path_that_could_leave_the_upstream(
+    host: CalloutHost, vm: FakeVm, path: bytes
+) -> None:
+    headers = [(b":method", b"GET"), (b":path", path), (b":authority", b"auth")]
+    assert host.http_call(b"auth", headers, b"", [], 0) == (R.BAD_ARGUMENT, 0)
+    assert vm.services.started == []  # nothing is sent
+
+
+@pytest.mark.parametrize(
+    ("service", "method"),
+    [
+        (b"a/b", b"M"),
+        (b"svc", b"M/x"),
+        (b"svc", b"M\r\n"),
+        (b"", b"M"),
+        (b"svc", b""),
+        (b"a..b", b"M"),
+    ],
+)
+def test_grpc_call_refuses_names_that_are_not_identifiers(
+    host: CalloutHost, vm: FakeVm, service: bytes, method: bytes
+) -> None:
+    assert host.grpc_call(b"g", service, method, [], b"x", 0) == (R.BAD_ARGUMENT, 0)
+    assert host.grpc_call(b"g", service, method, [], None, 0) == (R.BAD_ARGUMENT, 0)
+    assert vm.services.started == []
+
+
+def test_pending_callouts_per_vm_are_capped(host: CalloutHost, vm: FakeVm) -> None:
+    from workers.contexts.callouts import MAX_PENDING_CALLOUTS
+
+    for _ in range(MAX_PENDING_CALLOUTS):
+        assert host.http_call(b"auth", HEADERS, b"", [], 0)[0] == R.OK
+    assert host.http_call(b"auth", HEADERS, b"", [], 0) == (R.INTERNAL_FAILURE, 0)
+    assert host.grpc_call(b"g", b"svc", b"M", [], b"x", 0) == (R.INTERNAL_FAILURE, 0)
+    assert len(vm.services.started) == MAX_PENDING_CALLOUTS  # nothing more was started
+    assert host.claim_http(4)  # one answered: room for one more
+    assert host.http_call(b"auth", HEADERS, b"", [], 0)[0] == R.OK

@@ -171,7 +171,7 @@ class WorkerStatus(_message.Message):
     def __init__(self, slot: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[_Union[SlotState, str]] = ..., generation: _Optional[int] = ..., uptime_s: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., cpu_s: _Optional[float] = ..., requests_served: _Optional[int] = ..., in_flight: _Optional[int] = ..., restarts: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., heartbeat_age_s: _Optional[float] = ...) -> None: ...
 
 class PluginStatus(_message.Message):
-    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "visibility", "state", "error")
+    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "visibility", "state", "error", "quota_refusals")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_SHA256_FIELD_NUMBER: _ClassVar[int]
     VM_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +185,7 @@ class PluginStatus(_message.Message):
     VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    QUOTA_REFUSALS_FIELD_NUMBER: _ClassVar[int]
     name: str
     module_sha256: str
     vm_count: int
@@ -198,7 +199,8 @@ class PluginStatus(_message.Message):
     visibility: Visibility
     state: PluginState
     error: str
-    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., visibility: _Optional[_Union[Visibility, _Mapping]] = ..., state: _Optional[_Union[PluginState, str]] = ..., error: _Optional[str] = ...) -> None: ...
+    quota_refusals: int
+    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., visibility: _Optional[_Union[Visibility, _Mapping]] = ..., state: _Optional[_Union[PluginState, str]] = ..., error: _Optional[str] = ..., quota_refusals: _Optional[int] = ...) -> None: ...
 
 class Visibility(_message.Message):
     __slots__ = ("hide_headers", "redact_headers", "read_only_headers", "hide_properties")
