@@ -109,6 +109,30 @@ def plugin_status_from_proto(msg: pb.PluginStatus) -> model.PluginStatus:
     return model.PluginStatus(**{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS})
 
 
+_SERVICE_PLAIN_FIELDS = tuple(
+    f for f in model.ServiceStatus.__dataclass_fields__ if f not in ("state", "pid")
+)
+
+
+def service_to_proto(v: model.ServiceStatus) -> pb.ServiceStatus:
+    msg = pb.ServiceStatus(state=v.state.value, **{f: getattr(v, f) for f in _SERVICE_PLAIN_FIELDS})
+    if v.pid is not None:
+        msg.pid = v.pid
+    return msg
+
+
+def service_from_proto(msg: pb.ServiceStatus) -> model.ServiceStatus:
+    try:
+        state = model.ServiceState(msg.state)
+    except ValueError:
+        raise ProtocolError(f"unknown service state {msg.state!r}") from None
+    return model.ServiceStatus(
+        state=state,
+        pid=_optional(msg, "pid"),
+        **{f: getattr(msg, f) for f in _SERVICE_PLAIN_FIELDS},
+    )
+
+
 def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
     """The ``DaemonStatus`` message for ``s``."""
     return pb.DaemonStatus(
@@ -124,6 +148,7 @@ def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
         config_path=s.config_path,
         workers=[worker_to_proto(w) for w in s.workers],
         plugins=[plugin_status_to_proto(p) for p in s.plugins],
+        services=[service_to_proto(v) for v in s.services],
     )
 
 
@@ -142,6 +167,7 @@ def status_from_proto(msg: pb.DaemonStatus) -> model.DaemonStatus:
         config_path=msg.config_path,
         workers=tuple(worker_from_proto(w) for w in msg.workers),
         plugins=tuple(plugin_status_from_proto(p) for p in msg.plugins),
+        services=tuple(service_from_proto(v) for v in msg.services),
     )
 
 

@@ -165,7 +165,44 @@ def format_status(s: model.DaemonStatus) -> str:
         if s.plugins
         else "plugins: none"
     )
-    return "\n\n".join((format_header(s), workers, plugins))
+    parts = [format_header(s), workers, plugins]
+    if s.services:
+        parts.append(format_table(_SERVICE_COLUMNS, [service_row(v) for v in s.services]))
+    return "\n\n".join(parts)
+
+
+_SERVICE_COLUMNS = (
+    "SERVICE",
+    "SHA256",
+    "PID",
+    "STATE",
+    "GEN",
+    "UPTIME",
+    "RSS",
+    "VMS",
+    "FAILED",
+    "RELOADS",
+    "RESTARTS",
+    "LAST EXIT",
+)
+
+
+def service_row(v: model.ServiceStatus) -> tuple[str, ...]:
+    alive = v.pid is not None
+    return (
+        v.name,
+        v.module_sha256[:_SHA_SHOWN_CHARS] or _MISSING,
+        str(v.pid) if alive else _MISSING,
+        v.state.value,
+        str(v.generation),
+        format_duration_s(v.uptime_s) if alive else _MISSING,
+        format_bytes(v.rss_bytes) if alive else _MISSING,
+        str(v.vm_count),
+        str(v.failed_vms),
+        str(v.reloads),
+        str(v.restarts),
+        v.last_exit_reason or _MISSING,
+    )
 
 
 def format_reload(r: model.ReloadResult) -> str:

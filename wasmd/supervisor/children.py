@@ -42,6 +42,7 @@ class SpawnSpec:
     shared_fd: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
+    services: bool = False  # the service host (supervisor/services.py), not a worker
 
 
 class WorkerProcess:
@@ -150,6 +151,8 @@ def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
         argv += ["--shared-fd", str(spec.shared_fd)]
     for name in spec.quarantine:
         argv += ["--quarantine", name]
+    if spec.services:
+        argv.append("--services")
     return argv
 
 

@@ -33,6 +33,7 @@ from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.registry.generation import ModuleFetchError, resolve_generation
 from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.services import ServiceGeneration, ServiceHost
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
@@ -73,9 +74,10 @@ class Generation:
 
 
 def module_digests(config: DaemonConfig) -> dict[str, str]:
-    """sha256 of each plugin's module file ('' if unreadable: the canary will say why)."""
+    """sha256 of each plugin's and service's module file ('' if unreadable: the canary will
+    say why)."""
     out = {}
-    for spec in config.plugins:
+    for spec in (*config.plugins, *config.services):
         try:
             out[spec.name] = hashlib.sha256(spec.module.read_bytes()).hexdigest()
         except OSError:
@@ -85,10 +87,10 @@ def module_digests(config: DaemonConfig) -> dict[str, str]:
 
 def changed_plugins(old: Generation, new: DaemonConfig, digests: dict[str, str]) -> list[str]:
     """Plugins whose spec or module bytes differ from the serving generation."""
-    before = {s.name: s for s in old.config.plugins}
+    before = {s.name: s for s in (*old.config.plugins, *old.config.services)}
     return [
         s.name
-        for s in new.plugins
+        for s in (*new.plugins, *new.services)
         if before.get(s.name) != s or old.module_sha256.get(s.name) != digests[s.name]
     ]
 
@@ -136,6 +138,10 @@ class Supervisor:
         # exited workers are kept in _retired so aggregated counters never go backwards.
         self._worker_metrics: dict[int, list[Any]] = {}
         self._retired = MetricSet()
+        # [[services]]: one service host process for the daemon (supervisor/services.py).
+        self.services = ServiceHost(
+            policy_settings(config.daemon), spawn_worker, self.shared.open, self.shared.close, clock
+        )
 
     # -- generations ------------------------------------------------------------------------
     def _register(
@@ -154,6 +160,10 @@ class Supervisor:
         gen = Generation(number, config, snapshot, module_digests(config), quarantine)
         self.generations[number] = gen
         return gen
+
+    def _service_generation(self) -> ServiceGeneration:
+        gen = self.serving
+        return ServiceGeneration.of(gen.number, gen.snapshot, gen.config, gen.module_sha256)
 
     # -- main -------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -176,6 +186,7 @@ class Supervisor:
             native_socket=str(self.settings.native_socket),
         )
         self._apply(self.policy.start(self.clock()))
+        self.services.start(self._service_generation())
         tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._dispatch())]
         try:
             code = await self._exit
@@ -185,6 +196,7 @@ class Supervisor:
             if admin is not None:
                 await admin.close()
             self._close_native()
+            self.services.close()
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
@@ -222,6 +234,7 @@ class Supervisor:
                 self.log.info("reload", outcome=result.outcome.value, message=result.message)
             else:
                 self.notifier.stopping("draining workers" if what == "stop" else "stopping")
+                self.services.stop()
                 self._apply(self.policy.handle(p.Stop(graceful=what == "stop"), self.clock()))
 
     async def _ticker(self) -> None:
@@ -232,6 +245,7 @@ class Supervisor:
                 for wid, proc in list(self.procs.items()):
                     self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
             self._apply(self.policy.tick(now))
+            self.services.tick(now)
             self._notify_systemd(now)
             await asyncio.sleep(TICK_S)
 
@@ -435,6 +449,7 @@ class Supervisor:
             config_path=str(self.config_path or "(built-in default)"),
             workers=workers,
             plugins=plugin_statuses(self.serving.config, self.serving.module_sha256, live),
+            services=self.services.status(now),
         )
 
     def _slot_status(self, slot: p.Slot, now: float) -> model.WorkerStatus:
@@ -629,6 +644,7 @@ class Supervisor:
             return
         if ok:
             self.serving = self.generations[generation]
+            self.services.roll(self._service_generation())
             quarantined = quarantine_reason(dict(self.serving.quarantine))
             self.rollout = model.RolloutStatus(model.RolloutState.IDLE, generation, quarantined)
             result = model.ReloadResult(model.ReloadOutcome.SUCCEEDED, generation, reason)
