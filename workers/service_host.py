@@ -23,6 +23,7 @@ import asyncio
 import dataclasses
 from typing import Any
 
+from wasmd.kernel import control as ctl
 from wasmd.kernel.config import DaemonConfig
 from wasmd.kernel.logs import get_logger
 from workers.contexts.plugin import FailurePolicy
@@ -83,6 +84,8 @@ class ServiceHostRunner(WorkerRunner):
                 self.log.error("service_stopped", service=name, error=handle.last_error)
             else:
                 self.log.error("service_failed", service=name, error=handle.last_error)
+                # The supervisor shows this as the host's last exit reason.
+                self._send({"t": ctl.LOAD_FAILED, "plugin": name, "error": handle.last_error})
                 self._finish(EXIT_CRASH)
                 return
 

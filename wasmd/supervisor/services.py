@@ -102,6 +102,7 @@ class ServiceHost:
         self._backoff_until: float | None = None
         self._drain_deadline: float | None = None
         self._stopping = False
+        self._pending_reason = ""  # why the current host will exit, when it says or we know
 
     # -- commands ---------------------------------------------------------------------------
     def start(self, gen: ServiceGeneration) -> None:
@@ -158,8 +159,8 @@ class ServiceHost:
             self.log.info("service_host_ready", pid=self.proc.pid, generation=self.generation)
         elif kind == ctl.HEARTBEAT:
             self.proc.last_heartbeat = message
-        elif kind == ctl.LOAD_FAILED:
-            self.last_exit_reason = f"service {message.get('plugin')}: {message.get('error')}"
+        elif kind == ctl.LOAD_FAILED:  # at start, or a fail_closed service failed later
+            self._pending_reason = f"service {message.get('plugin')}: {message.get('error')}"
 
     def on_exit(self, wid: int, code: int) -> None:
         if not self.owns(wid):
@@ -181,8 +182,7 @@ class ServiceHost:
             else:
                 self.state = HostState.STOPPED
             return
-        if not self.last_exit_reason.startswith("service "):
-            self.last_exit_reason = p.exit_reason(code)
+        self.last_exit_reason = self._pending_reason or p.exit_reason(code)
         self._crashed()
 
     def tick(self, now: float) -> None:
@@ -221,6 +221,7 @@ class ServiceHost:
             theirs.close()
         asyncio.get_running_loop().create_task(self.proc.watch(self.on_message, self.on_exit))
         self.generation = gen.number
+        self._pending_reason = ""
         self.state = HostState.STARTING
         self._backoff_until = None
         self.started_at = self.last_seen_at = self.clock()
@@ -236,7 +237,7 @@ class ServiceHost:
     def _kill(self, reason: str) -> None:
         assert self.proc is not None
         self.log.warning("service_host_kill", pid=self.proc.pid, reason=reason)
-        self.last_exit_reason = reason
+        self._pending_reason = reason
         self.proc.kill()
 
     def _crashed(self) -> None:
