@@ -319,6 +319,7 @@ class Supervisor:
         self.log.error("kill", wid=wid, pid=self._pid(wid), reason=f"shared channel: {reason}")
         if wid in self.procs:
             self.procs[wid].kill()
+        self.services.kill(wid)
 
     def _send(self, wid: int, message: dict[str, Any]) -> None:
         if wid in self.procs:

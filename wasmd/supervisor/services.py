@@ -145,6 +145,11 @@ class ServiceHost:
     def owns(self, wid: int) -> bool:
         return self.proc is not None and self.proc.spec.wid == wid
 
+    def kill(self, wid: int) -> None:
+        """SIGKILL the host if it is ``wid`` (it garbled its shared channel: not trusted)."""
+        if self.proc is not None and self.proc.spec.wid == wid:
+            self._kill("shared channel broken")
+
     def on_message(self, wid: int, message: dict[str, Any]) -> None:
         if not self.owns(wid):
             return

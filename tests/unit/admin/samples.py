@@ -108,6 +108,21 @@ plugin_statuses = st.builds(
     p50_call_us=_f,
     p99_call_us=_f,
 )
+service_statuses = st.builds(
+    model.ServiceStatus,
+    name=st.text(),
+    module_sha256=st.text(alphabet="0123456789abcdef", max_size=64),
+    state=st.sampled_from(model.ServiceState),
+    pid=st.none() | _i64,
+    generation=_i64,
+    uptime_s=_f,
+    rss_bytes=_i64,
+    restarts=_i64,
+    last_exit_reason=st.text(),
+    vm_count=_i64,
+    failed_vms=_i64,
+    reloads=_i64,
+)
 statuses = st.builds(
     model.DaemonStatus,
     version=st.text(),
@@ -123,6 +138,7 @@ statuses = st.builds(
     config_path=st.text(),
     workers=st.lists(workers, max_size=4).map(tuple),
     plugins=st.lists(plugin_statuses, max_size=4).map(tuple),
+    services=st.lists(service_statuses, max_size=2).map(tuple),
 )
 reload_results = st.builds(
     model.ReloadResult,
