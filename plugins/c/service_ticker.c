@@ -93,7 +93,9 @@ PW_EXPORT(proxy_on_tick) void proxy_on_tick(uint32_t root) {
         size_t mlen = 0;
         unsigned long long misses = 0;
         if (proxy_get_shared_data("svc.cas_mismatches", 18, &m, &mlen, &cas) == PW_OK && m) {
-            misses = strtoull((const char *)m, NULL, 10);
+            char num[32] = "";
+            memcpy(num, m, mlen < sizeof num - 1 ? mlen : sizeof num - 1);
+            misses = strtoull(num, NULL, 10);
             free(m);
         }
         n = snprintf(out, sizeof out, "%llu", misses + 1);
