@@ -25,7 +25,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
 
 from tests.helpers.daemon import FAST_SETTINGS, PLUGINS, Daemon, _toml
 from tests.helpers.procs import spawn, wait_for
-from wasmd.admin.model import DaemonStatus, ServiceState, ServiceStatus
+from wasmd.admin.model import DaemonStatus, ReloadOutcome, ServiceState, ServiceStatus
 
 READER = PLUGINS / "c" / "build" / "service_reader.wasm"
 TICKER = PLUGINS / "c" / "build" / "service_ticker.wasm"
@@ -35,7 +35,11 @@ WAIT_S = 60.0  # spawn + compile on a loaded 2-core box
 pytestmark = pytest.mark.timeout(180)
 
 
-def write_config(tmp: Path, service: str, **service_keys: object) -> Path:
+def write_config(
+    tmp: Path, service: str | None, module: Path = TICKER, **service_keys: object
+) -> Path:
+    """The reader plugin, plus the ticker service with configuration ``service`` (None: no
+    [[services]] at all)."""
     settings = {
         **FAST_SETTINGS,
         "runtime_dir": str(tmp / "run"),
@@ -48,13 +52,16 @@ def write_config(tmp: Path, service: str, **service_keys: object) -> Path:
         f"module = {_toml(str(READER))}",
         'vm_id = "svc"',
         'configuration = "svc"',
-        "[[services]]",
-        'name = "ticker"',
-        f"module = {_toml(str(TICKER))}",
-        'vm_id = "svc"',
-        f"configuration = {_toml(service)}",
     ]
-    lines += [f"{k} = {_toml(v)}" for k, v in service_keys.items()]
+    if service is not None:
+        lines += [
+            "[[services]]",
+            'name = "ticker"',
+            f"module = {_toml(str(module))}",
+            'vm_id = "svc"',
+            f"configuration = {_toml(service)}",
+        ]
+        lines += [f"{k} = {_toml(v)}" for k, v in service_keys.items()]
     path = tmp / "wasmd.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -231,3 +238,16 @@ def test_failure_policy(tmp_path: Path, policy: str, restarted: bool) -> None:
             v = running(d, lambda v: v.reloads >= 1, "service VM reloaded")
             assert v.pid == first.pid and v.restarts == 0, v
         d.admin.close()
+
+
+def test_a_bad_service_is_refused_by_the_canary_and_removing_services_stops_the_host(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    before = service(daemon.status())
+    write_config(tmp_path, "", module=PLUGINS / "c" / "build" / "bad_configure.wasm")
+    result = daemon.reload()
+    assert result.outcome is ReloadOutcome.FAILED and "canary" in result.message, result
+    assert service(daemon.status()).pid == before.pid  # the running service is untouched
+    write_config(tmp_path, None)
+    assert daemon.reload().outcome is ReloadOutcome.SUCCEEDED
+    daemon.wait_status("no services", lambda s: not s.services and not service_host_pids(daemon))
