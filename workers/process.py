@@ -75,6 +75,7 @@ class WorkerArgs:
     plugins: tuple[str, ...]
     quarantine: tuple[str, ...] = ()
     config_fd: int | None = None  # the supervisor's sealed memfd (replaces --config)
+    services: bool = False  # the service host: run [[services]], serve no socket
 
 
 def parse_args(argv: Sequence[str]) -> WorkerArgs:
@@ -100,6 +101,11 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
         default=[],
         help="a plugin not to load (it fails at start); its chains get its failure policy",
     )
+    p.add_argument(
+        "--services",
+        action="store_true",
+        help="be the service host: run the [[services]] once for the daemon, serve no socket",
+    )
     a = p.parse_args(list(argv))
     fds = (a.control_fd, a.native_fd, a.shared_fd)
     plugins, quarantine = tuple(a.plugin), tuple(a.quarantine)
@@ -113,6 +119,7 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
         plugins,
         quarantine,
         a.config_fd,
+        a.services,
     )
 
 
@@ -170,7 +177,9 @@ def main(argv: Sequence[str]) -> int:
     from wasmd.kernel import logs
 
     # Logs go where the supervisor's go, in its format (logs.FORMAT_ENV), from the first line.
-    me = {"process": "worker", "pid": os.getpid(), "slot": args.slot}
+    me: dict[str, Any] = {"process": "worker", "pid": os.getpid(), "slot": args.slot}
+    if args.services:
+        me = {"process": "service-host", "pid": os.getpid()}
     logs.configure("info", stream=sys.stdout, process=me)
     log = logs.get_logger(generation=args.generation)
     try:
@@ -186,6 +195,10 @@ def main(argv: Sequence[str]) -> int:
     try:
         if args.canary:
             return uvloop.run(canary(config, args.plugins, identity))
+        if args.services:
+            from workers.service_host import ServiceHostRunner
+
+            return uvloop.run(ServiceHostRunner(config, args).run())
         return uvloop.run(WorkerRunner(config, args, identity).run())
     except PluginLoadError as exc:
         log.error("worker failed to load its plugins", error=str(exc))
@@ -211,8 +224,10 @@ def preload_before_drop(config: DaemonConfig) -> None:
 
 
 def plugin_sources(config: DaemonConfig, names: Sequence[str] = ()) -> list[PluginSource]:
-    """Every configured plugin (or only ``names``), module bytes read and sha256-checked."""
-    return [config_bridge.plugin_source(s) for s in config.plugins if not names or s.name in names]
+    """Every configured plugin (or only ``names``), module bytes read and sha256-checked.
+    A canary names services too: they load the same way."""
+    specs = config.plugins if not names else (*config.plugins, *config.services)
+    return [config_bridge.plugin_source(s) for s in specs if not names or s.name in names]
 
 
 def build_service(

@@ -253,3 +253,48 @@ def test_directories_default_to_the_ones_systemd_made(
     daemon = load_config(write(tmp_path, MINIMAL)).daemon
     assert daemon.runtime_dir == tmp_path / "run"
     assert daemon.cache_dir == tmp_path / "cache"
+
+
+# -- [[services]] ------------------------------------------------------------------------------
+
+SERVICE = f"""
+[[services]]
+name = "ticker"
+module = "{ADD_HEADER}"
+vm_id = "svc"
+configuration = "tick_ms=50"
+failure_policy = "reload"
+upstreams = {{ feed = "http://127.0.0.1:9" }}
+"""
+
+
+def test_services_take_the_plugin_keys_and_join_no_chain(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL + SERVICE))
+    assert [s.name for s in config.plugins] == ["add-header"]
+    assert dict(config.chains) == {"default": ("add-header",)}
+    (service,) = config.services
+    assert (service.name, service.vm_id, service.configuration) == ("ticker", "svc", "tick_ms=50")
+    assert service.failure_policy == "reload" and dict(service.upstreams) == {
+        "feed": "http://127.0.0.1:9"
+    }
+    assert load_config(write(tmp_path, MINIMAL)).services == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (SERVICE.replace('"ticker"', '"add-header"'), ["services[0].name", "duplicate"]),
+        (SERVICE + SERVICE, ["services[1].name", "duplicate"]),
+        (SERVICE.replace('vm_id = "svc"', "bogus = 1"), ["services[0].bogus"]),
+        (
+            SERVICE.replace(str(ADD_HEADER), "oci://registry.example/ticker:v1"),
+            ["services[0].module", "local file"],
+        ),
+        ("services = 3", ["services", "[[services]]"]),
+    ],
+)
+def test_bad_services_are_refused_with_the_key(tmp_path: Path, text: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, MINIMAL + text if "[[" in text else text + MINIMAL))
+    for word in words:
+        assert word in str(err.value)

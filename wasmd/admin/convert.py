@@ -129,6 +129,30 @@ def plugin_status_from_proto(msg: pb.PluginStatus) -> model.PluginStatus:
     )
 
 
+_SERVICE_PLAIN_FIELDS = tuple(
+    f for f in model.ServiceStatus.__dataclass_fields__ if f not in ("state", "pid")
+)
+
+
+def service_to_proto(v: model.ServiceStatus) -> pb.ServiceStatus:
+    msg = pb.ServiceStatus(state=v.state.value, **{f: getattr(v, f) for f in _SERVICE_PLAIN_FIELDS})
+    if v.pid is not None:
+        msg.pid = v.pid
+    return msg
+
+
+def service_from_proto(msg: pb.ServiceStatus) -> model.ServiceStatus:
+    try:
+        state = model.ServiceState(msg.state)
+    except ValueError:
+        raise ProtocolError(f"unknown service state {msg.state!r}") from None
+    return model.ServiceStatus(
+        state=state,
+        pid=_optional(msg, "pid"),
+        **{f: getattr(msg, f) for f in _SERVICE_PLAIN_FIELDS},
+    )
+
+
 def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
     """The ``DaemonStatus`` message for ``s``."""
     return pb.DaemonStatus(
@@ -150,6 +174,7 @@ def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:
             pb.ChainStatus(name=c.name, plugins=list(c.plugins), default=c.default)
             for c in s.chains
         ],
+        services=[service_to_proto(v) for v in s.services],
     )
 
 
@@ -171,6 +196,7 @@ def status_from_proto(msg: pb.DaemonStatus) -> model.DaemonStatus:
         draining=tuple(worker_from_proto(w) for w in msg.draining),
         sockets=tuple(model.SocketStatus(x.role, x.path, x.mode) for x in msg.sockets),
         chains=tuple(model.ChainStatus(c.name, tuple(c.plugins), c.default) for c in msg.chains),
+        services=tuple(service_from_proto(v) for v in msg.services),
     )
 
 

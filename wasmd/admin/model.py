@@ -117,6 +117,35 @@ class ChainStatus:
     default: bool = False
 
 
+class ServiceState(enum.Enum):
+    """The service host's state (wasmd/supervisor/services.py), shown per service."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    DRAINING = "draining"
+    BACKOFF = "backoff"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    """One ``[[services]]`` entry; every service runs in the one service host process."""
+
+    name: str
+    module_sha256: str
+    state: ServiceState
+    pid: int | None
+    generation: int
+    uptime_s: float
+    rss_bytes: int
+    restarts: int
+    last_exit_reason: str = ""
+    vm_count: int = 0
+    failed_vms: int = 0
+    reloads: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class RolloutStatus:
     state: RolloutState = RolloutState.IDLE
@@ -140,6 +169,7 @@ class DaemonStatus:
     draining: tuple[WorkerStatus, ...] = ()
     sockets: tuple[SocketStatus, ...] = ()
     chains: tuple[ChainStatus, ...] = ()
+    services: tuple[ServiceStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,6 +183,8 @@ def format_status(s: model.DaemonStatus) -> str:
         sections.append(format_chains(s.chains))
     if s.sockets:
         sections.append(format_sockets(s.sockets))
+    if s.services:
+        sections.append(format_table(_SERVICE_COLUMNS, [service_row(v) for v in s.services]))
     return "\n\n".join(sections)
 
 
@@ -215,6 +217,40 @@ def format_chains(chains: tuple[model.ChainStatus, ...]) -> str:
 def format_sockets(sockets: tuple[model.SocketStatus, ...]) -> str:
     return format_table(
         ("SOCKET", "MODE", "PATH"), [(x.role, f"{x.mode:04o}", x.path) for x in sockets]
+    )
+
+
+_SERVICE_COLUMNS = (
+    "SERVICE",
+    "SHA256",
+    "PID",
+    "STATE",
+    "GEN",
+    "UPTIME",
+    "RSS",
+    "VMS",
+    "FAILED",
+    "RELOADS",
+    "RESTARTS",
+    "LAST EXIT",
+)
+
+
+def service_row(v: model.ServiceStatus) -> tuple[str, ...]:
+    alive = v.pid is not None
+    return (
+        v.name,
+        v.module_sha256[:_SHA_SHOWN_CHARS] or _MISSING,
+        str(v.pid) if alive else _MISSING,
+        v.state.value,
+        str(v.generation),
+        format_duration_s(v.uptime_s) if alive else _MISSING,
+        format_bytes(v.rss_bytes) if alive else _MISSING,
+        str(v.vm_count),
+        str(v.failed_vms),
+        str(v.reloads),
+        str(v.restarts),
+        v.last_exit_reason or _MISSING,
     )
 
 

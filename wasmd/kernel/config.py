@@ -164,6 +164,9 @@ class DaemonConfig:
     chains: Mapping[str, tuple[str, ...]]
     registry: RegistrySettings = RegistrySettings()
     visibility: VisibilitySpec = NO_POLICY  # the [visibility] default
+    # [[services]]: plugins without a request path, run once per daemon (not per worker)
+    # by the service host process (docs/configuration.md, "Singleton services").
+    services: tuple[PluginSpec, ...] = ()
 
     def plugin(self, name: str) -> PluginSpec:
         """The plugin called ``name``; KeyError if none is."""
@@ -322,7 +325,9 @@ def load_config(path: Path | str) -> DaemonConfig:
 def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     """Validate an already-parsed TOML document (``file`` is used in messages and paths)."""
     reader = _Reader(file, file.parent if file is not None else Path.cwd())
-    reader.known_keys("", doc, ("daemon", "plugins", "chains", "registry", "visibility"))
+    reader.known_keys(
+        "", doc, ("daemon", "plugins", "chains", "registry", "visibility", "services")
+    )
     daemon = reader.daemon(reader.table("daemon", doc.get("daemon", {})))
     default = visibility.parse_default(
         "visibility.", reader.table("visibility", doc.get("visibility", {})), reader.fail
@@ -333,7 +338,9 @@ def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     registry = reader.registry(
         reader.table("registry", doc.get("registry", {})), daemon.max_module_bytes
     )
-    return DaemonConfig(file, daemon, plugins, chains, registry, default)
+    services = reader.services(doc.get("services", []), plugins)
+    reader.check_module_sizes(services, daemon.max_module_bytes, "services")
+    return DaemonConfig(file, daemon, plugins, chains, registry, default, services)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -464,7 +471,33 @@ class _Reader:
             specs.append(spec)
         return tuple(specs)
 
-    def check_module_sizes(self, plugins: tuple[PluginSpec, ...], limit_bytes: int) -> None:
+    def services(self, value: Any, plugins: tuple[PluginSpec, ...]) -> tuple[PluginSpec, ...]:
+        """``[[services]]``: the ``[[plugins]]`` keys, names unique across both tables (status
+        and reload name them side by side), modules local files (not fetched from registries)."""
+        if not isinstance(value, list):
+            raise self.fail(
+                "services", f"must be an array of tables ([[services]]), got {_kind(value)}"
+            )
+        taken = {p.name for p in plugins}
+        specs: list[PluginSpec] = []
+        for index, entry in enumerate(value):
+            key = f"services[{index}]"
+            spec = self.plugin(key, entry)
+            if spec.name in taken:
+                raise self.fail(f"{key}.name", f"duplicate plugin or service name {spec.name!r}")
+            if spec.source:
+                raise self.fail(
+                    f"{key}.module",
+                    "a service's module must be a local file (oci:// and https:// are for "
+                    "[[plugins]]); download it and name the file",
+                )
+            taken.add(spec.name)
+            specs.append(spec)
+        return tuple(specs)
+
+    def check_module_sizes(
+        self, plugins: tuple[PluginSpec, ...], limit_bytes: int, table: str = "plugins"
+    ) -> None:
         """Refuse a module over ``daemon.max_module_bytes`` by its size on disk, so that no
         worker reads it into memory first."""
         for index, spec in enumerate(plugins):
@@ -473,7 +506,7 @@ class _Reader:
             size = spec.module.stat().st_size
             if size > limit_bytes:
                 raise self.fail(
-                    f"plugins[{index}].module",
+                    f"{table}[{index}].module",
                     f"{spec.module} is {size} bytes, over daemon.max_module_bytes "
                     f"({limit_bytes}); raise that limit if the module is expected to be this big",
                 )

@@ -44,6 +44,7 @@ class SpawnSpec:
     extra_env: dict[str, str] = field(default_factory=dict)
     quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
     config_raw: bytes | None = None  # the generation's config, handed over in a sealed memfd
+    services: bool = False  # the service host (supervisor/services.py), not a worker
 
 
 class WorkerProcess:
@@ -154,6 +155,8 @@ def worker_argv(spec: SpawnSpec, control_fd: int, config_fd: int | None = None) 
         argv += ["--shared-fd", str(spec.shared_fd)]
     for name in spec.quarantine:
         argv += ["--quarantine", name]
+    if spec.services:
+        argv.append("--services")
     return argv
 
 

@@ -39,6 +39,7 @@ from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.freshness import HeartbeatWaiter
 from wasmd.supervisor.reload_plan import daemon_changes, describe_rollout, drained
 from wasmd.supervisor.runtime_files import RuntimeFiles, config_fd, prepare
+from wasmd.supervisor.services import ServiceGeneration, ServiceHost
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore, refusals
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses, shared_quotas, store_metrics
@@ -81,9 +82,10 @@ class Generation:
 
 
 def module_digests(config: DaemonConfig) -> dict[str, str]:
-    """sha256 of each plugin's module file ('' if unreadable: the canary will say why)."""
+    """sha256 of each plugin's and service's module file ('' if unreadable: the canary will
+    say why)."""
     out = {}
-    for spec in config.plugins:
+    for spec in (*config.plugins, *config.services):
         try:
             out[spec.name] = hashlib.sha256(spec.module.read_bytes()).hexdigest()
         except OSError:
@@ -93,10 +95,10 @@ def module_digests(config: DaemonConfig) -> dict[str, str]:
 
 def changed_plugins(old: Generation, new: DaemonConfig, digests: dict[str, str]) -> list[str]:
     """Plugins whose spec or module bytes differ from the serving generation."""
-    before = {s.name: s for s in old.config.plugins}
+    before = {s.name: s for s in (*old.config.plugins, *old.config.services)}
     return [
         s.name
-        for s in new.plugins
+        for s in (*new.plugins, *new.services)
         if before.get(s.name) != s or old.module_sha256.get(s.name) != digests[s.name]
     ]
 
@@ -153,6 +155,10 @@ class Supervisor:
         self._worker_metrics: dict[int, list[Any]] = {}
         self._retired = MetricSet()
         self._heartbeats = HeartbeatWaiter()  # for refresh(): fresh status and metrics
+        # [[services]]: one service host process for the daemon (supervisor/services.py).
+        self.services = ServiceHost(
+            policy_settings(config.daemon), spawn_worker, self.shared.open, self.shared.close, clock
+        )
 
     # -- generations ------------------------------------------------------------------------
     def _register(
@@ -167,6 +173,10 @@ class Supervisor:
         gen = Generation(number, config, snapshot, digests, quarantine, raw)
         self.generations[number] = gen
         return gen
+
+    def _service_generation(self) -> ServiceGeneration:
+        gen = self.serving
+        return ServiceGeneration.of(gen.number, gen.snapshot, gen.config, gen.module_sha256)
 
     # -- main -------------------------------------------------------------------------------
     async def run(self) -> int:
@@ -189,6 +199,7 @@ class Supervisor:
             native_socket=str(self.settings.native_socket),
         )
         self._apply(self.policy.start(self.clock()))
+        self.services.start(self._service_generation())
         tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._dispatch())]
         code = 1
         try:
@@ -200,6 +211,7 @@ class Supervisor:
                 await admin.close()
                 locate.forget(self.settings.runtime_dir, self.settings.admin_socket)
             self._close_native()
+            self.services.close()
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
@@ -239,6 +251,7 @@ class Supervisor:
                 self.log.info("reload", outcome=result.outcome.value, message=result.message)
             else:
                 self.notifier.stopping("draining workers" if what == "stop" else "stopping")
+                self.services.stop()
                 self._apply(self.policy.handle(p.Stop(graceful=what == "stop"), self.clock()))
 
     async def _ticker(self) -> None:
@@ -249,6 +262,7 @@ class Supervisor:
                 for wid, proc in list(self.procs.items()):
                     self.policy.handle(p.RssSample(wid, proc.rss_bytes()), now)
             self._apply(self.policy.tick(now))
+            self.services.tick(now)
             self._notify_systemd(now)
             await asyncio.sleep(TICK_S)
 
@@ -324,6 +338,7 @@ class Supervisor:
         self.log.error("kill", wid=wid, pid=self._pid(wid), reason=f"shared channel: {reason}")
         if wid in self.procs:
             self.procs[wid].kill()
+        self.services.kill(wid)
 
     def _send(self, wid: int, message: dict[str, Any]) -> None:
         if wid in self.procs:
@@ -472,6 +487,7 @@ class Supervisor:
             draining=status_parts.draining_workers(self.policy.workers.values(), self._proc, now),
             sockets=status_parts.sockets(self.settings),
             chains=status_parts.chains(self.serving.config),
+            services=self.services.status(now),
         )
 
     def _proc(self, wid: int) -> tuple[int, float] | None:
@@ -694,6 +710,7 @@ class Supervisor:
             return
         if ok:
             self.serving = self.generations[generation]
+            self.services.roll(self._service_generation())
             quarantined = quarantine_reason(dict(self.serving.quarantine))
             self.rollout = model.RolloutStatus(model.RolloutState.IDLE, generation, quarantined)
             result = model.ReloadResult(model.ReloadOutcome.SUCCEEDED, generation, reason)

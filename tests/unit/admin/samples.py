@@ -119,6 +119,21 @@ plugin_statuses = st.builds(
         VisibilitySpec, *[st.lists(st.text(), max_size=3).map(tuple) for _ in range(4)]
     ),
 )
+service_statuses = st.builds(
+    model.ServiceStatus,
+    name=st.text(),
+    module_sha256=st.text(alphabet="0123456789abcdef", max_size=64),
+    state=st.sampled_from(model.ServiceState),
+    pid=st.none() | _i64,
+    generation=_i64,
+    uptime_s=_f,
+    rss_bytes=_i64,
+    restarts=_i64,
+    last_exit_reason=st.text(),
+    vm_count=_i64,
+    failed_vms=_i64,
+    reloads=_i64,
+)
 statuses = st.builds(
     model.DaemonStatus,
     version=st.text(),
@@ -134,6 +149,7 @@ statuses = st.builds(
     config_path=st.text(),
     workers=st.lists(workers, max_size=4).map(tuple),
     plugins=st.lists(plugin_statuses, max_size=4).map(tuple),
+    services=st.lists(service_statuses, max_size=2).map(tuple),
 )
 reload_results = st.builds(
     model.ReloadResult,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -161,3 +162,24 @@ def test_format_reload(result: model.ReloadResult, text: str) -> None:
 )
 def test_format_drain(result: model.DrainResult, text: str) -> None:
     assert render.format_drain(result) == text
+
+
+def test_status_lists_services_after_plugins() -> None:
+    service = model.ServiceStatus(
+        name="ticker",
+        module_sha256="ab" * 32,
+        state=model.ServiceState.RUNNING,
+        pid=4242,
+        generation=3,
+        uptime_s=5.0,
+        rss_bytes=64 << 20,
+        restarts=1,
+        last_exit_reason="SIGKILL",
+        vm_count=1,
+    )
+    text = render.format_status(dataclasses.replace(samples.STATUS, services=(service,)))
+    table = text.split("\n\n")[-1].splitlines()
+    assert table[0].split()[:4] == ["SERVICE", "SHA256", "PID", "STATE"]
+    assert table[1].split()[:5] == ["ticker", "abababababab", "4242", "running", "3"]
+    assert table[1].endswith("SIGKILL")
+    assert "SERVICE" not in render.format_status(samples.STATUS)  # no [[services]]: no table

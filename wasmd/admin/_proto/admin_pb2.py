@@ -24,59 +24,61 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wasmd/v1/admin.proto\x12\x08wasmd.v1\"\x0f\n\rStatusRequest\"5\n\x0bStatusReply\x12&\n\x06\x64\x61\x65mon\x18\x01 \x01(\x0b\x32\x16.wasmd.v1.DaemonStatus\"\xdd\x02\n\x0c\x44\x61\x65monStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\x10\n\x08uptime_s\x18\x03 \x01(\x01\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12(\n\x07rollout\x18\x05 \x01(\x0b\x32\x17.wasmd.v1.RolloutStatus\x12\x13\n\x0b\x63onfig_path\x18\x06 \x01(\t\x12\'\n\x07workers\x18\x07 \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07plugins\x18\x08 \x03(\x0b\x32\x16.wasmd.v1.PluginStatus\x12(\n\x08\x64raining\x18\t \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07sockets\x18\n \x03(\x0b\x32\x16.wasmd.v1.SocketStatus\x12%\n\x06\x63hains\x18\x0b \x03(\x0b\x32\x15.wasmd.v1.ChainStatus\"8\n\x0cSocketStatus\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\x05\"=\n\x0b\x43hainStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07plugins\x18\x02 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\x08\"e\n\rRolloutStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.RolloutState\x12\x19\n\x11target_generation\x18\x02 \x01(\x03\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xac\x02\n\x0cWorkerStatus\x12\x0c\n\x04slot\x18\x01 \x01(\x05\x12\x10\n\x03pid\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.wasmd.v1.SlotState\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x11\n\trss_bytes\x18\x06 \x01(\x03\x12\r\n\x05\x63pu_s\x18\x07 \x01(\x01\x12\x17\n\x0frequests_served\x18\x08 \x01(\x03\x12\x11\n\tin_flight\x18\t \x01(\x03\x12\x10\n\x08restarts\x18\n \x01(\x03\x12\x18\n\x10last_exit_reason\x18\x0b \x01(\t\x12\x1c\n\x0fheartbeat_age_s\x18\x0c \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_pidB\x12\n\x10_heartbeat_age_s\"\xc0\x02\n\x0cPluginStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rmodule_sha256\x18\x02 \x01(\t\x12\x10\n\x08vm_count\x18\x03 \x01(\x03\x12\x12\n\nfailed_vms\x18\x04 \x01(\x03\x12\r\n\x05traps\x18\x05 \x01(\x03\x12\x15\n\rdeadline_hits\x18\x06 \x01(\x03\x12\x0f\n\x07reloads\x18\x07 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x08 \x01(\x03\x12\x13\n\x0bp50_call_us\x18\t \x01(\x01\x12\x13\n\x0bp99_call_us\x18\n \x01(\x01\x12(\n\nvisibility\x18\x0b \x01(\x0b\x32\x14.wasmd.v1.Visibility\x12$\n\x05state\x18\x0c \x01(\x0e\x32\x15.wasmd.v1.PluginState\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x16\n\x0equota_refusals\x18\x0e \x01(\x03\"n\n\nVisibility\x12\x14\n\x0chide_headers\x18\x01 \x03(\t\x12\x16\n\x0eredact_headers\x18\x02 \x03(\t\x12\x19\n\x11read_only_headers\x18\x03 \x03(\t\x12\x17\n\x0fhide_properties\x18\x04 \x03(\t\"\x1d\n\rReloadRequest\x12\x0c\n\x04wait\x18\x01 \x01(\x08\"\\\n\x0bReloadReply\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.wasmd.v1.ReloadOutcome\x12\x12\n\ngeneration\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1c\n\x0c\x44rainRequest\x12\x0c\n\x04slot\x18\x01 \x01(\x05\"\x98\x01\n\nDrainReply\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.DrainOutcome\x12\x0c\n\x04slot\x18\x02 \x01(\x05\x12\x14\n\x07old_pid\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07new_pid\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\x05 \x01(\tB\n\n\x08_old_pidB\n\n\x08_new_pid\"\x10\n\x0eMetricsRequest\"\x1c\n\x0cMetricsReply\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x14\n\x12ListPluginsRequest\"\xcc\x01\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x15\n\rmodule_sha256\x18\x03 \x01(\t\x12\x0f\n\x07root_id\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x16\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x07 \x01(\x03\x12\x18\n\x10memory_limit_mib\x18\x08 \x01(\x03\x12\x0e\n\x06\x63hains\x18\t \x03(\t\x12\x12\n\ngeneration\x18\n \x01(\x03\"9\n\x10ListPluginsReply\x12%\n\x07plugins\x18\x01 \x03(\x0b\x32\x14.wasmd.v1.PluginInfo*\xb5\x01\n\tSlotState\x12\x1a\n\x16SLOT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13SLOT_STATE_SPAWNING\x10\x01\x12\x14\n\x10SLOT_STATE_READY\x10\x02\x12\x17\n\x13SLOT_STATE_DRAINING\x10\x03\x12\x15\n\x11SLOT_STATE_EXITED\x10\x04\x12\x16\n\x12SLOT_STATE_BACKOFF\x10\x05\x12\x15\n\x11SLOT_STATE_FAILED\x10\x06*\x94\x01\n\x0cRolloutState\x12\x1d\n\x19ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLLOUT_STATE_IDLE\x10\x01\x12\x18\n\x14ROLLOUT_STATE_CANARY\x10\x02\x12\x19\n\x15ROLLOUT_STATE_ROLLING\x10\x03\x12\x18\n\x14ROLLOUT_STATE_FAILED\x10\x04*\x95\x01\n\x0bPluginState\x12\x1c\n\x18PLUGIN_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PLUGIN_STATE_LOADING\x10\x01\x12\x17\n\x13PLUGIN_STATE_LOADED\x10\x02\x12\x17\n\x13PLUGIN_STATE_FAILED\x10\x03\x12\x1c\n\x18PLUGIN_STATE_QUARANTINED\x10\x04*\xa2\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16RELOAD_OUTCOME_STARTED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_SUCCEEDED\x10\x02\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x03\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x04*\x9d\x01\n\x0c\x44rainOutcome\x12\x1d\n\x19\x44RAIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44RAIN_OUTCOME_DRAINED\x10\x01\x12\x1e\n\x1a\x44RAIN_OUTCOME_UNKNOWN_SLOT\x10\x02\x12\x19\n\x15\x44RAIN_OUTCOME_REFUSED\x10\x03\x12\x18\n\x14\x44RAIN_OUTCOME_FAILED\x10\x04\x32\xb8\x02\n\x05\x41\x64min\x12\x38\n\x06Status\x12\x17.wasmd.v1.StatusRequest\x1a\x15.wasmd.v1.StatusReply\x12\x38\n\x06Reload\x12\x17.wasmd.v1.ReloadRequest\x1a\x15.wasmd.v1.ReloadReply\x12\x35\n\x05\x44rain\x12\x16.wasmd.v1.DrainRequest\x1a\x14.wasmd.v1.DrainReply\x12;\n\x07Metrics\x12\x18.wasmd.v1.MetricsRequest\x1a\x16.wasmd.v1.MetricsReply\x12G\n\x0bListPlugins\x12\x1c.wasmd.v1.ListPluginsRequest\x1a\x1a.wasmd.v1.ListPluginsReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wasmd/v1/admin.proto\x12\x08wasmd.v1\"\x0f\n\rStatusRequest\"5\n\x0bStatusReply\x12&\n\x06\x64\x61\x65mon\x18\x01 \x01(\x0b\x32\x16.wasmd.v1.DaemonStatus\"\x88\x03\n\x0c\x44\x61\x65monStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\x10\n\x08uptime_s\x18\x03 \x01(\x01\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12(\n\x07rollout\x18\x05 \x01(\x0b\x32\x17.wasmd.v1.RolloutStatus\x12\x13\n\x0b\x63onfig_path\x18\x06 \x01(\t\x12\'\n\x07workers\x18\x07 \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07plugins\x18\x08 \x03(\x0b\x32\x16.wasmd.v1.PluginStatus\x12(\n\x08\x64raining\x18\t \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07sockets\x18\n \x03(\x0b\x32\x16.wasmd.v1.SocketStatus\x12%\n\x06\x63hains\x18\x0b \x03(\x0b\x32\x15.wasmd.v1.ChainStatus\x12)\n\x08services\x18\x0c \x03(\x0b\x32\x17.wasmd.v1.ServiceStatus\"8\n\x0cSocketStatus\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\x05\"=\n\x0b\x43hainStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07plugins\x18\x02 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\x08\"\xf9\x01\n\rServiceStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rmodule_sha256\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x10\n\x03pid\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x12\n\ngeneration\x18\x05 \x01(\x03\x12\x10\n\x08uptime_s\x18\x06 \x01(\x01\x12\x11\n\trss_bytes\x18\x07 \x01(\x03\x12\x10\n\x08restarts\x18\x08 \x01(\x03\x12\x18\n\x10last_exit_reason\x18\t \x01(\t\x12\x10\n\x08vm_count\x18\n \x01(\x03\x12\x12\n\nfailed_vms\x18\x0b \x01(\x03\x12\x0f\n\x07reloads\x18\x0c \x01(\x03\x42\x06\n\x04_pid\"e\n\rRolloutStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.RolloutState\x12\x19\n\x11target_generation\x18\x02 \x01(\x03\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xac\x02\n\x0cWorkerStatus\x12\x0c\n\x04slot\x18\x01 \x01(\x05\x12\x10\n\x03pid\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.wasmd.v1.SlotState\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x11\n\trss_bytes\x18\x06 \x01(\x03\x12\r\n\x05\x63pu_s\x18\x07 \x01(\x01\x12\x17\n\x0frequests_served\x18\x08 \x01(\x03\x12\x11\n\tin_flight\x18\t \x01(\x03\x12\x10\n\x08restarts\x18\n \x01(\x03\x12\x18\n\x10last_exit_reason\x18\x0b \x01(\t\x12\x1c\n\x0fheartbeat_age_s\x18\x0c \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_pidB\x12\n\x10_heartbeat_age_s\"\xc0\x02\n\x0cPluginStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rmodule_sha256\x18\x02 \x01(\t\x12\x10\n\x08vm_count\x18\x03 \x01(\x03\x12\x12\n\nfailed_vms\x18\x04 \x01(\x03\x12\r\n\x05traps\x18\x05 \x01(\x03\x12\x15\n\rdeadline_hits\x18\x06 \x01(\x03\x12\x0f\n\x07reloads\x18\x07 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x08 \x01(\x03\x12\x13\n\x0bp50_call_us\x18\t \x01(\x01\x12\x13\n\x0bp99_call_us\x18\n \x01(\x01\x12(\n\nvisibility\x18\x0b \x01(\x0b\x32\x14.wasmd.v1.Visibility\x12$\n\x05state\x18\x0c \x01(\x0e\x32\x15.wasmd.v1.PluginState\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x16\n\x0equota_refusals\x18\x0e \x01(\x03\"n\n\nVisibility\x12\x14\n\x0chide_headers\x18\x01 \x03(\t\x12\x16\n\x0eredact_headers\x18\x02 \x03(\t\x12\x19\n\x11read_only_headers\x18\x03 \x03(\t\x12\x17\n\x0fhide_properties\x18\x04 \x03(\t\"\x1d\n\rReloadRequest\x12\x0c\n\x04wait\x18\x01 \x01(\x08\"\\\n\x0bReloadReply\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.wasmd.v1.ReloadOutcome\x12\x12\n\ngeneration\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1c\n\x0c\x44rainRequest\x12\x0c\n\x04slot\x18\x01 \x01(\x05\"\x98\x01\n\nDrainReply\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.DrainOutcome\x12\x0c\n\x04slot\x18\x02 \x01(\x05\x12\x14\n\x07old_pid\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07new_pid\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\x05 \x01(\tB\n\n\x08_old_pidB\n\n\x08_new_pid\"\x10\n\x0eMetricsRequest\"\x1c\n\x0cMetricsReply\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x14\n\x12ListPluginsRequest\"\xcc\x01\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x15\n\rmodule_sha256\x18\x03 \x01(\t\x12\x0f\n\x07root_id\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x16\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x07 \x01(\x03\x12\x18\n\x10memory_limit_mib\x18\x08 \x01(\x03\x12\x0e\n\x06\x63hains\x18\t \x03(\t\x12\x12\n\ngeneration\x18\n \x01(\x03\"9\n\x10ListPluginsReply\x12%\n\x07plugins\x18\x01 \x03(\x0b\x32\x14.wasmd.v1.PluginInfo*\xb5\x01\n\tSlotState\x12\x1a\n\x16SLOT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13SLOT_STATE_SPAWNING\x10\x01\x12\x14\n\x10SLOT_STATE_READY\x10\x02\x12\x17\n\x13SLOT_STATE_DRAINING\x10\x03\x12\x15\n\x11SLOT_STATE_EXITED\x10\x04\x12\x16\n\x12SLOT_STATE_BACKOFF\x10\x05\x12\x15\n\x11SLOT_STATE_FAILED\x10\x06*\x94\x01\n\x0cRolloutState\x12\x1d\n\x19ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLLOUT_STATE_IDLE\x10\x01\x12\x18\n\x14ROLLOUT_STATE_CANARY\x10\x02\x12\x19\n\x15ROLLOUT_STATE_ROLLING\x10\x03\x12\x18\n\x14ROLLOUT_STATE_FAILED\x10\x04*\x95\x01\n\x0bPluginState\x12\x1c\n\x18PLUGIN_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14PLUGIN_STATE_LOADING\x10\x01\x12\x17\n\x13PLUGIN_STATE_LOADED\x10\x02\x12\x17\n\x13PLUGIN_STATE_FAILED\x10\x03\x12\x1c\n\x18PLUGIN_STATE_QUARANTINED\x10\x04*\xa2\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16RELOAD_OUTCOME_STARTED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_SUCCEEDED\x10\x02\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x03\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x04*\x9d\x01\n\x0c\x44rainOutcome\x12\x1d\n\x19\x44RAIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44RAIN_OUTCOME_DRAINED\x10\x01\x12\x1e\n\x1a\x44RAIN_OUTCOME_UNKNOWN_SLOT\x10\x02\x12\x19\n\x15\x44RAIN_OUTCOME_REFUSED\x10\x03\x12\x18\n\x14\x44RAIN_OUTCOME_FAILED\x10\x04\x32\xb8\x02\n\x05\x41\x64min\x12\x38\n\x06Status\x12\x17.wasmd.v1.StatusRequest\x1a\x15.wasmd.v1.StatusReply\x12\x38\n\x06Reload\x12\x17.wasmd.v1.ReloadRequest\x1a\x15.wasmd.v1.ReloadReply\x12\x35\n\x05\x44rain\x12\x16.wasmd.v1.DrainRequest\x1a\x14.wasmd.v1.DrainReply\x12;\n\x07Metrics\x12\x18.wasmd.v1.MetricsRequest\x1a\x16.wasmd.v1.MetricsReply\x12G\n\x0bListPlugins\x12\x1c.wasmd.v1.ListPluginsRequest\x1a\x1a.wasmd.v1.ListPluginsReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wasmd.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SLOTSTATE']._serialized_start=2067
-  _globals['_SLOTSTATE']._serialized_end=2248
-  _globals['_ROLLOUTSTATE']._serialized_start=2251
-  _globals['_ROLLOUTSTATE']._serialized_end=2399
-  _globals['_PLUGINSTATE']._serialized_start=2402
-  _globals['_PLUGINSTATE']._serialized_end=2551
-  _globals['_RELOADOUTCOME']._serialized_start=2554
-  _globals['_RELOADOUTCOME']._serialized_end=2716
-  _globals['_DRAINOUTCOME']._serialized_start=2719
-  _globals['_DRAINOUTCOME']._serialized_end=2876
+  _globals['_SLOTSTATE']._serialized_start=2362
+  _globals['_SLOTSTATE']._serialized_end=2543
+  _globals['_ROLLOUTSTATE']._serialized_start=2546
+  _globals['_ROLLOUTSTATE']._serialized_end=2694
+  _globals['_PLUGINSTATE']._serialized_start=2697
+  _globals['_PLUGINSTATE']._serialized_end=2846
+  _globals['_RELOADOUTCOME']._serialized_start=2849
+  _globals['_RELOADOUTCOME']._serialized_end=3011
+  _globals['_DRAINOUTCOME']._serialized_start=3014
+  _globals['_DRAINOUTCOME']._serialized_end=3171
   _globals['_STATUSREQUEST']._serialized_start=34
   _globals['_STATUSREQUEST']._serialized_end=49
   _globals['_STATUSREPLY']._serialized_start=51
   _globals['_STATUSREPLY']._serialized_end=104
   _globals['_DAEMONSTATUS']._serialized_start=107
-  _globals['_DAEMONSTATUS']._serialized_end=456
-  _globals['_SOCKETSTATUS']._serialized_start=458
-  _globals['_SOCKETSTATUS']._serialized_end=514
-  _globals['_CHAINSTATUS']._serialized_start=516
-  _globals['_CHAINSTATUS']._serialized_end=577
-  _globals['_ROLLOUTSTATUS']._serialized_start=579
-  _globals['_ROLLOUTSTATUS']._serialized_end=680
-  _globals['_WORKERSTATUS']._serialized_start=683
-  _globals['_WORKERSTATUS']._serialized_end=983
-  _globals['_PLUGINSTATUS']._serialized_start=986
-  _globals['_PLUGINSTATUS']._serialized_end=1306
-  _globals['_VISIBILITY']._serialized_start=1308
-  _globals['_VISIBILITY']._serialized_end=1418
-  _globals['_RELOADREQUEST']._serialized_start=1420
-  _globals['_RELOADREQUEST']._serialized_end=1449
-  _globals['_RELOADREPLY']._serialized_start=1451
-  _globals['_RELOADREPLY']._serialized_end=1543
-  _globals['_DRAINREQUEST']._serialized_start=1545
-  _globals['_DRAINREQUEST']._serialized_end=1573
-  _globals['_DRAINREPLY']._serialized_start=1576
-  _globals['_DRAINREPLY']._serialized_end=1728
-  _globals['_METRICSREQUEST']._serialized_start=1730
-  _globals['_METRICSREQUEST']._serialized_end=1746
-  _globals['_METRICSREPLY']._serialized_start=1748
-  _globals['_METRICSREPLY']._serialized_end=1776
-  _globals['_LISTPLUGINSREQUEST']._serialized_start=1778
-  _globals['_LISTPLUGINSREQUEST']._serialized_end=1798
-  _globals['_PLUGININFO']._serialized_start=1801
-  _globals['_PLUGININFO']._serialized_end=2005
-  _globals['_LISTPLUGINSREPLY']._serialized_start=2007
-  _globals['_LISTPLUGINSREPLY']._serialized_end=2064
-  _globals['_ADMIN']._serialized_start=2879
-  _globals['_ADMIN']._serialized_end=3191
+  _globals['_DAEMONSTATUS']._serialized_end=499
+  _globals['_SOCKETSTATUS']._serialized_start=501
+  _globals['_SOCKETSTATUS']._serialized_end=557
+  _globals['_CHAINSTATUS']._serialized_start=559
+  _globals['_CHAINSTATUS']._serialized_end=620
+  _globals['_SERVICESTATUS']._serialized_start=623
+  _globals['_SERVICESTATUS']._serialized_end=872
+  _globals['_ROLLOUTSTATUS']._serialized_start=874
+  _globals['_ROLLOUTSTATUS']._serialized_end=975
+  _globals['_WORKERSTATUS']._serialized_start=978
+  _globals['_WORKERSTATUS']._serialized_end=1278
+  _globals['_PLUGINSTATUS']._serialized_start=1281
+  _globals['_PLUGINSTATUS']._serialized_end=1601
+  _globals['_VISIBILITY']._serialized_start=1603
+  _globals['_VISIBILITY']._serialized_end=1713
+  _globals['_RELOADREQUEST']._serialized_start=1715
+  _globals['_RELOADREQUEST']._serialized_end=1744
+  _globals['_RELOADREPLY']._serialized_start=1746
+  _globals['_RELOADREPLY']._serialized_end=1838
+  _globals['_DRAINREQUEST']._serialized_start=1840
+  _globals['_DRAINREQUEST']._serialized_end=1868
+  _globals['_DRAINREPLY']._serialized_start=1871
+  _globals['_DRAINREPLY']._serialized_end=2023
+  _globals['_METRICSREQUEST']._serialized_start=2025
+  _globals['_METRICSREQUEST']._serialized_end=2041
+  _globals['_METRICSREPLY']._serialized_start=2043
+  _globals['_METRICSREPLY']._serialized_end=2071
+  _globals['_LISTPLUGINSREQUEST']._serialized_start=2073
+  _globals['_LISTPLUGINSREQUEST']._serialized_end=2093
+  _globals['_PLUGININFO']._serialized_start=2096
+  _globals['_PLUGININFO']._serialized_end=2300
+  _globals['_LISTPLUGINSREPLY']._serialized_start=2302
+  _globals['_LISTPLUGINSREPLY']._serialized_end=2359
+  _globals['_ADMIN']._serialized_start=3174
+  _globals['_ADMIN']._serialized_end=3486
 # @@protoc_insertion_point(module_scope)

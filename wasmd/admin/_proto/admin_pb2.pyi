@@ -87,7 +87,7 @@ class StatusReply(_message.Message):
     def __init__(self, daemon: _Optional[_Union[DaemonStatus, _Mapping]] = ...) -> None: ...
 
 class DaemonStatus(_message.Message):
-    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins", "draining", "sockets", "chains")
+    __slots__ = ("version", "pid", "uptime_s", "generation", "rollout", "config_path", "workers", "plugins", "draining", "sockets", "chains", "services")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +99,7 @@ class DaemonStatus(_message.Message):
     DRAINING_FIELD_NUMBER: _ClassVar[int]
     SOCKETS_FIELD_NUMBER: _ClassVar[int]
     CHAINS_FIELD_NUMBER: _ClassVar[int]
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
     version: str
     pid: int
     uptime_s: float
@@ -110,7 +111,8 @@ class DaemonStatus(_message.Message):
     draining: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
     sockets: _containers.RepeatedCompositeFieldContainer[SocketStatus]
     chains: _containers.RepeatedCompositeFieldContainer[ChainStatus]
-    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ..., draining: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., sockets: _Optional[_Iterable[_Union[SocketStatus, _Mapping]]] = ..., chains: _Optional[_Iterable[_Union[ChainStatus, _Mapping]]] = ...) -> None: ...
+    services: _containers.RepeatedCompositeFieldContainer[ServiceStatus]
+    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., uptime_s: _Optional[float] = ..., generation: _Optional[int] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., config_path: _Optional[str] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., plugins: _Optional[_Iterable[_Union[PluginStatus, _Mapping]]] = ..., draining: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., sockets: _Optional[_Iterable[_Union[SocketStatus, _Mapping]]] = ..., chains: _Optional[_Iterable[_Union[ChainStatus, _Mapping]]] = ..., services: _Optional[_Iterable[_Union[ServiceStatus, _Mapping]]] = ...) -> None: ...
 
 class SocketStatus(_message.Message):
     __slots__ = ("role", "path", "mode")
@@ -131,6 +133,34 @@ class ChainStatus(_message.Message):
     plugins: _containers.RepeatedScalarFieldContainer[str]
     default: bool
     def __init__(self, name: _Optional[str] = ..., plugins: _Optional[_Iterable[str]] = ..., default: _Optional[bool] = ...) -> None: ...
+
+class ServiceStatus(_message.Message):
+    __slots__ = ("name", "module_sha256", "state", "pid", "generation", "uptime_s", "rss_bytes", "restarts", "last_exit_reason", "vm_count", "failed_vms", "reloads")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MODULE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_S_FIELD_NUMBER: _ClassVar[int]
+    RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    RESTARTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_EXIT_REASON_FIELD_NUMBER: _ClassVar[int]
+    VM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_VMS_FIELD_NUMBER: _ClassVar[int]
+    RELOADS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    module_sha256: str
+    state: str
+    pid: int
+    generation: int
+    uptime_s: float
+    rss_bytes: int
+    restarts: int
+    last_exit_reason: str
+    vm_count: int
+    failed_vms: int
+    reloads: int
+    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., state: _Optional[str] = ..., pid: _Optional[int] = ..., generation: _Optional[int] = ..., uptime_s: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., restarts: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., reloads: _Optional[int] = ...) -> None: ...
 
 class RolloutStatus(_message.Message):
     __slots__ = ("state", "target_generation", "last_error")
