@@ -22,6 +22,7 @@ from wasmd.proxies.lua_plan import (
     ChainPlan,
     Failure,
     adapter_options,
+    add_common_arguments,
     lua_dir,
     plan_chain,
 )
@@ -152,23 +153,9 @@ def add_command(sub: Any) -> None:
         "--listen, runs the chain's plugins through this daemon's native socket and "
         "proxies to --upstream. Run it with: haproxy -f FILE.",
     )
-    p.add_argument("--config", type=Path, default=None, help="wasmd.toml (default: built-in)")
-    p.add_argument("--chain", default=None, help="chain to run (default: the default chain)")
-    p.add_argument("--listen", default="127.0.0.1:10000", metavar="HOST:PORT")
-    p.add_argument("--upstream", default="127.0.0.1:8080", metavar="HOST:PORT")
-    p.add_argument(
-        "--failure",
-        choices=[f.value for f in Failure],
-        default="closed",
-        help="when wasmd cannot process a request: closed = answer 503 (default), "
-        "open = pass it unprocessed",
-    )
-    p.add_argument(
-        "--route",
-        action="append",
-        default=[],
-        metavar="PREFIX=CHAIN",
-        help="requests whose path starts with PREFIX run CHAIN (repeatable; the longest "
+    add_common_arguments(
+        p,
+        "requests whose path starts with PREFIX run CHAIN (repeatable; the longest "
         "matching prefix wins)",
     )
     p.add_argument("--threads", type=int, default=1, help="HAProxy nbthread")

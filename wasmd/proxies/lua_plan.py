@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wasmd.kernel.config import DaemonConfig
 from wasmd.kernel.errors import ConfigError
@@ -100,3 +101,20 @@ def adapter_options(
         "request_body": plan.request_body,
         "response_body": plan.response_body,
     }
+
+
+def add_common_arguments(p: Any, route_help: str) -> None:
+    """The options ``wasmd nginx-config`` and ``wasmd haproxy-config`` share: the daemon's
+    config, the chain, where to listen, the upstream, the failure behaviour and routes."""
+    p.add_argument("--config", type=Path, default=None, help="wasmd.toml (default: built-in)")
+    p.add_argument("--chain", default=None, help="chain to run (default: the default chain)")
+    p.add_argument("--listen", default="127.0.0.1:10000", metavar="HOST:PORT")
+    p.add_argument("--upstream", default="127.0.0.1:8080", metavar="HOST:PORT")
+    p.add_argument(
+        "--failure",
+        choices=[f.value for f in Failure],
+        default="closed",
+        help="when wasmd cannot process a request: closed = answer 503 (default), "
+        "open = pass it unprocessed",
+    )
+    p.add_argument("--route", action="append", default=[], metavar="PREFIX=CHAIN", help=route_help)

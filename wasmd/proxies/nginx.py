@@ -29,6 +29,7 @@ from wasmd.proxies.lua_plan import (
     ChainPlan,
     Failure,
     adapter_options,
+    add_common_arguments,
     lua_dir,
     lua_string,
     lua_table,
@@ -200,10 +201,11 @@ def add_command(sub: Any) -> None:
         "runs the chain's plugins through this daemon's native socket and proxies to "
         "--upstream. Run it with: nginx -p PREFIX -c FILE.",
     )
-    p.add_argument("--config", type=Path, default=None, help="wasmd.toml (default: built-in)")
-    p.add_argument("--chain", default=None, help="chain to run (default: the default chain)")
-    p.add_argument("--listen", default="127.0.0.1:10000", metavar="HOST:PORT")
-    p.add_argument("--upstream", default="127.0.0.1:8080", metavar="HOST:PORT")
+    add_common_arguments(
+        p,
+        "requests under PREFIX run CHAIN, in the mode its plugins need (repeatable; "
+        "nginx picks the longest matching prefix)",
+    )
     p.add_argument(
         "--mode",
         choices=[m.value for m in Mode],
@@ -211,21 +213,6 @@ def add_command(sub: Any) -> None:
         help="access: request phases only, the response streams; content: the whole "
         "exchange, the response buffered; auto (default): content if a plugin has a "
         "response callback",
-    )
-    p.add_argument(
-        "--failure",
-        choices=[f.value for f in Failure],
-        default="closed",
-        help="when wasmd cannot process a request: closed = answer 503 (default), "
-        "open = pass it unprocessed",
-    )
-    p.add_argument(
-        "--route",
-        action="append",
-        default=[],
-        metavar="PREFIX=CHAIN",
-        help="requests under PREFIX run CHAIN, in the mode its plugins need (repeatable; "
-        "nginx picks the longest matching prefix)",
     )
     p.add_argument("--workers", type=int, default=1, help="nginx worker_processes")
     p.add_argument("--timeout-ms", type=int, default=DEFAULT_TIMEOUT_MS)
