@@ -42,6 +42,7 @@ class SpawnSpec:
     shared_fd: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
+    extproc_fd: int | None = None  # the slot's ext_proc listening socket (slot_sockets.py)
 
 
 class WorkerProcess:
@@ -150,13 +151,17 @@ def worker_argv(spec: SpawnSpec, control_fd: int) -> list[str]:
         argv += ["--shared-fd", str(spec.shared_fd)]
     for name in spec.quarantine:
         argv += ["--quarantine", name]
+    if spec.extproc_fd is not None:
+        argv += ["--extproc-fd", str(spec.extproc_fd)]
     return argv
 
 
 def spawn_worker(spec: SpawnSpec) -> WorkerProcess:
     """Start the worker; its stdout/stderr are the supervisor's (journald gets both)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    fds = [theirs.fileno()] + [fd for fd in (spec.native_fd, spec.shared_fd) if fd is not None]
+    fds = [theirs.fileno()] + [
+        fd for fd in (spec.native_fd, spec.shared_fd, spec.extproc_fd) if fd is not None
+    ]
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
     env.update(spec.extra_env)

@@ -35,6 +35,7 @@ from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
+from wasmd.supervisor.slot_sockets import SlotSockets
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
 from wasmd.supervisor.systemd import Notifier
 
@@ -122,6 +123,7 @@ class Supervisor:
         self._exit: asyncio.Future[int] | None = None
         self._native: socket.socket | None = None
         self._native_ino: tuple[int, int] | None = None
+        self.slot_sockets = SlotSockets()  # each slot's ext_proc socket outlives its workers
         self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
         self._load_failures: dict[int, dict[str, str]] = {}  # generation -> plugin -> error
         self._reload_lock = asyncio.Lock()
@@ -161,6 +163,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self._exit = loop.create_future()
         self._bind_native()
+        self.slot_sockets.open(self.settings)
         for sig, what in (
             (signal.SIGHUP, "reload"),
             (signal.SIGTERM, "stop"),
@@ -185,6 +188,7 @@ class Supervisor:
             if admin is not None:
                 await admin.close()
             self._close_native()
+            self.slot_sockets.close()
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
@@ -288,6 +292,7 @@ class Supervisor:
             native_fd,
             theirs.fileno(),
             quarantine=tuple(name for name, _ in gen.quarantine),
+            extproc_fd=self.slot_sockets.fileno(slot),
         )
         try:
             proc = spawn_worker(spec)
