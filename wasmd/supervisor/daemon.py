@@ -32,10 +32,11 @@ from wasmd.kernel.logs import get_logger
 from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
 from wasmd.registry.generation import ModuleFetchError, resolve_generation
 from wasmd.supervisor import policy as p
-from wasmd.supervisor.children import SpawnSpec, WorkerProcess, spawn_worker
+from wasmd.supervisor.children import SpawnSpec, WorkerProcess
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore
 from wasmd.supervisor.slot_sockets import SlotSockets
+from wasmd.supervisor.spare_worker import SpareWorker
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses
 from wasmd.supervisor.systemd import Notifier
 
@@ -124,6 +125,7 @@ class Supervisor:
         self._native: socket.socket | None = None
         self._native_ino: tuple[int, int] | None = None
         self.slot_sockets = SlotSockets()  # each slot's ext_proc socket outlives its workers
+        self.spare = SpareWorker()  # a pre-imported interpreter: a dead slot serves sooner
         self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
         self._load_failures: dict[int, dict[str, str]] = {}  # generation -> plugin -> error
         self._reload_lock = asyncio.Lock()
@@ -189,6 +191,7 @@ class Supervisor:
                 await admin.close()
             self._close_native()
             self.slot_sockets.close()
+            self.spare.close()
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
@@ -295,7 +298,7 @@ class Supervisor:
             extproc_fd=self.slot_sockets.fileno(slot),
         )
         try:
-            proc = spawn_worker(spec)
+            proc = self.spare.spawn(spec)
         except BaseException:
             self.shared.close(wid)
             raise
