@@ -126,6 +126,8 @@ def _toml(value: object) -> str:
     """A TOML value: strings quoted, mappings as inline tables, the rest as Python prints."""
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
     return str(value)
