@@ -53,25 +53,9 @@ def _gone(pid: int) -> None:
 
 
 def _extproc_once(path: Path) -> None:
-    import grpc
-    from envoy.config.core.v3 import base_pb2 as core
-    from envoy.service.ext_proc.v3 import external_processor_pb2 as ep
-    from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ep_grpc
+    from tests.helpers.extproc_probe import extproc_once
 
-    pairs = [(":method", "GET"), (":path", "/"), (":authority", "probe")]
-    headers = core.HeaderMap(
-        headers=[core.HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs]
-    )
-    request = ep.ProcessingRequest(
-        request_headers=ep.HttpHeaders(headers=headers, end_of_stream=True)
-    )
-    with grpc.insecure_channel(f"unix:{path}") as channel:
-        responses = ep_grpc.ExternalProcessorStub(channel).Process(
-            iter([request]), timeout=PROBE_TIMEOUT_S, wait_for_ready=True
-        )
-        reply = next(responses)
-        responses.cancel()
-    assert reply.WhichOneof("response") == "request_headers", reply
+    extproc_once(path, PROBE_TIMEOUT_S)
 
 
 def _native_once(path: Path) -> None:
