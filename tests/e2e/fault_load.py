@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import collections
 import enum
-import itertools
 import http.client
+import itertools
 import json
 import threading
 import time

@@ -3,14 +3,16 @@
 Real ``wasmd serve`` with one worker; the worker is ``kill -9``-ed and, the moment the
 process is gone (pidfd), a NEW connection is opened to ``extproc-0.sock``: with wasmd's
 HTTP/2 transport it is queued in the supervisor's listen backlog (never refused) and
-answered by the successor, and the socket file is the same one (same inode) throughout.
-With ``extproc_transport = "grpcio"`` (which cannot adopt a socket) the successor binds a
-new file, as before; the slot serves again once it is READY. Spare handoff: a spare
-interpreter turns into the slot's worker (``workers/spare.py``).
+answered by the successor (likewise a native exchange on the shared ``wasmd.sock``), and
+the socket file is the same one (same inode) throughout. With
+``extproc_transport = "grpcio"`` (which cannot adopt a socket) the successor binds a new
+file, as before; the slot serves again once it is READY. Both with the spare worker
+(``workers/spare.py``) and with fresh processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -28,6 +30,8 @@ from wasmd.admin.model import SlotState
 pytestmark = pytest.mark.timeout(180)
 
 PROBE_TIMEOUT_S = 60.0  # a fresh worker on a loaded machine; the test asserts no refusal
+REQUEST = ((b":authority", b"x"), (b":path", b"/"), (b":method", b"GET"), (b":scheme", b"http"))
+RESPONSE = ((b":status", b"200"),)
 
 
 @pytest.fixture
@@ -49,6 +53,17 @@ def _kill_and_wait_gone(daemon: Daemon) -> int:
     return pid
 
 
+def _native_once(path: Path) -> None:
+    """One native exchange on a new connection (the shared ``wasmd.sock``)."""
+    from wasmd.clients.native import Client
+
+    async def one() -> None:
+        async with await Client.connect(path) as client:
+            await client.exchange(request_headers=REQUEST, response_headers=RESPONSE)
+
+    asyncio.run(asyncio.wait_for(one(), PROBE_TIMEOUT_S))
+
+
 def _ready_again(daemon: Daemon, old_pid: int) -> None:
     daemon.wait_status(
         "slot 0 READY on a new worker",
@@ -66,13 +81,17 @@ def test_a_new_connection_during_a_restart_waits_and_is_served(
     daemon.all_ready()
     extproc_once(path, PROBE_TIMEOUT_S)
     inode = path.stat().st_ino
-    for _ in range(2):
+    for face in ("extproc", "native"):
         old = _kill_and_wait_gone(daemon)
         # Nothing accepts now: the connect must still succeed (queued, not refused).
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        probe.connect(str(path))
-        probe.close()
-        extproc_once(path, PROBE_TIMEOUT_S)  # a new stream, answered by the successor
+        for socket_path in (path, daemon.socket):
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            probe.connect(str(socket_path))
+            probe.close()
+        if face == "extproc":
+            extproc_once(path, PROBE_TIMEOUT_S)  # a new stream, answered by the successor
+        else:
+            _native_once(daemon.socket)
         _ready_again(daemon, old)
         assert path.stat().st_ino == inode, "the slot socket was re-bound"
 
