@@ -25,7 +25,7 @@ import pytest
 from tests.helpers.daemon import Daemon, DaemonFactory, daemons, write_config
 from tests.helpers.extproc_probe import extproc_once
 from tests.helpers.procs import wait_for
-from wasmd.admin.model import SlotState
+from wasmd.admin.model import ReloadOutcome, SlotState
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -119,3 +119,23 @@ def test_slot_sockets_are_removed_on_stop(tmp_path: Path, daemon_factory: Daemon
     daemon.proc.popen.send_signal(signal.SIGTERM)
     wait_for(lambda: daemon.proc.exited(), PROBE_TIMEOUT_S, what="the daemon exits")
     assert not any(p.exists() for p in paths)
+
+
+def test_a_rolling_reload_keeps_the_slot_socket(
+    tmp_path: Path, daemon_factory: DaemonFactory
+) -> None:
+    """The old worker drains and closes its copy of the listening socket; the path (and
+    the supervisor's socket behind it) stays, and the new worker serves it."""
+    daemon = daemon_factory(write_config(tmp_path, workers=1, configuration="v1"))
+    path = daemon.runtime_dir / "extproc-0.sock"
+    old = daemon.all_ready().workers[0].pid
+    inode = path.stat().st_ino
+    write_config(tmp_path, workers=1, configuration="v2")
+    assert daemon.reload().outcome is ReloadOutcome.SUCCEEDED
+    assert old is not None
+    _ready_again(daemon, old)
+    wait_for(
+        lambda: not Path(f"/proc/{old}").exists(), PROBE_TIMEOUT_S, what="the old worker reaped"
+    )
+    extproc_once(path, PROBE_TIMEOUT_S)
+    assert path.stat().st_ino == inode

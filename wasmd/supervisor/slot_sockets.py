@@ -14,6 +14,9 @@ Contract:
 - ``fileno(slot)`` is the fd to pass to that slot's workers; several workers of one slot
   (the old one draining during a reload, the new one serving) accept from the same queue.
 - ``close`` closes the fds and unlinks only the paths that are still ours (same inode).
+- A worker that drains closes only its own copy of the fd. The socket's own name is the
+  private path it was bound on (renamed since), so an event loop that unlinks a Unix
+  server's path on close (CPython >= 3.13 ``cleanup_socket``) finds nothing to unlink.
 - Only wasmd's own HTTP/2 transport can serve an inherited socket; with
   ``extproc_transport = "grpcio"`` nothing is held here (grpcio binds its own path, so the
   gap between a worker's death and its successor's bind remains there).
