@@ -8,8 +8,10 @@ has done those imports already; when a slot needs a worker it hands the spare th
 arguments and listening sockets, and the spare runs ``workers.process.main`` at once.
 
 Handoff (one frame on the control socketpair, read before anything else uses it): a 4-byte
-big-endian length, then a JSON object ``{"args": [...], "fd_flags": [...]}``; the fds ride
-on the same ``sendmsg`` (SCM_RIGHTS), one per entry of ``fd_flags`` (``--native-fd``, ...).
+big-endian length, then a JSON object ``{"args": [...], "fd_flags": [...], "env": {...}}``;
+the fds ride on the same ``sendmsg`` (SCM_RIGHTS), one per entry of ``fd_flags``
+(``--native-fd``, ...); ``env`` is what a fresh worker would get on top of the supervisor's
+environment (read lazily by the worker, so setting it before ``main`` is enough).
 The control socketpair then becomes the worker's ``--control-fd``. A spare whose
 supervisor goes away, or that gets a malformed handoff, exits without serving.
 """
@@ -47,7 +49,8 @@ def _recv_exact(sock: socket.socket, n: int, fds: list[int]) -> bytes:
 
 
 def receive_handoff(sock: socket.socket) -> list[str]:
-    """Block until the handoff; return the worker's argv (fd flags point at received fds)."""
+    """Block until the handoff; set its environment; return the worker's argv (the fd
+    flags point at the received fds)."""
     fds: list[int] = []
     (length,) = HEADER.unpack(_recv_exact(sock, HEADER.size, fds))
     if length > MAX_HANDOFF_BYTES:
@@ -56,6 +59,7 @@ def receive_handoff(sock: socket.socket) -> list[str]:
     args, flags = [str(a) for a in doc["args"]], [str(f) for f in doc["fd_flags"]]
     if len(flags) != len(fds):
         raise ValueError(f"handoff names {len(flags)} fds but carried {len(fds)}")
+    os.environ.update({str(k): str(v) for k, v in doc.get("env", {}).items()})
     for flag, fd in zip(flags, fds, strict=True):
         os.set_inheritable(fd, False)
         args += [flag, str(fd)]

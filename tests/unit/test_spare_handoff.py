@@ -16,7 +16,16 @@ from workers.spare import MAX_HANDOFF_BYTES, receive_handoff
 def _spec(native_fd: int, shared_fd: int, extproc_fd: int) -> SpawnSpec:
     config, origin = Path("/run/g/3.toml"), Path("/etc/wasmd.toml")
     return SpawnSpec(
-        7, 1, 3, config, origin, native_fd, shared_fd, quarantine=("bad",), extproc_fd=extproc_fd
+        7,
+        1,
+        3,
+        config,
+        origin,
+        native_fd,
+        shared_fd,
+        extra_env={"WASMD_SPARE_TEST": "k"},
+        quarantine=("bad",),
+        extproc_fd=extproc_fd,
     )
 
 
@@ -41,6 +50,7 @@ def test_the_spare_gets_the_workers_argv_with_its_own_fd_numbers() -> None:
             assert os.read(received, 1) == b"x"
             os.close(received)
         assert "--control-fd" not in got  # the spare adds its own
+        assert os.environ.pop("WASMD_SPARE_TEST") == "k"  # what a fresh worker's env had
     finally:
         ours.close()
         theirs.close()

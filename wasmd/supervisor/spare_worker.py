@@ -44,7 +44,8 @@ def handoff_frame(spec: SpawnSpec) -> tuple[bytes, list[int]]:
     argv = worker_argv(bare, -1)[3:]  # without "python -m workers"
     at = argv.index("--control-fd")
     args = argv[:at] + argv[at + 2 :]  # the spare adds its own control fd
-    body = json.dumps({"args": args, "fd_flags": [f for f, _ in flagged]}).encode()
+    doc = {"args": args, "fd_flags": [f for f, _ in flagged], "env": spec.extra_env}
+    body = json.dumps(doc).encode()
     return HEADER.pack(len(body)) + body, [fd for _, fd in flagged]
 
 
@@ -76,7 +77,7 @@ class SpareWorker:
 
     def spawn(self, spec: SpawnSpec) -> WorkerProcess:
         """The worker ``spec`` describes: the spare if one is alive, else a fresh process."""
-        proc = self._take(spec) if not spec.extra_env else None
+        proc = self._take(spec)
         if proc is None:
             proc = spawn_worker(spec)
         self.start()
