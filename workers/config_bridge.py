@@ -16,6 +16,7 @@ from wasmd.kernel.config import DaemonConfig, PluginSpec
 from wasmd.kernel.errors import PluginLoadError
 from workers.abi.types import LogLevel
 from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.contexts.visibility import compile_spec, daemon_key
 from workers.service import PluginSource
 
 MIB = 1 << 20
@@ -35,6 +36,9 @@ def plugin_config(spec: PluginSpec) -> PluginConfig:
         memory_limit_bytes=spec.memory_limit_mib * MIB,
         log_level=LogLevel[spec.log_level.upper()],
         upstreams=dict(spec.upstreams),
+        # The key is read (and dropped from the environment) even for plugins without a
+        # policy, so it never lingers in a worker's environment.
+        visibility=compile_spec(spec.visibility, daemon_key()),
     )
 
 

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from wasmd.kernel.errors import PluginLoadError
+from wasmd.kernel.visibility import VisibilitySpec
 from workers.abi.types import LogLevel
 from workers.callouts.upstreams import Protocol, parse_upstream
 from workers.contexts.exchange import Exchange, FinalResponse, Step
 from workers.contexts.maps import Pair
 from workers.contexts.metadata import DynamicMetadata, WithMetadata
 from workers.contexts.plugin import FailurePolicy, PluginConfig
+from workers.contexts.visibility import compile_spec
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
@@ -116,11 +118,13 @@ def run(
     fast: bool = True,
     pause_timeout_ms: int = 1000,
     wait_ms: int = 0,
+    compile_cache: Path | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Load and run; return the JSON-able result and the exit code.
 
     ``wait_ms`` keeps the loop running that long between loading and the exchange, so
-    ticks and queue deliveries happen; a host log line then says how many did."""
+    ticks and queue deliveries happen; a host log line then says how many did.
+    ``compile_cache`` is a compiled-module cache directory, as the daemon's ``cache_dir``."""
     result: dict[str, Any] = {
         "loaded": False,
         "error": None,
@@ -135,7 +139,9 @@ def run(
     except OSError as exc:
         result["error"] = f"cannot read {wasm_path}: {exc.strerror}"
         return result, EXIT_LOAD_FAILED
-    return asyncio.run(_run(wasm, config, req, fast, pause_timeout_ms, result, wait_ms))
+    return asyncio.run(
+        _run(wasm, config, req, fast, pause_timeout_ms, result, wait_ms, compile_cache)
+    )
 
 
 async def _run(
@@ -146,8 +152,9 @@ async def _run(
     pause_timeout_ms: int,
     result: dict[str, Any],
     wait_ms: int = 0,
+    compile_cache: Path | None = None,
 ) -> tuple[dict[str, Any], int]:
-    with Runtime(fast=fast) as runtime:
+    with Runtime(fast=fast, cache_dir=compile_cache) as runtime:
         service = WorkerService(
             runtime,
             [PluginSource(config, wasm)],
@@ -267,7 +274,10 @@ def plugin_config(
     deadline_ms: int | None = None,
     memory_limit_bytes: int | None = None,
     upstreams: Sequence[tuple[str, str]] = (),
+    visibility: VisibilitySpec | None = None,
 ) -> PluginConfig:
+    """A PluginConfig from ``wasmd try``'s options. ``visibility``: the plugin's policy; its
+    redaction key is this process's own (random), so markers differ from the daemon's."""
     extra: dict[str, Any] = {}
     if deadline_ms is not None:
         extra["deadline_ms"] = deadline_ms
@@ -283,5 +293,6 @@ def plugin_config(
         failure_policy=FailurePolicy(failure_policy),
         log_level=LogLevel[log_level.upper()],
         upstreams=dict(upstreams),
+        visibility=None if visibility is None else compile_spec(visibility),
         **extra,
     )

@@ -8,6 +8,6 @@ here=$(pwd)
 GO="${GO:-$(command -v go || echo "$here/../../.venv/bin/go")}"
 mkdir -p build
 export GOCACHE="${GOCACHE:-${TMPDIR:-/tmp}/wasmd-go-cache}" GOFLAGS=-trimpath GOTOOLCHAIN=local
-(cd src && GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared -ldflags=-buildid= \
+(cd src && GOOS=wasip1 GOARCH=wasm "$GO" build -buildmode=c-shared -ldflags="-buildid= -s -w" \
     -o "$here/build/headers.wasm" .)
 echo "built build/headers.wasm ($(wc -c <build/headers.wasm) bytes) with $("$GO" version)"

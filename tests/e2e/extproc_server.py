@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.e2e.envoy_config import connection_manager
 from tests.helpers.manifest import PluginSpec
+from tests.helpers.tools import compile_cache
 from tests.integration.support import config_for
 from wasmd.proxies.envoy import Phases, cluster_for, ext_proc_filter, module_phases
 from workers.contexts.plugin import PluginConfig
@@ -26,7 +27,7 @@ from workers.faces.extproc_grpcio import GrpcioExtProcServer
 from workers.service import PluginSource, WorkerService
 from workers.vm.runtime import Runtime
 
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 120.0  # a cap: compiling a Go module on a loaded box takes tens of s
 
 
 def plugin_config(spec: PluginSpec, upstreams: Mapping[str, str] | None = None) -> PluginConfig:
@@ -76,7 +77,7 @@ def serving(
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        runtime = Runtime()
+        runtime = Runtime(cache_dir=compile_cache())
         service = WorkerService(
             runtime,
             [PluginSource(plugin_config(spec, upstreams), spec.wasm.read_bytes())],

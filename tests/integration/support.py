@@ -20,6 +20,7 @@ from typing import Any
 import wasmtime
 
 from tests.helpers.manifest import CaseSpec, PluginSpec, load_all
+from tests.helpers.tools import compile_cache
 from workers import trial
 from workers.contexts.exchange import Exchange, Step
 from workers.contexts.logsink import LogSink
@@ -98,6 +99,7 @@ def run_case(
         request_for(c),
         fast=fast,
         pause_timeout_ms=pause_timeout_ms,
+        compile_cache=compile_cache(),
     )
 
 

@@ -140,6 +140,38 @@ def test_health_check_answers_serving(channel: grpc.Channel) -> None:
     assert check(b"", timeout=RPC_TIMEOUT_S) == b"\x08\x01"
 
 
+@pytest.mark.parametrize("end_after", ["response_headers", "any", None])
+def test_the_worker_ends_the_stream_after_the_phase_envoy_config_says_is_last(
+    tmp_path: Path, end_after: str | None
+) -> None:
+    """``x-wasmd-end-after: response_headers`` (a header-only chain): the reply to the
+    response headers comes with the stream's OK end, while the client has not half-closed
+    (Envoy then proceeds without the processor). Otherwise the stream waits for the client.
+    (The grpcio fallback transport ignores the key.)"""
+    sock = tmp_path / "extproc-0.sock"
+    sent = threading.Event()  # the client's side stays open until the test says
+
+    def requests() -> Iterator[ep.ProcessingRequest]:
+        yield REQUEST
+        yield RESPONSE
+        sent.wait(RPC_TIMEOUT_S)
+
+    metadata = () if end_after is None else (("x-wasmd-end-after", end_after),)
+    with serving(_spec("as_add_header"), sock), grpc.insecure_channel(f"unix:{sock}") as ch:
+        stub = ep_grpc.ExternalProcessorStub(ch)
+        call = stub.Process(requests(), metadata=metadata, timeout=RPC_TIMEOUT_S)
+        replies = [next(call), next(call)]
+        assert _set_headers(replies[1], "response_headers").get("x-as-resp") == b"added"
+        ended = threading.Thread(target=lambda: list(call))
+        ended.start()
+        ended.join(1.0 if end_after != "response_headers" else RPC_TIMEOUT_S)
+        ends_early = not ended.is_alive()
+        sent.set()
+        ended.join(RPC_TIMEOUT_S)
+    assert call.code() is grpc.StatusCode.OK
+    assert ends_early is (end_after == "response_headers")
+
+
 def test_an_unknown_method_is_unimplemented(channel: grpc.Channel) -> None:
     call = channel.unary_unary("/wasmd.Nothing/Here")
     with pytest.raises(grpc.RpcError) as info:

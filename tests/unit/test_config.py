@@ -174,6 +174,13 @@ ERRORS: list[tuple[str, str, str, str]] = [
     ("upstream-scheme", PLUGIN + 'upstreams = { a = "ftp://h" }\n', "upstreams.a", "scheme"),
     ("upstream-host", PLUGIN + 'upstreams = { a = "http://" }\n', "upstreams.a", "needs a host"),
     ("upstream-unix", PLUGIN + 'upstreams = { a = "unix://" }\n', "upstreams.a", "socket path"),
+    ("skip-not-list", PLUGIN + 'skip_phases = "response_body"\n', "skip_phases", "array"),
+    (
+        "skip-unknown",
+        PLUGIN + 'skip_phases = ["response_headers"]\n',
+        "plugins[0].skip_phases[0]",
+        "one of request_body, response_body, request_trailers, response_trailers",
+    ),
     ("chains-not-table", "chains = 1\n" + PLUGIN, "chains", "must be a table"),
     ("chain-not-list", PLUGIN + '[chains]\ndefault = "p"\n', "chains.default", "array"),
     ("chain-member-int", PLUGIN + "[chains]\ndefault = [1]\n", "chains.default[0]", "a string"),

@@ -41,6 +41,37 @@ def test_body_mode_follows_the_config_and_the_exports(
     assert mode["request_header_mode"] == mode["response_header_mode"] == "SEND"
 
 
+AS_ADD_HEADER = REPO_PLUGINS_DIR / "as" / "build" / "add_header.wasm"
+
+
+def _modes(tmp_path: Path, plugins: str, chain: str) -> dict[str, str]:
+    path = tmp_path / "wasmd.toml"
+    path.write_text(f"{plugins}[chains]\ndefault = {chain}\n")
+    config = load_config(path)
+    phases = ec.chain_phases(config, "default", ec.plugin_modules(config))
+    mode: dict[str, str] = ec.ext_proc_filter("default", phases)["typed_config"]["processing_mode"]
+    return mode
+
+
+def test_skip_phases_drops_exported_phases_no_other_member_needs(tmp_path: Path) -> None:
+    """The AS SDK exports every body and trailer callback; add_header needs none of them.
+    A phase another chain member needs is still asked for."""
+    skip = '["request_body", "response_body", "request_trailers", "response_trailers"]'
+    plugins = (
+        f'[[plugins]]\nname = "h"\nmodule = "{AS_ADD_HEADER}"\nskip_phases = {skip}\n'
+        f'[[plugins]]\nname = "b"\nmodule = "{BODY_REWRITE}"\n'
+        f'skip_phases = ["request_body", "request_trailers"]\n'
+    )
+    alone = _modes(tmp_path, plugins, '["h"]')
+    assert alone["request_body_mode"] == alone["response_body_mode"] == "NONE"
+    assert alone["request_trailer_mode"] == alone["response_trailer_mode"] == "SKIP"
+    both = _modes(tmp_path, plugins, '["h", "b"]')
+    assert (both["request_body_mode"], both["response_body_mode"]) == ("NONE", "BUFFERED")
+    assert (both["request_trailer_mode"], both["response_trailer_mode"]) == ("SKIP", "SEND")
+    unset = _modes(tmp_path, f'[[plugins]]\nname = "h"\nmodule = "{AS_ADD_HEADER}"\n', '["h"]')
+    assert unset["response_body_mode"] == "BUFFERED"  # the exports alone
+
+
 def test_forwarded_metadata_namespaces_go_in_metadata_options() -> None:
     phases = ec.Phases()
     plain = ec.ext_proc_filter("default", phases)["typed_config"]
@@ -101,3 +132,25 @@ def test_every_active_stream_may_be_retried_when_its_worker_dies() -> None:
     assert default["priority"] == "DEFAULT"
     assert default["retry_budget"]["budget_percent"] == {"value": 100.0}
     assert "max_retries" not in default  # the budget replaces the fixed cap
+
+
+@pytest.mark.parametrize(
+    ("phases", "last"),
+    [
+        (ec.Phases(), "response_headers"),
+        (ec.Phases(request_body=True, request_trailers=True), "response_headers"),
+        (ec.Phases(response_body=True), "any"),
+        (ec.Phases(response_trailers=True), "any"),
+    ],
+)
+def test_the_worker_is_told_the_last_phase_envoy_sends(phases: ec.Phases, last: str) -> None:
+    """Nothing follows the response headers unless the mode asks for the response body or
+    trailers: then the worker may end the stream with that reply (x-wasmd-end-after)."""
+    from workers.faces import extproc
+
+    grpc = ec.ext_proc_filter("default", phases)["typed_config"]["grpc_service"]
+    assert {"key": ec.END_AFTER_METADATA_KEY, "value": last} in grpc["initial_metadata"]
+    route = ec.per_route_override(ec.RouteChain("/r", "c", phases))["overrides"]
+    assert {"key": ec.END_AFTER_METADATA_KEY, "value": last} in route["grpc_initial_metadata"]
+    assert ec.END_AFTER_METADATA_KEY.encode() == extproc.END_AFTER_METADATA_KEY
+    assert ec.END_AFTER_RESPONSE_HEADERS.encode() == extproc.END_AFTER_RESPONSE_HEADERS

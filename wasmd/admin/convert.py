@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from wasmd.admin import model
 from wasmd.admin._proto import admin_pb2 as pb
 from wasmd.kernel.errors import ProtocolError
+from wasmd.kernel.visibility import LIST_KEYS as VISIBILITY_LISTS
+from wasmd.kernel.visibility import VisibilitySpec
 
 E = TypeVar("E")
 
@@ -98,15 +100,25 @@ def worker_from_proto(msg: pb.WorkerStatus) -> model.WorkerStatus:
     )
 
 
-_PLUGIN_STATUS_FIELDS = tuple(model.PluginStatus.__dataclass_fields__)
+_PLUGIN_STATUS_FIELDS = tuple(
+    f for f in model.PluginStatus.__dataclass_fields__ if f != "visibility"
+)
 
 
 def plugin_status_to_proto(p: model.PluginStatus) -> pb.PluginStatus:
-    return pb.PluginStatus(**{f: getattr(p, f) for f in _PLUGIN_STATUS_FIELDS})
+    v = p.visibility
+    return pb.PluginStatus(
+        **{f: getattr(p, f) for f in _PLUGIN_STATUS_FIELDS},
+        visibility=pb.Visibility(**{k: list(getattr(v, k)) for k in VISIBILITY_LISTS}),
+    )
 
 
 def plugin_status_from_proto(msg: pb.PluginStatus) -> model.PluginStatus:
-    return model.PluginStatus(**{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS})
+    v = msg.visibility
+    return model.PluginStatus(
+        **{f: getattr(msg, f) for f in _PLUGIN_STATUS_FIELDS},
+        visibility=VisibilitySpec(**{k: tuple(getattr(v, k)) for k in VISIBILITY_LISTS}),
+    )
 
 
 def status_to_proto(s: model.DaemonStatus) -> pb.DaemonStatus:

@@ -15,6 +15,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from wasmd.kernel.visibility import NO_POLICY, VisibilitySpec
+
 
 class SlotState(enum.Enum):
     """Lifecycle of the process behind a worker slot (see ARCHITECTURE.md, Processes)."""
@@ -82,6 +84,7 @@ class PluginStatus:
     calls: int = 0
     p50_call_us: float = 0.0
     p99_call_us: float = 0.0
+    visibility: VisibilitySpec = NO_POLICY  # the effective policy (docs/visibility.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,7 +165,29 @@ def format_status(s: model.DaemonStatus) -> str:
         if s.plugins
         else "plugins: none"
     )
-    return "\n\n".join((format_header(s), workers, plugins))
+    sections = [format_header(s), workers, plugins]
+    policies = [line for p in s.plugins if (line := format_visibility(p))]
+    if policies:
+        sections.append("visibility:\n" + "\n".join(policies))
+    return "\n\n".join(sections)
+
+
+_VISIBILITY_LABELS = (
+    ("hide_headers", "hides"),
+    ("redact_headers", "redacts"),
+    ("read_only_headers", "read-only"),
+    ("hide_properties", "hides properties"),
+)
+
+
+def format_visibility(p: model.PluginStatus) -> str:
+    """``  NAME: hides a, b; redacts c; ...`` or "" for a plugin without a policy."""
+    parts = [
+        f"{label} {', '.join(getattr(p.visibility, key))}"
+        for key, label in _VISIBILITY_LABELS
+        if getattr(p.visibility, key)
+    ]
+    return f"  {p.name}: {'; '.join(parts)}" if parts else ""
 
 
 def format_reload(r: model.ReloadResult) -> str:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
+from wasmd.clients import withhold as withhold_
 from wasmd.kernel import native_protocol as p
 from wasmd.kernel.errors import ProtocolError, WorkerUnavailable
 
@@ -460,12 +462,20 @@ class Client:
         response_headers: Sequence[p.Pair] | None = None,
         response_body: bytes = b"",
         response_trailers: Sequence[p.Pair] | None = None,
+        withhold: Collection[bytes | str] = (),
     ) -> ExchangeResult:
         """Run every given phase in order; stop at a local response or reset.
 
         Retries (up to ``retries`` times) only a stream that got no reply at all.
         Raises ServerError (e.g. UNKNOWN_CHAIN), ConnectionLost, or WorkerUnavailable.
+        ``withhold``: header names not sent at all (no plugin of the chain may see them,
+        docs/visibility.md); the result has them back, unchanged.
         """
+        if withhold:
+            return await self._withholding(
+                withhold, chain, properties, request_headers, request_body, request_trailers,
+                response_headers, response_body, response_trailers,
+            )  # fmt: skip
         phases = _plan(
             request_headers,
             request_body,
@@ -483,6 +493,42 @@ class Client:
                 continue
             return outcome.result(attempt)
         raise AssertionError("unreachable")
+
+    async def _withholding(
+        self,
+        withhold: Collection[bytes | str],
+        chain: str,
+        properties: Mapping[str, bytes] | None,
+        *phases: Any,
+    ) -> ExchangeResult:
+        """``exchange`` without the withheld headers on the wire (wasmd/clients/withhold.py)."""
+        names = withhold_.names(withhold)
+        req_h, req_body, req_t, resp_h, resp_body, resp_t = phases
+        sent: list[Any] = []
+        kept: list[tuple[p.Pair, ...]] = []
+        for pairs in (req_h, req_t, resp_h, resp_t):
+            out, back = withhold_.split(pairs, names) if pairs is not None else (None, ())
+            sent.append(out)
+            kept.append(back)
+        result = await self.exchange(
+            chain=chain,
+            properties=properties,
+            request_headers=sent[0],
+            request_body=req_body,
+            request_trailers=sent[1],
+            response_headers=sent[2],
+            response_body=resp_body,
+            response_trailers=sent[3],
+        )
+        # Only the phases that went on (a local reply or a reset ends the exchange early).
+        went_on = {name for name, reply in result.actions if isinstance(reply, p.Continue)}
+        fields = ("request_headers", "request_trailers", "response_headers", "response_trailers")
+        restored: dict[str, Any] = {
+            name: withhold_.restore(getattr(result, name), back, names)
+            for name, back in zip(fields, kept, strict=True)
+            if back and (name in went_on or name == "request_headers")
+        }
+        return dataclasses.replace(result, **restored)
 
     async def _run(
         self, chain: str, properties: Mapping[str, bytes] | None, phases: list[_Phase]

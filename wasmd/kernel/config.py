@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wasmd.kernel import visibility
 from wasmd.kernel.errors import ConfigError
 from wasmd.kernel.module_ref import PULL_POLICIES, HttpsRef, is_reference, parse_reference
+from wasmd.kernel.visibility import NO_POLICY, VisibilitySpec
 
 REPO_PLUGINS_DIR = Path(__file__).resolve().parents[2] / "plugins"
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "critical")
@@ -113,6 +115,10 @@ class PluginSpec:
     memory_limit_mib: int = 64
     log_level: str = "info"
     upstreams: Mapping[str, str] = field(default_factory=dict)
+    # The effective policy: [visibility] merged with the plugin's keys (docs/visibility.md).
+    visibility: VisibilitySpec = NO_POLICY
+    # Phases whose callbacks the module exports but this plugin does not need (SKIPPABLE_PHASES).
+    skip_phases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,7 @@ class DaemonConfig:
     plugins: tuple[PluginSpec, ...]
     chains: Mapping[str, tuple[str, ...]]
     registry: RegistrySettings = RegistrySettings()
+    visibility: VisibilitySpec = NO_POLICY  # the [visibility] default
 
     def plugin(self, name: str) -> PluginSpec:
         """The plugin called ``name``; KeyError if none is."""
@@ -218,9 +225,15 @@ _PLUGIN_KEYS = (
     "log_level",
     "upstreams",
     "pull_policy",
+    *visibility.PLUGIN_KEYS,
+    "skip_phases",
 )
 # One module size limit for files and fetched modules: daemon.max_module_bytes.
 _REGISTRY_KEYS = tuple(f.name for f in fields(RegistrySettings) if f.name != "max_module_bytes")
+# The optional phases (headers always run). SDKs such as AssemblyScript's and Rust's export
+# every callback whether the plugin implements it or not, so the exports alone would make
+# `wasmd envoy-config` ask Envoy for a plugin's bodies; skip_phases says it need not.
+SKIPPABLE_PHASES = ("request_body", "response_body", "request_trailers", "response_trailers")
 
 
 def default_config() -> DaemonConfig:
@@ -261,15 +274,18 @@ def load_config(path: Path | str) -> DaemonConfig:
 def parse_config(doc: Mapping[str, Any], file: Path | None) -> DaemonConfig:
     """Validate an already-parsed TOML document (``file`` is used in messages and paths)."""
     reader = _Reader(file, file.parent if file is not None else Path.cwd())
-    reader.known_keys("", doc, ("daemon", "plugins", "chains", "registry"))
+    reader.known_keys("", doc, ("daemon", "plugins", "chains", "registry", "visibility"))
     daemon = reader.daemon(reader.table("daemon", doc.get("daemon", {})))
-    plugins = reader.plugins(doc.get("plugins", []))
+    default = visibility.parse_default(
+        "visibility.", reader.table("visibility", doc.get("visibility", {})), reader.fail
+    )
+    plugins = reader.plugins(doc.get("plugins", []), default)
     reader.check_module_sizes(plugins, daemon.max_module_bytes)
     chains = reader.chains(doc.get("chains"), plugins, daemon.default_chain)
     registry = reader.registry(
         reader.table("registry", doc.get("registry", {})), daemon.max_module_bytes
     )
-    return DaemonConfig(file, daemon, plugins, chains, registry)
+    return DaemonConfig(file, daemon, plugins, chains, registry, default)
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -323,6 +339,12 @@ class _Reader:
         if text not in choices:
             raise self.fail(key, f"must be one of {', '.join(choices)}; got {text!r}")
         return text
+
+    def choices(self, key: str, value: Any, choices: tuple[str, ...]) -> frozenset[str]:
+        """An array of strings, each one of ``choices``."""
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be an array of strings, got {_kind(value)}")
+        return frozenset(self.choice(f"{key}[{i}]", v, choices) for i, v in enumerate(value))
 
     def mode(self, key: str, value: Any) -> int:
         """File mode as an octal string ("0660") or a TOML octal integer (0o660)."""
@@ -381,14 +403,14 @@ class _Reader:
                 "daemon.extproc_socket_prefix", "must be a file name prefix, not a path"
             )
 
-    def plugins(self, value: Any) -> tuple[PluginSpec, ...]:
+    def plugins(self, value: Any, default: VisibilitySpec = NO_POLICY) -> tuple[PluginSpec, ...]:
         if not isinstance(value, list):
             raise self.fail(
                 "plugins", f"must be an array of tables ([[plugins]]), got {_kind(value)}"
             )
         specs: list[PluginSpec] = []
         for index, entry in enumerate(value):
-            spec = self.plugin(f"plugins[{index}]", entry)
+            spec = self.plugin(f"plugins[{index}]", entry, default)
             if any(s.name == spec.name for s in specs):
                 raise self.fail(f"plugins[{index}].name", f"duplicate plugin name {spec.name!r}")
             specs.append(spec)
@@ -408,7 +430,7 @@ class _Reader:
                     f"({limit_bytes}); raise that limit if the module is expected to be this big",
                 )
 
-    def plugin(self, key: str, value: Any) -> PluginSpec:
+    def plugin(self, key: str, value: Any, default: VisibilitySpec = NO_POLICY) -> PluginSpec:
         table = self.table(key, value)
         self.known_keys(f"{key}.", table, _PLUGIN_KEYS)
         for required in ("name", "module"):
@@ -443,6 +465,10 @@ class _Reader:
             ),
             log_level=self.choice(f"{key}.log_level", table.get("log_level", "info"), LOG_LEVELS),
             upstreams=self.upstreams(f"{key}.upstreams", table.get("upstreams", {})),
+            visibility=visibility.parse_plugin(f"{key}.", table, default, self.fail),
+            skip_phases=self.choices(
+                f"{key}.skip_phases", table.get("skip_phases", []), SKIPPABLE_PHASES
+            ),
             **text,
         )
 

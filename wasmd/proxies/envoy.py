@@ -17,12 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmd.kernel.config import DaemonConfig
+from wasmd.kernel.config import SKIPPABLE_PHASES, DaemonConfig, PluginSpec
 from wasmd.kernel.errors import ConfigError, PluginLoadError
 from wasmd.kernel.module_info import ModuleInfo, read_module_info
 
 CLUSTER_NAME = "wasmd_extproc"
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+# gRPC initial metadata telling the worker which phase is the last one Envoy sends on this
+# route (``END_AFTER_RESPONSE_HEADERS``, or ``END_AFTER_ANY``). After answering it the worker
+# ends the gRPC stream (OK) in the same write; Envoy then proceeds without the processor
+# (external_processor.proto: "if the server closes the gRPC stream cleanly, then Envoy
+# proceeds without consulting the server"), so no end-of-stream round trip is left.
+END_AFTER_METADATA_KEY = "x-wasmd-end-after"
+END_AFTER_RESPONSE_HEADERS = "response_headers"
+END_AFTER_ANY = "any"  # the stream's end decides (Envoy may still send body or trailers)
 # Where the workers put what plugins set with proxy_set_property (workers/faces/extproc.py).
 PROPERTY_NAMESPACE = "wasmd"
 # Envoy waits this long for each ext_proc reply. Above any plugin's CPU deadline; a plugin
@@ -99,8 +107,10 @@ def chain_phases(config: DaemonConfig, chain: str, modules: Mapping[str, ModuleI
         raise ConfigError(
             f"unknown chain {chain!r}; configured: {', '.join(sorted(config.chains))}"
         )
-    names = frozenset().union(*(modules[m].export_names for m in members))
-    phases = phases_for_exports(names)
+    wanted = [plugin_phases(config.plugin(m), modules[m]) for m in members]
+    phases = Phases(
+        **{f: any(getattr(w, f) for w in wanted) for f in SKIPPABLE_PHASES},
+    )
     if config.daemon.extproc_body_mode == "streamed":
         phases = dataclasses.replace(phases, streamed_bodies=True)
     return phases
@@ -116,12 +126,59 @@ def phases_for_exports(names: frozenset[str]) -> Phases:
     )
 
 
+def plugin_phases(spec: PluginSpec, info: ModuleInfo) -> Phases:
+    """The optional phases one plugin needs: those its module exports a callback for, less
+    its ``skip_phases`` (SDKs export every callback, implemented or not; each phase Envoy
+    sends costs a round trip and, for a body, buffering it in Envoy)."""
+    phases = phases_for_exports(info.export_names)
+    return dataclasses.replace(phases, **dict.fromkeys(spec.skip_phases, False))
+
+
 def module_phases(module: Path) -> Phases:
     """The optional phases one module handles (read without compiling)."""
     return phases_for_exports(read_module_info(module.read_bytes()).export_names)
 
 
 ATTRIBUTE_MODES = ("auto", "all", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """What Envoy need not send at all: header names and attributes that every plugin the
+    filter can run hides (docs/visibility.md); what no plugin may see never crosses the socket."""
+
+    headers: tuple[str, ...] = ()
+    attributes: frozenset[str] = frozenset()
+
+
+def withheld(config: DaemonConfig, chains: Sequence[str]) -> Withheld:
+    """The intersection of the effective policies of every plugin of ``chains``. Pseudo-
+    headers are always sent (the workers need them); an attribute is withheld when every
+    plugin hides it or a prefix of it."""
+    specs = [config.plugin(m).visibility for c in chains for m in config.chains.get(c, ())]
+    if not specs:
+        return Withheld()
+    first, rest = specs[0], specs[1:]
+    headers = tuple(
+        n
+        for n in first.hide_headers
+        if not n.startswith(":") and all(n in s.hide_headers for s in rest)
+    )
+    attributes = frozenset(
+        a
+        for a in (*REQUEST_ATTRIBUTES, *RESPONSE_ATTRIBUTES)
+        if all(any(a == p or a.startswith(p + ".") for p in s.hide_properties) for s in specs)
+    )
+    return Withheld(headers, attributes)
+
+
+def forward_rules(hidden: Withheld) -> dict[str, Any]:
+    """ext_proc ``forward_rules`` that keep ``hidden.headers`` from the ext_proc server
+    (request and response headers and trailers); empty when there are none."""
+    if not hidden.headers:
+        return {}
+    patterns = [{"exact": name, "ignore_case": True} for name in hidden.headers]
+    return {"forward_rules": {"disallowed_headers": {"patterns": patterns}}}
 
 
 def wants_attributes(mode: str, modules: Mapping[str, ModuleInfo]) -> bool:
@@ -230,13 +287,24 @@ class RouteChain:
     phases: Phases
 
 
+def end_after(phases: Phases) -> str:
+    """The last phase Envoy sends in this mode (``END_AFTER_METADATA_KEY``)."""
+    if phases.response_body or phases.response_trailers:
+        return END_AFTER_ANY
+    return END_AFTER_RESPONSE_HEADERS
+
+
 def per_route_override(route: RouteChain) -> dict[str, Any]:
-    """ExtProcPerRoute: this route's chain (gRPC initial metadata) and its processing mode."""
+    """ExtProcPerRoute: this route's chain and last phase (gRPC initial metadata) and its
+    processing mode."""
     return {
         "@type": _PER_ROUTE_TYPE,
         "overrides": {
             "processing_mode": processing_mode(route.phases),
-            "grpc_initial_metadata": [{"key": CHAIN_METADATA_KEY, "value": route.chain}],
+            "grpc_initial_metadata": [
+                {"key": CHAIN_METADATA_KEY, "value": route.chain},
+                {"key": END_AFTER_METADATA_KEY, "value": end_after(route.phases)},
+            ],
         },
     }
 
@@ -257,18 +325,22 @@ def ext_proc_filter(
     metadata_namespaces: Sequence[str] = (),
     attributes: bool = True,
     receive_properties: bool = False,
+    hidden: Withheld = Withheld(),
 ) -> dict[str, Any]:
     """The ext_proc filter running ``chain``. ``metadata_namespaces``: the dynamic metadata
     namespaces Envoy forwards with every message; plugins read them as
     ``metadata.filter_metadata.<namespace>...`` properties. ``attributes``: ask Envoy for
     the request's and the response's attributes (``wants_attributes``).
     ``receive_properties``: accept what plugins set with proxy_set_property as dynamic
-    metadata in ``PROPERTY_NAMESPACE`` (``sets_properties``)."""
+    metadata in ``PROPERTY_NAMESPACE`` (``sets_properties``). ``hidden``: headers and
+    attributes Envoy does not send because no plugin may see them (``withheld``)."""
     mode = processing_mode(phases)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = forward_rules(hidden)
     if attributes:
-        extra["request_attributes"] = list(REQUEST_ATTRIBUTES)
-        extra["response_attributes"] = list(RESPONSE_ATTRIBUTES)
+        extra["request_attributes"] = [a for a in REQUEST_ATTRIBUTES if a not in hidden.attributes]
+        extra["response_attributes"] = [
+            a for a in RESPONSE_ATTRIBUTES if a not in hidden.attributes
+        ]
     options: dict[str, Any] = {}
     if metadata_namespaces:
         options["forwarding_namespaces"] = {"untyped": list(metadata_namespaces)}
@@ -282,7 +354,10 @@ def ext_proc_filter(
             "@type": _EXT_PROC_TYPE,
             "grpc_service": {
                 "envoy_grpc": {"cluster_name": CLUSTER_NAME},
-                "initial_metadata": [{"key": CHAIN_METADATA_KEY, "value": chain}],
+                "initial_metadata": [
+                    {"key": CHAIN_METADATA_KEY, "value": chain},
+                    {"key": END_AFTER_METADATA_KEY, "value": end_after(phases)},
+                ],
                 "retry_policy": STREAM_RETRY_POLICY,
             },
             "failure_mode_allow": failure_mode_allow,
@@ -442,6 +517,7 @@ def _cmd(args: Any) -> int:
         chain = args.chain or config.daemon.default_chain
         modules = plugin_modules(config)
         phases = chain_phases(config, chain, modules)
+        routes = [parse_route(r, config, modules) for r in args.route] if args.bootstrap else []
         ext_proc = ext_proc_filter(
             chain,
             phases,
@@ -449,6 +525,9 @@ def _cmd(args: Any) -> int:
             metadata_namespaces=args.forward_metadata,
             attributes=wants_attributes(args.attributes, modules),
             receive_properties=sets_properties(modules),
+            # The filter's forward rules hold for every route: withhold only what every
+            # chain it can run hides.
+            hidden=withheld(config, [chain, *(r.chain for r in routes)]),
         )
         if args.bootstrap:
             doc: dict[str, Any] = bootstrap(
@@ -457,7 +536,7 @@ def _cmd(args: Any) -> int:
                 listen=parse_host_port(args.listen, "--listen"),
                 upstream=parse_host_port(args.upstream, "--upstream"),
                 admin_port=args.admin_port,
-                routes=[parse_route(r, config, modules) for r in args.route],
+                routes=routes,
             )
         else:
             doc = {"clusters": [cluster(config)], "http_filters": [ext_proc]}

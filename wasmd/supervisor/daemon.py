@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import random
+import secrets
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ from wasmd.kernel.config import DaemonConfig, DaemonSettings, load_config, parse
 from wasmd.kernel.errors import ConfigError, WasmdError
 from wasmd.kernel.logs import get_logger
 from wasmd.kernel.metric_set import KINDS, MONOTONIC_KINDS, MetricSet
+from wasmd.kernel.visibility import REDACTION_KEY_ENV
 from wasmd.registry.generation import ModuleFetchError, resolve_generation
 from wasmd.supervisor import policy as p
 from wasmd.supervisor.children import SpawnSpec, WorkerProcess
@@ -136,6 +138,9 @@ class Supervisor:
         self.notifier = Notifier.from_environment()  # also unsets NOTIFY_SOCKET for workers
         # Daemon-wide shared data and queues: outlive every worker and every generation.
         self.shared = SharedChannels(SharedStore(), on_broken=self._shared_broken)
+        # Redacted header values are keyed hashes under this key: the same for every worker
+        # and generation, so plugins can compare them for the daemon's life (docs/visibility.md).
+        self.redaction_key = secrets.token_hex(32)
         # Metrics snapshots from heartbeats, per live worker; counters and histograms of
         # exited workers are kept in _retired so aggregated counters never go backwards.
         self._worker_metrics: dict[int, list[Any]] = {}
@@ -295,6 +300,7 @@ class Supervisor:
             native_fd,
             theirs.fileno(),
             quarantine=tuple(name for name, _ in gen.quarantine),
+            extra_env={REDACTION_KEY_ENV: self.redaction_key},
             extproc_fd=self.slot_sockets.fileno(slot),
         )
         try:

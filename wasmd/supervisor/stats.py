@@ -63,6 +63,7 @@ def plugin_statuses(
             calls=sums[s.name]["calls"],
             p50_call_us=quantile_us(buckets[s.name], 0.5),
             p99_call_us=quantile_us(buckets[s.name], 0.99),
+            visibility=s.visibility,
         )
         for s in config.plugins
     )

@@ -34,14 +34,16 @@ assert [int(t) for t in _MAP_TYPES] == list(range(len(_MAP_TYPES)))
 
 
 class HeaderMap(Protocol):
-    """A mutable, ordered multimap with lower-cased keys."""
+    """A mutable, ordered multimap with lower-cased keys. A write may answer a WasmResult
+    (a plugin's visibility view refuses some names, workers/contexts/visibility.py); None
+    means OK."""
 
     def get(self, key: bytes) -> bytes | None: ...
-    def add(self, key: bytes, value: bytes) -> None: ...
-    def replace(self, key: bytes, value: bytes) -> None: ...
-    def remove(self, key: bytes) -> None: ...
+    def add(self, key: bytes, value: bytes) -> WasmResult | None: ...
+    def replace(self, key: bytes, value: bytes) -> WasmResult | None: ...
+    def remove(self, key: bytes) -> WasmResult | None: ...
     def pairs(self) -> list[tuple[bytes, bytes]]: ...
-    def set_pairs(self, items: Sequence[tuple[bytes, bytes]]) -> None: ...
+    def set_pairs(self, items: Sequence[tuple[bytes, bytes]]) -> WasmResult | None: ...
     def byte_size(self) -> int: ...
 
 
@@ -278,8 +280,7 @@ class ProxyAbi:
 
     def proxy_set_header_map_pairs(self, map_type: int, ptr: int, size: int) -> int:
         items = self._pairs(ptr, size)
-        self._map(map_type, write=True).set_pairs(items)
-        return R.OK
+        return self._map(map_type, write=True).set_pairs(items) or R.OK
 
     def proxy_get_header_map_size(self, map_type: int, size_ptr: int) -> int:
         self._u32_out(size_ptr, self._map(map_type, write=False).byte_size())
@@ -301,20 +302,17 @@ class ProxyAbi:
         self, map_type: int, key_ptr: int, key_size: int, value_ptr: int, value_size: int
     ) -> int:
         key, value = self._read2(key_ptr, key_size, value_ptr, value_size)
-        self._map(map_type, write=True).add(key, value)
-        return R.OK
+        return self._map(map_type, write=True).add(key, value) or R.OK
 
     def proxy_replace_header_map_value(
         self, map_type: int, key_ptr: int, key_size: int, value_ptr: int, value_size: int
     ) -> int:
         key, value = self._read2(key_ptr, key_size, value_ptr, value_size)
-        self._map(map_type, write=True).replace(key, value)
-        return R.OK
+        return self._map(map_type, write=True).replace(key, value) or R.OK
 
     def proxy_remove_header_map_value(self, map_type: int, key_ptr: int, key_size: int) -> int:
         key = self._read(key_ptr, key_size)
-        self._map(map_type, write=True).remove(key)
-        return R.OK
+        return self._map(map_type, write=True).remove(key) or R.OK
 
     # -- stream control -------------------------------------------------------------------
     def proxy_continue_stream(self, stream: int) -> int:

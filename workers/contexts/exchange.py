@@ -112,6 +112,8 @@ class HttpFilter:
         assert vm is not None and ctx is not None
         ctx.phase = _PHASES[direction]
         setattr(ctx, *setup)
+        if vm.visibility is not None and isinstance(setup[1], HeaderMap):
+            args = (vm.visibility.count(setup[1]), *args[1:])  # hidden headers not counted
         ctx.continue_requested.clear()
         had_local = ctx.local_response is not None
         try:

@@ -34,11 +34,13 @@ from workers.contexts.callouts import CalloutHost, Delivery, grpc_delivery, http
 from workers.contexts.callstats import CallStats
 from workers.contexts.logsink import LogSink
 from workers.contexts.maps import BodyBuffer
+from workers.contexts.maps import HeaderMap as HeaderMapImpl
 from workers.contexts.metrics import Metrics
 from workers.contexts.services import HostServices, NoServices
 from workers.contexts.shared import LocalSharedData, LocalSharedQueues, SharedData, SharedQueues
 from workers.contexts.stream import LocalResponse, StreamContext
 from workers.contexts.stream import Phase as StreamPhase
+from workers.contexts.visibility import Visibility
 from workers.vm.base import GuestMemory
 from workers.vm.runtime import (
     DEFAULT_DEADLINE_MS,
@@ -77,6 +79,8 @@ class PluginConfig:
     # Callout upstreams: name -> URL (http://, https://, unix:///path, grpc://host:port,
     # grpc+unix:///path); the name is what the plugin passes to proxy_http_call/grpc_call.
     upstreams: dict[str, str] = field(default_factory=dict)
+    # What the plugin may not see or change (docs/visibility.md); None: everything.
+    visibility: Visibility | None = None
 
 
 def detect_abi(exports: frozenset[str]) -> AbiVersion:
@@ -128,6 +132,7 @@ class PluginVm:
         self.shared_queues = shared_queues if shared_queues is not None else LocalSharedQueues()
         self.clock_ns = clock_ns
         self.abi = detect_abi(compiled.exports)
+        self.visibility = config.visibility  # None for most plugins: no view, no cost
         self._arity = compiled.arity
         # Envoy's end order; only what the module exports (a miss still costs a call).
         self._end_exports = tuple(
@@ -439,6 +444,8 @@ class PluginVm:
             return R.BAD_ARGUMENT
         if write and not found.writable:
             return R.BAD_ARGUMENT
+        if self.visibility is not None and kind < 4:  # the HTTP maps, not callout maps
+            return self.visibility.view(found)
         return found
 
     # -- ProxyHost: stream control ----------------------------------------------------------
@@ -558,9 +565,14 @@ class PluginVm:
             ctx.props = self._props(ctx.supplied, ctx.assigned)
         ctx.props.request_headers = ctx.request_headers
         ctx.props.response_headers = ctx.response_headers
+        if self.visibility is not None:  # request.headers, request.useragent, ...
+            ctx.props.request_headers = _viewed(self.visibility, ctx.request_headers)
+            ctx.props.response_headers = _viewed(self.visibility, ctx.response_headers)
         return ctx.props
 
     def get_property(self, path: list[bytes]) -> bytes | None:
+        if self.visibility is not None and self.visibility.hides_property(path):
+            return None
         return properties.lookup(path, self._prop_source())
 
     def set_property(self, path: list[bytes], value: bytes) -> WasmResult:
@@ -606,3 +618,8 @@ class PluginVm:
 
     def dequeue_shared_queue(self, queue_id: int) -> tuple[WasmResult, bytes]:
         return self.shared_queues.dequeue(queue_id)
+
+
+def _viewed(policy: Visibility, header_map: HeaderMapImpl | None) -> properties.HeaderMap | None:
+    """``header_map`` through ``policy`` (properties read it like a map)."""
+    return None if header_map is None else policy.view(header_map)

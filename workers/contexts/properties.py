@@ -14,12 +14,19 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from workers.abi import pairs
 from workers.contexts import metadata
-from workers.contexts.maps import HeaderMap
 
 _I64 = struct.Struct("<q")
+
+
+class HeaderMap(Protocol):
+    """What properties read from a header map (the map itself, or a plugin's view of it)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+    def pairs(self) -> list[tuple[bytes, bytes]]: ...
 
 
 def encode_int(value: int) -> bytes:

@@ -49,6 +49,10 @@ from workers.service import AsyncExchange, UnknownChain, WorkerService
 log = get_logger(face="extproc")
 
 CHAIN_METADATA_KEY = "x-wasmd-chain"
+# wasmd envoy-config's word that Envoy sends nothing after the response headers on this
+# route (wasmd/proxies/envoy.py END_AFTER_*): the worker then ends the stream with its reply.
+END_AFTER_METADATA_KEY = b"x-wasmd-end-after"
+END_AFTER_RESPONSE_HEADERS = b"response_headers"
 # The dynamic metadata namespace that carries what plugins set with proxy_set_property back
 # to Envoy (its access logs and later filters read %DYNAMIC_METADATA(wasmd:NAME)%); the
 # generated filter lists it in metadata_options.receiving_namespaces.
@@ -382,10 +386,17 @@ class ExtProcHandler:
     task, and the messages Envoy sends meanwhile wait in ``backlog`` so phases stay in order.
     """
 
-    def __init__(self, face: ExtProcServer, out: GrpcStream, chain: str | None) -> None:
+    def __init__(
+        self,
+        face: ExtProcServer,
+        out: GrpcStream,
+        chain: str | None,
+        end_after_response_headers: bool = False,
+    ) -> None:
         self.face = face
         self.out = out
         self.chain = chain
+        self.end_after_response_headers = end_after_response_headers
         self.stream: ExtProcStream | None = None
         self.task: asyncio.Task[None] | None = None
         self.backlog: deque[bytes] = deque()
@@ -451,6 +462,20 @@ class ExtProcHandler:
             self.task = asyncio.get_running_loop().create_task(self._settle(kind, req, step))
             return
         self._answer(stream.reply(kind, req, step))
+        self._end_if_last(kind)
+
+    def _end_if_last(self, kind: str) -> None:
+        """End the stream (OK) with the reply to its last phase: Envoy proceeds without the
+        processor, and on_log/on_done run now, not after an end-of-stream round trip."""
+        if (
+            kind == "response_headers"
+            and self.end_after_response_headers
+            and not self.closed
+            and self.task is None
+            and not self.backlog
+            and not (self.stream is not None and self.stream.answered_locally)
+        ):
+            self._finish(GrpcStatus.OK)
 
     async def _settle(self, kind: str, req: ep.ProcessingRequest, step: Step) -> None:
         assert self.stream is not None
@@ -468,6 +493,7 @@ class ExtProcHandler:
             return
         self.task = None
         self._answer(reply)
+        self._end_if_last(kind)
         while self.backlog and self.task is None and not self.closed:
             self._guarded(self.backlog.popleft())
         if self.ended and self.task is None and not self.backlog:
@@ -535,8 +561,13 @@ class ExtProcServer:
         self._server: GrpcServer | None = None
 
     def _open(self, out: GrpcStream, headers: Headers) -> ExtProcHandler:
-        chain = next((v for k, v in headers if k == CHAIN_METADATA_KEY_BYTES), None)
-        return ExtProcHandler(self, out, chain.decode() if chain is not None else None)
+        chain = end_after = None
+        for k, v in headers:  # the first value of each: a per-route one comes first
+            if k == CHAIN_METADATA_KEY_BYTES and chain is None:
+                chain = v.decode()
+            elif k == END_AFTER_METADATA_KEY and end_after is None:
+                end_after = v
+        return ExtProcHandler(self, out, chain, end_after == END_AFTER_RESPONSE_HEADERS)
 
     async def start(
         self, mode: int = 0o660, *, sock: socket.socket | None = None, backlog: int = 1024

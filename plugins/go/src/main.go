@@ -10,13 +10,11 @@
 //     path read with the Go SDK's property encoding: parts joined by NUL, no trailing NUL), and
 //     answers a local 403 when the request has `x-go-deny: 1`;
 //   - on_response_headers adds `x-go-resp: status-<:status>`;
-//   - a log line per request through fmt (fd_write), so the duplicated import is called.
+//   - a log line per request through syscall.Write, one of the two fd_write imports.
 package main
 
 import (
-	"fmt"
-	"os"
-	"strconv"
+	"syscall"
 	"unsafe"
 )
 
@@ -132,7 +130,8 @@ func property(parts ...string) (string, uint32) {
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(contextID, headers, endOfStream uint32) uint32 {
-	fmt.Fprintf(os.Stdout, "go plugin: request on context %d\n", contextID)
+	// syscall.Write imports wasi fd_write itself; the runtime imports it too (println, panics).
+	syscall.Write(1, []byte("go plugin: request on context "+itoa(contextID)+"\n"))
 	if deny, ok := header(mapRequestHeaders, "x-go-deny"); ok && deny == "1" {
 		body := []byte("denied by go")
 		details := []byte("go_deny")
@@ -142,10 +141,21 @@ func onRequestHeaders(contextID, headers, endOfStream uint32) uint32 {
 	addHeader(mapRequestHeaders, "x-go-config", config)
 	path, status := property("request", "path")
 	if status != 0 {
-		path = "status:" + strconv.Itoa(int(status))
+		path = "status:" + itoa(status)
 	}
 	addHeader(mapRequestHeaders, "x-go-path", path)
 	return actionContinue
+}
+
+func itoa(n uint32) string {
+	if n == 0 {
+		return "0"
+	}
+	var digits []byte
+	for ; n > 0; n /= 10 {
+		digits = append([]byte{byte('0' + n%10)}, digits...)
+	}
+	return string(digits)
 }
 
 //go:wasmexport proxy_on_response_headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from wasmd.admin import model
+from wasmd.kernel.visibility import VisibilitySpec
 
 SHA = "3f2a1b9c0d1e" + "ab" * 26
 
@@ -107,6 +108,9 @@ plugin_statuses = st.builds(
     calls=_i64,
     p50_call_us=_f,
     p99_call_us=_f,
+    visibility=st.builds(
+        VisibilitySpec, *[st.lists(st.text(), max_size=3).map(tuple) for _ in range(4)]
+    ),
 )
 statuses = st.builds(
     model.DaemonStatus,

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wasmd.kernel.native_protocol import apply_mutation
-from workers.faces.mutations import HeaderMutation, diff_headers, forwarded_body, group
+from workers.faces.mutations import (
+    HeaderMutation,
+    diff_by_name,
+    diff_headers,
+    forwarded_body,
+    group,
+)
 
 Pairs = list[tuple[bytes, bytes]]
 
@@ -41,6 +47,13 @@ def test_applying_the_diff_gives_the_same_values_per_name(before: Pairs, after: 
     mutation = diff_headers(before, after)
     applied = apply_mutation(before, mutation.set, mutation.remove)
     assert group(applied) == group(after)
+
+
+@given(pairs, pairs)
+def test_the_added_headers_shortcut_gives_the_general_diff(before: Pairs, added: Pairs) -> None:
+    """What a plugin that only adds headers produces takes a shortcut; same mutation."""
+    after = before + added
+    assert diff_headers(before, after) == diff_by_name(before, after)
 
 
 def test_forwarded_body() -> None:

@@ -24,21 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wasmd/v1/admin.proto\x12\x08wasmd.v1\"\x0f\n\rStatusRequest\"5\n\x0bStatusReply\x12&\n\x06\x64\x61\x65mon\x18\x01 \x01(\x0b\x32\x16.wasmd.v1.DaemonStatus\"\xe3\x01\n\x0c\x44\x61\x65monStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\x10\n\x08uptime_s\x18\x03 \x01(\x01\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12(\n\x07rollout\x18\x05 \x01(\x0b\x32\x17.wasmd.v1.RolloutStatus\x12\x13\n\x0b\x63onfig_path\x18\x06 \x01(\t\x12\'\n\x07workers\x18\x07 \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07plugins\x18\x08 \x03(\x0b\x32\x16.wasmd.v1.PluginStatus\"e\n\rRolloutStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.RolloutState\x12\x19\n\x11target_generation\x18\x02 \x01(\x03\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xac\x02\n\x0cWorkerStatus\x12\x0c\n\x04slot\x18\x01 \x01(\x05\x12\x10\n\x03pid\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.wasmd.v1.SlotState\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x11\n\trss_bytes\x18\x06 \x01(\x03\x12\r\n\x05\x63pu_s\x18\x07 \x01(\x01\x12\x17\n\x0frequests_served\x18\x08 \x01(\x03\x12\x11\n\tin_flight\x18\t \x01(\x03\x12\x10\n\x08restarts\x18\n \x01(\x03\x12\x18\n\x10last_exit_reason\x18\x0b \x01(\t\x12\x1c\n\x0fheartbeat_age_s\x18\x0c \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_pidB\x12\n\x10_heartbeat_age_s\"\xc9\x01\n\x0cPluginStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rmodule_sha256\x18\x02 \x01(\t\x12\x10\n\x08vm_count\x18\x03 \x01(\x03\x12\x12\n\nfailed_vms\x18\x04 \x01(\x03\x12\r\n\x05traps\x18\x05 \x01(\x03\x12\x15\n\rdeadline_hits\x18\x06 \x01(\x03\x12\x0f\n\x07reloads\x18\x07 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x08 \x01(\x03\x12\x13\n\x0bp50_call_us\x18\t \x01(\x01\x12\x13\n\x0bp99_call_us\x18\n \x01(\x01\"\x1d\n\rReloadRequest\x12\x0c\n\x04wait\x18\x01 \x01(\x08\"\\\n\x0bReloadReply\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.wasmd.v1.ReloadOutcome\x12\x12\n\ngeneration\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1c\n\x0c\x44rainRequest\x12\x0c\n\x04slot\x18\x01 \x01(\x05\"\x98\x01\n\nDrainReply\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.DrainOutcome\x12\x0c\n\x04slot\x18\x02 \x01(\x05\x12\x14\n\x07old_pid\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07new_pid\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\x05 \x01(\tB\n\n\x08_old_pidB\n\n\x08_new_pid\"\x10\n\x0eMetricsRequest\"\x1c\n\x0cMetricsReply\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x14\n\x12ListPluginsRequest\"\xcc\x01\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x15\n\rmodule_sha256\x18\x03 \x01(\t\x12\x0f\n\x07root_id\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x16\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x07 \x01(\x03\x12\x18\n\x10memory_limit_mib\x18\x08 \x01(\x03\x12\x0e\n\x06\x63hains\x18\t \x03(\t\x12\x12\n\ngeneration\x18\n \x01(\x03\"9\n\x10ListPluginsReply\x12%\n\x07plugins\x18\x01 \x03(\x0b\x32\x14.wasmd.v1.PluginInfo*\xb5\x01\n\tSlotState\x12\x1a\n\x16SLOT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13SLOT_STATE_SPAWNING\x10\x01\x12\x14\n\x10SLOT_STATE_READY\x10\x02\x12\x17\n\x13SLOT_STATE_DRAINING\x10\x03\x12\x15\n\x11SLOT_STATE_EXITED\x10\x04\x12\x16\n\x12SLOT_STATE_BACKOFF\x10\x05\x12\x15\n\x11SLOT_STATE_FAILED\x10\x06*\x94\x01\n\x0cRolloutState\x12\x1d\n\x19ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLLOUT_STATE_IDLE\x10\x01\x12\x18\n\x14ROLLOUT_STATE_CANARY\x10\x02\x12\x19\n\x15ROLLOUT_STATE_ROLLING\x10\x03\x12\x18\n\x14ROLLOUT_STATE_FAILED\x10\x04*\xa2\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16RELOAD_OUTCOME_STARTED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_SUCCEEDED\x10\x02\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x03\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x04*\x9d\x01\n\x0c\x44rainOutcome\x12\x1d\n\x19\x44RAIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44RAIN_OUTCOME_DRAINED\x10\x01\x12\x1e\n\x1a\x44RAIN_OUTCOME_UNKNOWN_SLOT\x10\x02\x12\x19\n\x15\x44RAIN_OUTCOME_REFUSED\x10\x03\x12\x18\n\x14\x44RAIN_OUTCOME_FAILED\x10\x04\x32\xb8\x02\n\x05\x41\x64min\x12\x38\n\x06Status\x12\x17.wasmd.v1.StatusRequest\x1a\x15.wasmd.v1.StatusReply\x12\x38\n\x06Reload\x12\x17.wasmd.v1.ReloadRequest\x1a\x15.wasmd.v1.ReloadReply\x12\x35\n\x05\x44rain\x12\x16.wasmd.v1.DrainRequest\x1a\x14.wasmd.v1.DrainReply\x12;\n\x07Metrics\x12\x18.wasmd.v1.MetricsRequest\x1a\x16.wasmd.v1.MetricsReply\x12G\n\x0bListPlugins\x12\x1c.wasmd.v1.ListPluginsRequest\x1a\x1a.wasmd.v1.ListPluginsReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14wasmd/v1/admin.proto\x12\x08wasmd.v1\"\x0f\n\rStatusRequest\"5\n\x0bStatusReply\x12&\n\x06\x64\x61\x65mon\x18\x01 \x01(\x0b\x32\x16.wasmd.v1.DaemonStatus\"\xe3\x01\n\x0c\x44\x61\x65monStatus\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\x03\x12\x10\n\x08uptime_s\x18\x03 \x01(\x01\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12(\n\x07rollout\x18\x05 \x01(\x0b\x32\x17.wasmd.v1.RolloutStatus\x12\x13\n\x0b\x63onfig_path\x18\x06 \x01(\t\x12\'\n\x07workers\x18\x07 \x03(\x0b\x32\x16.wasmd.v1.WorkerStatus\x12\'\n\x07plugins\x18\x08 \x03(\x0b\x32\x16.wasmd.v1.PluginStatus\"e\n\rRolloutStatus\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.RolloutState\x12\x19\n\x11target_generation\x18\x02 \x01(\x03\x12\x12\n\nlast_error\x18\x03 \x01(\t\"\xac\x02\n\x0cWorkerStatus\x12\x0c\n\x04slot\x18\x01 \x01(\x05\x12\x10\n\x03pid\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\"\n\x05state\x18\x03 \x01(\x0e\x32\x13.wasmd.v1.SlotState\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12\x10\n\x08uptime_s\x18\x05 \x01(\x01\x12\x11\n\trss_bytes\x18\x06 \x01(\x03\x12\r\n\x05\x63pu_s\x18\x07 \x01(\x01\x12\x17\n\x0frequests_served\x18\x08 \x01(\x03\x12\x11\n\tin_flight\x18\t \x01(\x03\x12\x10\n\x08restarts\x18\n \x01(\x03\x12\x18\n\x10last_exit_reason\x18\x0b \x01(\t\x12\x1c\n\x0fheartbeat_age_s\x18\x0c \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_pidB\x12\n\x10_heartbeat_age_s\"\xf3\x01\n\x0cPluginStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rmodule_sha256\x18\x02 \x01(\t\x12\x10\n\x08vm_count\x18\x03 \x01(\x03\x12\x12\n\nfailed_vms\x18\x04 \x01(\x03\x12\r\n\x05traps\x18\x05 \x01(\x03\x12\x15\n\rdeadline_hits\x18\x06 \x01(\x03\x12\x0f\n\x07reloads\x18\x07 \x01(\x03\x12\r\n\x05\x63\x61lls\x18\x08 \x01(\x03\x12\x13\n\x0bp50_call_us\x18\t \x01(\x01\x12\x13\n\x0bp99_call_us\x18\n \x01(\x01\x12(\n\nvisibility\x18\x0b \x01(\x0b\x32\x14.wasmd.v1.Visibility\"n\n\nVisibility\x12\x14\n\x0chide_headers\x18\x01 \x03(\t\x12\x16\n\x0eredact_headers\x18\x02 \x03(\t\x12\x19\n\x11read_only_headers\x18\x03 \x03(\t\x12\x17\n\x0fhide_properties\x18\x04 \x03(\t\"\x1d\n\rReloadRequest\x12\x0c\n\x04wait\x18\x01 \x01(\x08\"\\\n\x0bReloadReply\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.wasmd.v1.ReloadOutcome\x12\x12\n\ngeneration\x18\x02 \x01(\x03\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x1c\n\x0c\x44rainRequest\x12\x0c\n\x04slot\x18\x01 \x01(\x05\"\x98\x01\n\nDrainReply\x12\'\n\x07outcome\x18\x01 \x01(\x0e\x32\x16.wasmd.v1.DrainOutcome\x12\x0c\n\x04slot\x18\x02 \x01(\x05\x12\x14\n\x07old_pid\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x07new_pid\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0f\n\x07message\x18\x05 \x01(\tB\n\n\x08_old_pidB\n\n\x08_new_pid\"\x10\n\x0eMetricsRequest\"\x1c\n\x0cMetricsReply\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x14\n\x12ListPluginsRequest\"\xcc\x01\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\t\x12\x15\n\rmodule_sha256\x18\x03 \x01(\t\x12\x0f\n\x07root_id\x18\x04 \x01(\t\x12\r\n\x05vm_id\x18\x05 \x01(\t\x12\x16\n\x0e\x66\x61ilure_policy\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x07 \x01(\x03\x12\x18\n\x10memory_limit_mib\x18\x08 \x01(\x03\x12\x0e\n\x06\x63hains\x18\t \x03(\t\x12\x12\n\ngeneration\x18\n \x01(\x03\"9\n\x10ListPluginsReply\x12%\n\x07plugins\x18\x01 \x03(\x0b\x32\x14.wasmd.v1.PluginInfo*\xb5\x01\n\tSlotState\x12\x1a\n\x16SLOT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13SLOT_STATE_SPAWNING\x10\x01\x12\x14\n\x10SLOT_STATE_READY\x10\x02\x12\x17\n\x13SLOT_STATE_DRAINING\x10\x03\x12\x15\n\x11SLOT_STATE_EXITED\x10\x04\x12\x16\n\x12SLOT_STATE_BACKOFF\x10\x05\x12\x15\n\x11SLOT_STATE_FAILED\x10\x06*\x94\x01\n\x0cRolloutState\x12\x1d\n\x19ROLLOUT_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12ROLLOUT_STATE_IDLE\x10\x01\x12\x18\n\x14ROLLOUT_STATE_CANARY\x10\x02\x12\x19\n\x15ROLLOUT_STATE_ROLLING\x10\x03\x12\x18\n\x14ROLLOUT_STATE_FAILED\x10\x04*\xa2\x01\n\rReloadOutcome\x12\x1e\n\x1aRELOAD_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16RELOAD_OUTCOME_STARTED\x10\x01\x12\x1c\n\x18RELOAD_OUTCOME_SUCCEEDED\x10\x02\x12\x1c\n\x18RELOAD_OUTCOME_UNCHANGED\x10\x03\x12\x19\n\x15RELOAD_OUTCOME_FAILED\x10\x04*\x9d\x01\n\x0c\x44rainOutcome\x12\x1d\n\x19\x44RAIN_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44RAIN_OUTCOME_DRAINED\x10\x01\x12\x1e\n\x1a\x44RAIN_OUTCOME_UNKNOWN_SLOT\x10\x02\x12\x19\n\x15\x44RAIN_OUTCOME_REFUSED\x10\x03\x12\x18\n\x14\x44RAIN_OUTCOME_FAILED\x10\x04\x32\xb8\x02\n\x05\x41\x64min\x12\x38\n\x06Status\x12\x17.wasmd.v1.StatusRequest\x1a\x15.wasmd.v1.StatusReply\x12\x38\n\x06Reload\x12\x17.wasmd.v1.ReloadRequest\x1a\x15.wasmd.v1.ReloadReply\x12\x35\n\x05\x44rain\x12\x16.wasmd.v1.DrainRequest\x1a\x14.wasmd.v1.DrainReply\x12;\n\x07Metrics\x12\x18.wasmd.v1.MetricsRequest\x1a\x16.wasmd.v1.MetricsReply\x12G\n\x0bListPlugins\x12\x1c.wasmd.v1.ListPluginsRequest\x1a\x1a.wasmd.v1.ListPluginsReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wasmd.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SLOTSTATE']._serialized_start=1593
-  _globals['_SLOTSTATE']._serialized_end=1774
-  _globals['_ROLLOUTSTATE']._serialized_start=1777
-  _globals['_ROLLOUTSTATE']._serialized_end=1925
-  _globals['_RELOADOUTCOME']._serialized_start=1928
-  _globals['_RELOADOUTCOME']._serialized_end=2090
-  _globals['_DRAINOUTCOME']._serialized_start=2093
-  _globals['_DRAINOUTCOME']._serialized_end=2250
+  _globals['_SLOTSTATE']._serialized_start=1747
+  _globals['_SLOTSTATE']._serialized_end=1928
+  _globals['_ROLLOUTSTATE']._serialized_start=1931
+  _globals['_ROLLOUTSTATE']._serialized_end=2079
+  _globals['_RELOADOUTCOME']._serialized_start=2082
+  _globals['_RELOADOUTCOME']._serialized_end=2244
+  _globals['_DRAINOUTCOME']._serialized_start=2247
+  _globals['_DRAINOUTCOME']._serialized_end=2404
   _globals['_STATUSREQUEST']._serialized_start=34
   _globals['_STATUSREQUEST']._serialized_end=49
   _globals['_STATUSREPLY']._serialized_start=51
@@ -50,25 +50,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WORKERSTATUS']._serialized_start=440
   _globals['_WORKERSTATUS']._serialized_end=740
   _globals['_PLUGINSTATUS']._serialized_start=743
-  _globals['_PLUGINSTATUS']._serialized_end=944
-  _globals['_RELOADREQUEST']._serialized_start=946
-  _globals['_RELOADREQUEST']._serialized_end=975
-  _globals['_RELOADREPLY']._serialized_start=977
-  _globals['_RELOADREPLY']._serialized_end=1069
-  _globals['_DRAINREQUEST']._serialized_start=1071
-  _globals['_DRAINREQUEST']._serialized_end=1099
-  _globals['_DRAINREPLY']._serialized_start=1102
-  _globals['_DRAINREPLY']._serialized_end=1254
-  _globals['_METRICSREQUEST']._serialized_start=1256
-  _globals['_METRICSREQUEST']._serialized_end=1272
-  _globals['_METRICSREPLY']._serialized_start=1274
-  _globals['_METRICSREPLY']._serialized_end=1302
-  _globals['_LISTPLUGINSREQUEST']._serialized_start=1304
-  _globals['_LISTPLUGINSREQUEST']._serialized_end=1324
-  _globals['_PLUGININFO']._serialized_start=1327
-  _globals['_PLUGININFO']._serialized_end=1531
-  _globals['_LISTPLUGINSREPLY']._serialized_start=1533
-  _globals['_LISTPLUGINSREPLY']._serialized_end=1590
-  _globals['_ADMIN']._serialized_start=2253
-  _globals['_ADMIN']._serialized_end=2565
+  _globals['_PLUGINSTATUS']._serialized_end=986
+  _globals['_VISIBILITY']._serialized_start=988
+  _globals['_VISIBILITY']._serialized_end=1098
+  _globals['_RELOADREQUEST']._serialized_start=1100
+  _globals['_RELOADREQUEST']._serialized_end=1129
+  _globals['_RELOADREPLY']._serialized_start=1131
+  _globals['_RELOADREPLY']._serialized_end=1223
+  _globals['_DRAINREQUEST']._serialized_start=1225
+  _globals['_DRAINREQUEST']._serialized_end=1253
+  _globals['_DRAINREPLY']._serialized_start=1256
+  _globals['_DRAINREPLY']._serialized_end=1408
+  _globals['_METRICSREQUEST']._serialized_start=1410
+  _globals['_METRICSREQUEST']._serialized_end=1426
+  _globals['_METRICSREPLY']._serialized_start=1428
+  _globals['_METRICSREPLY']._serialized_end=1456
+  _globals['_LISTPLUGINSREQUEST']._serialized_start=1458
+  _globals['_LISTPLUGINSREQUEST']._serialized_end=1478
+  _globals['_PLUGININFO']._serialized_start=1481
+  _globals['_PLUGININFO']._serialized_end=1685
+  _globals['_LISTPLUGINSREPLY']._serialized_start=1687
+  _globals['_LISTPLUGINSREPLY']._serialized_end=1744
+  _globals['_ADMIN']._serialized_start=2407
+  _globals['_ADMIN']._serialized_end=2719
 # @@protoc_insertion_point(module_scope)

@@ -132,7 +132,7 @@ class WorkerStatus(_message.Message):
     def __init__(self, slot: _Optional[int] = ..., pid: _Optional[int] = ..., state: _Optional[_Union[SlotState, str]] = ..., generation: _Optional[int] = ..., uptime_s: _Optional[float] = ..., rss_bytes: _Optional[int] = ..., cpu_s: _Optional[float] = ..., requests_served: _Optional[int] = ..., in_flight: _Optional[int] = ..., restarts: _Optional[int] = ..., last_exit_reason: _Optional[str] = ..., heartbeat_age_s: _Optional[float] = ...) -> None: ...
 
 class PluginStatus(_message.Message):
-    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us")
+    __slots__ = ("name", "module_sha256", "vm_count", "failed_vms", "traps", "deadline_hits", "reloads", "calls", "p50_call_us", "p99_call_us", "visibility")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_SHA256_FIELD_NUMBER: _ClassVar[int]
     VM_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -143,6 +143,7 @@ class PluginStatus(_message.Message):
     CALLS_FIELD_NUMBER: _ClassVar[int]
     P50_CALL_US_FIELD_NUMBER: _ClassVar[int]
     P99_CALL_US_FIELD_NUMBER: _ClassVar[int]
+    VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     name: str
     module_sha256: str
     vm_count: int
@@ -153,7 +154,20 @@ class PluginStatus(_message.Message):
     calls: int
     p50_call_us: float
     p99_call_us: float
-    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ...) -> None: ...
+    visibility: Visibility
+    def __init__(self, name: _Optional[str] = ..., module_sha256: _Optional[str] = ..., vm_count: _Optional[int] = ..., failed_vms: _Optional[int] = ..., traps: _Optional[int] = ..., deadline_hits: _Optional[int] = ..., reloads: _Optional[int] = ..., calls: _Optional[int] = ..., p50_call_us: _Optional[float] = ..., p99_call_us: _Optional[float] = ..., visibility: _Optional[_Union[Visibility, _Mapping]] = ...) -> None: ...
+
+class Visibility(_message.Message):
+    __slots__ = ("hide_headers", "redact_headers", "read_only_headers", "hide_properties")
+    HIDE_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    REDACT_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    HIDE_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    hide_headers: _containers.RepeatedScalarFieldContainer[str]
+    redact_headers: _containers.RepeatedScalarFieldContainer[str]
+    read_only_headers: _containers.RepeatedScalarFieldContainer[str]
+    hide_properties: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, hide_headers: _Optional[_Iterable[str]] = ..., redact_headers: _Optional[_Iterable[str]] = ..., read_only_headers: _Optional[_Iterable[str]] = ..., hide_properties: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReloadRequest(_message.Message):
     __slots__ = ("wait",)
