@@ -82,8 +82,9 @@ install_lua_proxies() {
 }
 install_lua_proxies
 
-if [ ! -x .venv/bin/python ]; then
-    "$python" -m venv .venv
+# A venv left half-made (an interrupted run) has python but no pip: make it anew.
+if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
+    "$python" -m venv --clear .venv
 fi
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]'

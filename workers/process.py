@@ -59,7 +59,12 @@ EXIT_CRASH = 1
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 THREAD_STACK_BYTES = 256 << 10  # RLIMIT_DATA counts 8 MiB default stacks; ours need far less
-NATIVE_BACKLOG = 128  # asyncio re-listens with its own backlog (100) unless told
+# asyncio re-listens an inherited socket with its own backlog (100) unless told, and that
+# sets the queue of the one socket the supervisor and every worker share: keep the
+# supervisor's length (daemon.LISTEN_BACKLOG, slot_sockets.LISTEN_BACKLOG), so connections
+# opened while a slot's worker restarts wait in it instead of being refused.
+NATIVE_BACKLOG = 1024
+EXTPROC_BACKLOG = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ class WorkerArgs:
     quarantine: tuple[str, ...] = ()
     config_fd: int | None = None  # the supervisor's sealed memfd (replaces --config)
     services: bool = False  # the service host: run [[services]], serve no socket
+    extproc_fd: int | None = None  # the slot's ext_proc listening socket, held by the supervisor
 
 
 def parse_args(argv: Sequence[str]) -> WorkerArgs:
@@ -93,6 +99,12 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
     p.add_argument("--control-fd", type=int, default=None)
     p.add_argument("--native-fd", type=int, default=None)
     p.add_argument("--shared-fd", type=int, default=None)
+    p.add_argument(
+        "--extproc-fd",
+        type=int,
+        default=None,
+        help="serve ext_proc on this inherited listening socket instead of binding the path",
+    )
     p.add_argument("--canary", action="store_true")
     p.add_argument("--plugin", action="append", default=[], help="canary: only these plugins")
     p.add_argument(
@@ -120,6 +132,7 @@ def parse_args(argv: Sequence[str]) -> WorkerArgs:
         quarantine,
         a.config_fd,
         a.services,
+        a.extproc_fd,
     )
 
 
@@ -386,7 +399,8 @@ class WorkerRunner:
         await self.server.start(sock, backlog=NATIVE_BACKLOG)
 
     async def _serve_extproc(self) -> None:
-        """The Envoy face on this slot's public ``extproc-<slot>.sock`` (rename takeover)."""
+        """The Envoy face on this slot's ``extproc-<slot>.sock``: the listening socket the
+        supervisor holds for the slot (--extproc-fd), else (grpcio) a rename takeover."""
         assert self.service is not None
         daemon = self.config.daemon
         path = daemon.extproc_socket(self.args.slot)
@@ -402,7 +416,11 @@ class WorkerRunner:
                 streamed_bodies=streamed,
                 limits=self.config.daemon.client_limits(),
             )
-        await self.extproc.start(mode=daemon.native_socket_mode)
+        if self.args.extproc_fd is not None and isinstance(self.extproc, ExtProcServer):
+            sock = socket.socket(fileno=self.args.extproc_fd)
+            await self.extproc.start(sock=sock, backlog=EXTPROC_BACKLOG)
+        else:
+            await self.extproc.start(mode=daemon.native_socket_mode)
         from wasmd.kernel.logs import get_logger
 
         get_logger(component="worker", slot=self.args.slot).info(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import enum
 import http.client
+import itertools
 import json
 import threading
 import time
@@ -41,6 +42,9 @@ ACCESS_LOG_TIMEOUT_S = 30.0
 ANSWERED_RESET = "upstream_reset_after_response_started"
 CONNECTION_TERMINATION = "connection_termination"
 MESSAGE_TIMEOUT = "per-message_timeout_exceeded"
+# Load ids are unique per test session: a module-scoped Envoy's access log holds the lines
+# of earlier loads too, and a reused id would match one of those instead of its own.
+_LOAD_NUMBERS = itertools.count(1)
 
 
 class FaultKind(enum.Enum):
@@ -82,6 +86,7 @@ class ClosedLoad:
 
     def __init__(self, port: int, connections: int = CONNECTIONS) -> None:
         self.port = port
+        self.number = next(_LOAD_NUMBERS)
         self.results: list[Result] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -112,7 +117,7 @@ class ClosedLoad:
         sent = 0
         while not self._stop.is_set():
             sent += 1
-            load_id = f"c{connection}-{sent}"
+            load_id = f"l{self.number}-c{connection}-{sent}"
             started = time.monotonic()
             try:
                 if conn is None:

@@ -45,6 +45,7 @@ class SpawnSpec:
     quarantine: tuple[str, ...] = ()  # plugins the worker must not load (they fail at start)
     config_raw: bytes | None = None  # the generation's config, handed over in a sealed memfd
     services: bool = False  # the service host (supervisor/services.py), not a worker
+    extproc_fd: int | None = None  # the slot's ext_proc listening socket (slot_sockets.py)
 
 
 class WorkerProcess:
@@ -157,6 +158,8 @@ def worker_argv(spec: SpawnSpec, control_fd: int, config_fd: int | None = None) 
         argv += ["--quarantine", name]
     if spec.services:
         argv.append("--services")
+    if spec.extproc_fd is not None:
+        argv += ["--extproc-fd", str(spec.extproc_fd)]
     return argv
 
 
@@ -167,7 +170,7 @@ def spawn_worker(spec: SpawnSpec) -> WorkerProcess:
     # could replace (docs/security.md).
     cfd = config_fd(spec.config_raw) if spec.config_raw is not None else None
     fds = [theirs.fileno()]
-    fds += [fd for fd in (spec.native_fd, spec.shared_fd, cfd) if fd is not None]
+    fds += [fd for fd in (spec.native_fd, spec.shared_fd, spec.extproc_fd, cfd) if fd is not None]
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
     env.update(spec.extra_env)

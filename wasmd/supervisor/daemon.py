@@ -42,6 +42,8 @@ from wasmd.supervisor.runtime_files import RuntimeFiles, config_fd, prepare
 from wasmd.supervisor.services import ServiceGeneration, ServiceHost
 from wasmd.supervisor.shared_channel import SharedChannels
 from wasmd.supervisor.shared_store import SharedStore, refusals
+from wasmd.supervisor.slot_sockets import SlotSockets
+from wasmd.supervisor.spare_worker import SpareWorker
 from wasmd.supervisor.stats import daemon_metrics, plugin_statuses, shared_quotas, store_metrics
 from wasmd.supervisor.systemd import Notifier
 
@@ -135,6 +137,8 @@ class Supervisor:
         self._exit: asyncio.Future[int] | None = None
         self._native: socket.socket | None = None
         self._native_ino: tuple[int, int] | None = None
+        self.slot_sockets = SlotSockets()  # each slot's ext_proc socket outlives its workers
+        self.spare = SpareWorker(self.settings.spare_worker)  # adopts a dead slot in ~0.1 s
         self._rollout_waiters: dict[int, asyncio.Future[model.ReloadResult]] = {}
         self._load_failures: dict[int, dict[str, str]] = {}  # generation -> plugin -> error
         self._reload_lock = asyncio.Lock()
@@ -184,6 +188,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self._exit = loop.create_future()
         self._bind_native()
+        self.slot_sockets.open(self.settings)
         for sig, what in (
             (signal.SIGHUP, "reload"),
             (signal.SIGTERM, "stop"),
@@ -212,6 +217,8 @@ class Supervisor:
                 locate.forget(self.settings.runtime_dir, self.settings.admin_socket)
             self._close_native()
             self.services.close()
+            self.slot_sockets.close()
+            self.spare.close()
             for proc in self.procs.values():
                 proc.kill()
                 proc.close()
@@ -321,9 +328,10 @@ class Supervisor:
             quarantine=tuple(name for name, _ in gen.quarantine),
             extra_env={REDACTION_KEY_ENV: self.redaction_key},
             config_raw=gen.raw,
+            extproc_fd=self.slot_sockets.fileno(slot),
         )
         try:
-            proc = spawn_worker(spec)
+            proc = self.spare.spawn(spec)
         except BaseException:
             self.shared.close(wid)
             raise

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import struct
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -575,16 +576,23 @@ class ExtProcServer:
                 end_after = v
         return ExtProcHandler(self, out, chain, end_after == END_AFTER_RESPONSE_HEADERS)
 
-    async def start(self, mode: int = 0o660) -> None:
-        """Bind a private path, then rename it onto the public path (atomic takeover)."""
+    async def start(
+        self, mode: int = 0o660, *, sock: socket.socket | None = None, backlog: int = 1024
+    ) -> None:
+        """Serve ``sock`` (a listening socket the supervisor holds for this slot, so it
+        outlives this worker) or else bind a private path and rename it onto the public
+        path (atomic takeover)."""
         routes: dict[bytes, HandlerFactory] = {
             PROCESS_PATH: self._open,
             HEALTH_CHECK_PATH: HealthHandler,
         }
         server = GrpcServer(routes, limits=self.limits)
-        private = private_path(self.public_path)
-        await server.start(str(private))
-        publish(private, self.public_path, mode)
+        if sock is not None:
+            await server.start_on(sock, backlog=backlog)
+        else:
+            private = private_path(self.public_path)
+            await server.start(str(private))
+            publish(private, self.public_path, mode)
         self._server = server
 
     def stats(self) -> FaceStats:

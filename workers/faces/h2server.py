@@ -5,8 +5,9 @@ It routes each stream by ``:path`` to a handler factory and gives the handler a
 replies produced during one read leave in one write. A handler that has to wait (a paused
 plugin) starts its own task and answers later; that write goes out at once.
 
-The listening socket is bound on a private path and renamed onto the public one by the
-caller; nothing here ever unlinks a path (see extproc.py for why).
+The listening socket is either inherited (the supervisor holds each slot's socket so it
+outlives any one worker: ``start_on``) or bound on a private path and renamed onto the
+public one by the caller; nothing here ever unlinks a path (see extproc.py for why).
 
 Client limits (``ClientLimits``, docs/limits.md): connections past ``max_connections`` get
 GOAWAY and are closed at once; streams and header lists are capped in ``h2core``; a client
@@ -350,6 +351,12 @@ class GrpcServer:
         except OSError:
             sock.close()
             raise
+        await self.start_on(sock, backlog=backlog)
+
+    async def start_on(self, sock: socket.socket, *, backlog: int = 128) -> None:
+        """Accept on ``sock``, already listening (maybe inherited: asyncio listen()s again
+        with ``backlog``, which sets the queue length of the one socket every holder
+        shares, so pass the length its owner chose)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_unix_server(
             lambda: GrpcConnection(self), sock=sock, backlog=backlog
