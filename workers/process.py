@@ -211,7 +211,7 @@ def main(argv: Sequence[str]) -> int:
         if args.services:
             from workers.service_host import ServiceHostRunner
 
-            return uvloop.run(ServiceHostRunner(config, args).run())
+            return uvloop.run(ServiceHostRunner(config, args, identity).run())
         return uvloop.run(WorkerRunner(config, args, identity).run())
     except PluginLoadError as exc:
         log.error("worker failed to load its plugins", error=str(exc))

@@ -52,8 +52,12 @@ def failed(handle: PluginHandle) -> bool:
 class ServiceHostRunner(WorkerRunner):
     """A WorkerRunner over the services that serves no face and applies failure policies."""
 
-    def __init__(self, config: DaemonConfig, args: WorkerArgs) -> None:
-        super().__init__(services_config(config), args)
+    def __init__(
+        self, config: DaemonConfig, args: WorkerArgs, identity: tuple[int, int] | None = None
+    ) -> None:
+        # ``identity``: the unprivileged user to drop to once the services started, as a
+        # worker does (a root supervisor's service host must not run plugin code as root).
+        super().__init__(services_config(config), args, identity)
         self.log = get_logger(component="service-host", generation=args.generation)
         self._given_up: set[str] = set()
         self._watcher: asyncio.Task[None] | None = None

@@ -109,6 +109,14 @@ def running(
     return service(daemon.wait_status(what, check, WAIT_S))
 
 
+def _uids(pid: int) -> list[str]:
+    """Real, effective, saved and filesystem uid of ``pid`` (/proc/PID/status)."""
+    line = next(
+        ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("Uid:")
+    )
+    return line.split()[1:]
+
+
 def service_host_pids(daemon: Daemon) -> list[int]:
     """Children of the supervisor started with --services (from /proc: what really runs)."""
     out = []
@@ -165,6 +173,9 @@ def test_one_service_feeds_both_workers(daemon: Daemon) -> None:
     worker_pids = {w.pid for w in status.workers}
     assert v.pid is not None and v.pid not in worker_pids and v.generation == 1
     assert service_host_pids(daemon) == [v.pid]  # exactly one service process
+    if os.geteuid() == 0:  # a root supervisor's service host drops privileges as workers do
+        worker_pid = next(w.pid for w in status.workers if w.pid is not None)
+        assert _uids(v.pid) == _uids(worker_pid) and _uids(v.pid)[0] != "0"
     seen: list[int] = []
     ticks: list[int] = []
     writers = set()
