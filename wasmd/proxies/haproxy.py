@@ -24,6 +24,7 @@ from wasmd.proxies.lua_plan import (
     adapter_options,
     add_common_arguments,
     lua_dir,
+    parse_route,
     plan_chain,
 )
 
@@ -32,6 +33,8 @@ BODY_WAIT_S = 5
 # HAProxy holds a buffered body (and builds a reply with a replaced response body) within
 # one buffer: room for bodies of up to about this size.
 BUFSIZE = 1 << 20
+
+ROUTE_FORBIDDEN = ' "#{}'  # what would break an ACL line
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +97,6 @@ def _rules(opts: HaproxyOptions) -> list[str]:
         requests += request
         responses += response
     return out + requests + responses
-
-
-def parse_route(text: str) -> tuple[str, str]:
-    """``PREFIX=CHAIN`` (``--route``); ConfigError if malformed."""
-    prefix, sep, chain = text.partition("=")
-    if not sep or not prefix.startswith("/") or not chain or any(c in prefix for c in ' "#{}'):
-        raise ConfigError(f"--route {text!r} is not PREFIX=CHAIN (e.g. /api=strict)")
-    return prefix, chain
 
 
 def _summary(opts: HaproxyOptions) -> str:
@@ -174,7 +169,7 @@ def build(args: Any) -> HaproxyOptions:
     plan = plan_chain(config, chain, modules, failure)
     routes = []
     for text in args.route:
-        prefix, route_chain = parse_route(text)
+        prefix, route_chain = parse_route(text, ROUTE_FORBIDDEN)
         routes.append((prefix, plan_chain(config, route_chain, modules, failure)))
     if len({p for p, _ in routes}) != len(routes):
         raise ConfigError("--route: a prefix appears twice")

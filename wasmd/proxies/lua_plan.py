@@ -118,3 +118,12 @@ def add_common_arguments(p: Any, route_help: str) -> None:
         "open = pass it unprocessed",
     )
     p.add_argument("--route", action="append", default=[], metavar="PREFIX=CHAIN", help=route_help)
+
+
+def parse_route(text: str, forbidden: str) -> tuple[str, str]:
+    """``PREFIX=CHAIN`` (``--route``); ConfigError if malformed or if the prefix holds a
+    character of ``forbidden`` (those the proxy's config syntax would misread)."""
+    prefix, sep, chain = text.partition("=")
+    if not sep or not prefix.startswith("/") or not chain or any(c in prefix for c in forbidden):
+        raise ConfigError(f"--route {text!r} is not PREFIX=CHAIN (e.g. /api=strict)")
+    return prefix, chain

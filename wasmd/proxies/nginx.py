@@ -33,6 +33,7 @@ from wasmd.proxies.lua_plan import (
     lua_dir,
     lua_string,
     lua_table,
+    parse_route,
     plan_chain,
 )
 
@@ -45,6 +46,8 @@ IDLE_MS = 60_000
 # file, which the adapter reads back): nginx's client_max_body_size still applies.
 BODY_BUFFER = "1m"
 UPSTREAM_LOCATION = "/@wasmd_upstream"
+
+ROUTE_FORBIDDEN = " ;{}"  # what would break a location block
 
 
 class Mode(enum.Enum):
@@ -122,14 +125,6 @@ def _locations(opts: NginxOptions) -> str:
         }}"""
         )
     return "\n".join(blocks)
-
-
-def parse_route(text: str) -> tuple[str, str]:
-    """``PREFIX=CHAIN`` (``--route``); ConfigError if malformed."""
-    prefix, sep, chain = text.partition("=")
-    if not sep or not prefix.startswith("/") or not chain or any(c in prefix for c in " ;{}"):
-        raise ConfigError(f"--route {text!r} is not PREFIX=CHAIN (e.g. /api=strict)")
-    return prefix, chain
 
 
 def _summary(opts: NginxOptions) -> str:
@@ -238,7 +233,7 @@ def build(args: Any) -> NginxOptions:
         return Route(prefix, plan, resolve_mode(mode, plan))
 
     routes = [route("/", args.chain or config.daemon.default_chain)]
-    routes += [route(*parse_route(text)) for text in args.route]
+    routes += [route(*parse_route(text, ROUTE_FORBIDDEN)) for text in args.route]
     prefixes = [r.prefix for r in routes]
     if len(set(prefixes)) != len(prefixes):
         raise ConfigError(f"--route: a prefix appears twice in {prefixes}")
